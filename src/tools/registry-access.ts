@@ -1,0 +1,17 @@
+/** How to reach one registry: credentials by authfile only, never on a command line. */
+export interface RegistryAccess {
+  /** A docker-style auth.json (0600), or undefined for anonymous access. */
+  authfile?: string;
+  tlsVerify: boolean;
+  /** A directory with client certificates (*.cert/*.key) and CA certificates (*.crt). */
+  certDir?: string;
+}
+
+/** Flags for a tool that talks to one registry; skopeo copy wants them as --dest-… for the destination. */
+export function accessArgs(access: RegistryAccess, flagPrefix: '' | 'dest-' = ''): string[] {
+  return [
+    ...(access.authfile ? [`--${flagPrefix}authfile`, access.authfile] : []),
+    `--${flagPrefix}tls-verify=${access.tlsVerify}`,
+    ...(access.certDir ? [`--${flagPrefix}cert-dir`, access.certDir] : []),
+  ];
+}

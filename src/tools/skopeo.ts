@@ -1,0 +1,85 @@
+import { createHash } from 'node:crypto';
+import { readFile, rm } from 'node:fs/promises';
+import { z } from 'zod';
+import { accessArgs, type RegistryAccess } from './registry-access.js';
+import { runTool, type RunOptions } from './run-tool.js';
+import { ToolError } from './tool-error.js';
+
+export const OCI_INDEX = 'application/vnd.oci.image.index.v1+json';
+export const DOCKER_MANIFEST_LIST = 'application/vnd.docker.distribution.manifest.list.v2+json';
+
+export interface IndexInstance {
+  digest: string;
+  mediaType: string;
+  architecture: string;
+  os: string;
+  variant?: string;
+  annotations: Record<string, string>;
+}
+
+/** What a registry holds at a reference: a multi-arch index, a single-arch image, or nothing. */
+export type RemoteManifest =
+  | { kind: 'index'; digest: string; mediaType: string; instances: IndexInstance[] }
+  | { kind: 'image'; digest: string; mediaType: string; architecture: string; os: string }
+  | { kind: 'absent' };
+
+const indexSchema = z.object({
+  mediaType: z.string().optional(),
+  manifests: z.array(
+    z.object({
+      digest: z.string(),
+      mediaType: z.string(),
+      platform: z.object({ architecture: z.string(), os: z.string(), variant: z.string().optional() }).optional(),
+      annotations: z.record(z.string(), z.string()).optional(),
+    }),
+  ),
+});
+const imageConfigSchema = z.object({ architecture: z.string(), os: z.string() });
+
+/**
+ * Reads the manifest at `docker://<reference>`. skopeo asks with every manifest media type in Accept,
+ * which the distribution registry needs to answer with an OCI index rather than 404.
+ */
+export async function inspectRemote(reference: string, access: RegistryAccess, options: RunOptions = {}): Promise<RemoteManifest> {
+  let raw: string;
+  try {
+    raw = await runTool('skopeo', ['inspect', '--raw', ...accessArgs(access), `docker://${reference}`], options);
+  } catch (error) {
+    if (error instanceof ToolError && error.kind === 'not-found') return { kind: 'absent' };
+    throw error;
+  }
+  const digest = `sha256:${createHash('sha256').update(raw, 'utf8').digest('hex')}`;
+  const document = JSON.parse(raw) as { mediaType?: string; manifests?: unknown };
+  if (Array.isArray(document.manifests)) {
+    const index = indexSchema.parse(document);
+    return {
+      kind: 'index',
+      digest,
+      mediaType: index.mediaType ?? OCI_INDEX,
+      instances: index.manifests.map((m) => ({
+        digest: m.digest,
+        mediaType: m.mediaType,
+        architecture: m.platform?.architecture ?? 'unknown',
+        os: m.platform?.os ?? 'unknown',
+        ...(m.platform?.variant ? { variant: m.platform.variant } : {}),
+        annotations: m.annotations ?? {},
+      })),
+    };
+  }
+  const configRaw = await runTool('skopeo', ['inspect', '--config', '--raw', ...accessArgs(access), `docker://${reference}`], options);
+  const config = imageConfigSchema.parse(JSON.parse(configRaw));
+  return { kind: 'image', digest, mediaType: document.mediaType ?? 'unknown', architecture: config.architecture, os: config.os };
+}
+
+/** `skopeo copy <source> docker://<destination>`; returns the digest the registry stored. */
+export async function copyToRegistry(
+  source: string,
+  destination: string,
+  access: RegistryAccess,
+  digestFile: string,
+  options: RunOptions = {},
+): Promise<string> {
+  await rm(digestFile, { force: true });
+  await runTool('skopeo', ['copy', '--digestfile', digestFile, ...accessArgs(access, 'dest-'), source, `docker://${destination}`], options);
+  return (await readFile(digestFile, 'utf8')).trim();
+}
