@@ -59,3 +59,9 @@ export async function removeImages(storage: ContainerStorage, names: string[]): 
   }
   return failures;
 }
+
+/** Names (with tags) of every local image and manifest list. */
+export async function listImageNames(storage: ContainerStorage): Promise<string[]> {
+  const output = await buildah(storage, ['images', '--format', '{{.Name}}:{{.Tag}}']);
+  return output.split('\n').map((line) => line.trim()).filter((line) => line && !line.startsWith('<none>'));
+}

@@ -48,7 +48,7 @@ export async function inspectRemote(reference: string, access: RegistryAccess, o
     if (error instanceof ToolError && error.kind === 'not-found') return { kind: 'absent' };
     throw error;
   }
-  const digest = `sha256:${createHash('sha256').update(raw, 'utf8').digest('hex')}`;
+  const digest = digestOf(raw);
   const document = JSON.parse(raw) as { mediaType?: string; manifests?: unknown };
   if (Array.isArray(document.manifests)) {
     const index = indexSchema.parse(document);
@@ -69,6 +69,15 @@ export async function inspectRemote(reference: string, access: RegistryAccess, o
   const configRaw = await runTool('skopeo', ['inspect', '--config', '--raw', ...accessArgs(access), `docker://${reference}`], options);
   const config = imageConfigSchema.parse(JSON.parse(configRaw));
   return { kind: 'image', digest, mediaType: document.mediaType ?? 'unknown', architecture: config.architecture, os: config.os };
+}
+
+/** The manifest digest of a local OCI archive: what the registry will store, since skopeo keeps the manifest as it is. */
+export async function archiveManifestDigest(archivePath: string, options: RunOptions = {}): Promise<string> {
+  return digestOf(await runTool('skopeo', ['inspect', '--raw', `oci-archive:${archivePath}`], options));
+}
+
+function digestOf(rawManifest: string): string {
+  return `sha256:${createHash('sha256').update(rawManifest, 'utf8').digest('hex')}`;
 }
 
 /** `skopeo copy <source> docker://<destination>`; returns the digest the registry stored. */

@@ -1,0 +1,28 @@
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { ContainerStorage } from '../tools/storage.js';
+
+/** What activities need from the host they run on. Nothing here is shared between hosts. */
+export interface ActivityEnvironment {
+  /** Downloaded and decompressed compose images, keyed by sha256. */
+  cacheDir: string;
+  /** Short-lived files: authfiles, digest files. */
+  scratchDir: string;
+  storage: ContainerStorage;
+  /** Where registry credentials are read from. */
+  env: NodeJS.ProcessEnv;
+}
+
+export function activityEnvironment(workDir: string, env: NodeJS.ProcessEnv = process.env): ActivityEnvironment {
+  const root = resolve(workDir);
+  const environment = {
+    cacheDir: join(root, 'cache'),
+    scratchDir: join(root, 'scratch'),
+    storage: { root: join(root, 'storage'), runroot: join(root, 'runroot') },
+    env,
+  };
+  for (const dir of [environment.cacheDir, environment.scratchDir, environment.storage.root, environment.storage.runroot]) {
+    mkdirSync(dir, { recursive: true });
+  }
+  return environment;
+}

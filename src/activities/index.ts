@@ -1,0 +1,26 @@
+import { makeCleanup } from './cleanup.js';
+import type { ActivityEnvironment } from './environment.js';
+import { fetchCompose } from './fetch-compose.js';
+import { makeInspectPublished } from './inspect-published.js';
+import { makePrepareImage } from './prepare-image.js';
+import { makePushArchImage } from './push-arch-image.js';
+import { makePushManifest } from './push-manifest.js';
+
+/** Every activity the publishCompose workflow calls, bound to this host's environment. */
+export function createActivities(environment: ActivityEnvironment) {
+  return {
+    fetchCompose,
+    prepareImage: makePrepareImage(environment),
+    inspectPublished: makeInspectPublished(environment),
+    pushArchImage: makePushArchImage(environment),
+    pushManifest: makePushManifest(environment),
+    cleanup: makeCleanup(environment),
+  };
+}
+
+export type PublishActivities = ReturnType<typeof createActivities>;
+export type { FetchComposeInput } from './fetch-compose.js';
+export type { InspectPublishedInput } from './inspect-published.js';
+export type { ArchImagePush, PushArchImageInput } from './push-arch-image.js';
+export type { IndexInstanceInput, PushManifestInput, PushManifestResult } from './push-manifest.js';
+export type { CleanupResult } from './cleanup.js';

@@ -1,0 +1,21 @@
+import { Context } from '@temporalio/activity';
+import type { ImageArtifact } from '../domain/types.js';
+import { archiveManifestDigest } from '../tools/skopeo.js';
+import type { ActivityEnvironment } from './environment.js';
+import { translatingFailures } from './failures.js';
+import { throttledHeartbeat } from './heartbeat.js';
+import { localOciArchive } from './image-cache.js';
+
+/**
+ * Downloads, verifies and decompresses one image into this host's cache and returns the manifest digest it will
+ * have in a registry. Runs for every image before anything is pushed, so a corrupt image publishes nothing.
+ */
+export function makePrepareImage(environment: ActivityEnvironment) {
+  return function prepareImage(image: ImageArtifact): Promise<string> {
+    return translatingFailures(`preparing ${image.fileName}`, async () => {
+      const signal = Context.current().cancellationSignal;
+      const archive = await localOciArchive(image, environment.cacheDir, throttledHeartbeat(), signal);
+      return archiveManifestDigest(archive, { signal });
+    });
+  };
+}

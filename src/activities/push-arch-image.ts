@@ -1,0 +1,69 @@
+import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { rm } from 'node:fs/promises';
+import { Context } from '@temporalio/activity';
+import { archTag } from '../domain/tags.js';
+import type { RegistrySettings } from '../domain/settings.js';
+import type { ImageArtifact } from '../domain/types.js';
+import { archiveManifestDigest, copyToRegistry, inspectRemote } from '../tools/skopeo.js';
+import type { ActivityEnvironment } from './environment.js';
+import { translatingFailures } from './failures.js';
+import { throttledHeartbeat } from './heartbeat.js';
+import { localOciArchive } from './image-cache.js';
+import { withRegistryAccess } from './registry-credentials.js';
+
+export interface PushArchImageInput {
+  repository: string;
+  release: string;
+  image: ImageArtifact;
+  registries: RegistrySettings[];
+}
+
+export interface ArchImagePush {
+  ociArch: string;
+  composeArch: string;
+  /** The manifest digest of this arch image; the same on every registry, since skopeo keeps the manifest. */
+  digest: string;
+  pushedTo: string[];
+  /** Registries that already held this digest at the arch tag. */
+  alreadyThere: string[];
+}
+
+/** Pushes one arch image to `<registry>/<repo>:<release>-<arch>` on every registry. Safe to run again. */
+export function makePushArchImage(environment: ActivityEnvironment) {
+  return function pushArchImage(input: PushArchImageInput): Promise<ArchImagePush> {
+    const tag = archTag(input.release, input.image.composeArch);
+    return translatingFailures(`pushing ${input.repository}:${tag}`, async () => {
+      const signal = Context.current().cancellationSignal;
+      const heartbeat = throttledHeartbeat();
+      const archive = await localOciArchive(input.image, environment.cacheDir, heartbeat, signal);
+      const digest = await archiveManifestDigest(archive, { signal });
+      const result: ArchImagePush = { ociArch: input.image.ociArch, composeArch: input.image.composeArch, digest, pushedTo: [], alreadyThere: [] };
+      for (const registry of input.registries) {
+        const destination = `${registry.url}/${input.repository}:${tag}`;
+        await withRegistryAccess(registry, environment.env, environment.scratchDir, async (access) => {
+          const current = await inspectRemote(destination, access, { signal });
+          if (current.kind !== 'absent' && current.digest === digest) {
+            result.alreadyThere.push(registry.url);
+            return;
+          }
+          const digestFile = join(environment.scratchDir, `${randomUUID()}.digest`);
+          try {
+            const pushed = await copyToRegistry(`oci-archive:${archive}`, destination, access, digestFile, {
+              signal,
+              onOutput: (line) => heartbeat({ stage: 'push', registry: registry.url, line }),
+            });
+            if (pushed !== digest) {
+              throw new Error(`${destination}: registry stored ${pushed}, expected ${digest}; will retry`);
+            }
+          } finally {
+            await rm(digestFile, { force: true });
+          }
+          result.pushedTo.push(registry.url);
+        });
+        Context.current().heartbeat({ stage: 'pushed', registry: registry.url });
+      }
+      return result;
+    });
+  };
+}

@@ -1,0 +1,47 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { ApplicationFailure } from '@temporalio/common';
+import type { RegistrySettings } from '../domain/settings.js';
+import type { RegistryAccess } from '../tools/registry-access.js';
+
+/**
+ * Runs `body` with access to one registry. Credentials come from <credential_prefix>USER/PASSWORD in the
+ * worker's environment and reach skopeo/buildah only through a 0600 authfile that is removed afterwards:
+ * never through workflow input, history, logs or process arguments.
+ */
+export async function withRegistryAccess<T>(
+  registry: RegistrySettings,
+  env: NodeJS.ProcessEnv,
+  scratchDir: string,
+  body: (access: RegistryAccess) => Promise<T>,
+): Promise<T> {
+  const base = { tlsVerify: registry.tlsVerify, ...(registry.certDir ? { certDir: registry.certDir } : {}) };
+  const credentials = readCredentials(registry, env);
+  if (!credentials) return body(base);
+  const dir = await mkdtemp(join(scratchDir, 'auth-'));
+  const authfile = join(dir, 'auth.json');
+  try {
+    const auth = Buffer.from(`${credentials.user}:${credentials.password}`).toString('base64');
+    await writeFile(authfile, JSON.stringify({ auths: { [registryHost(registry.url)]: { auth } } }), { mode: 0o600 });
+    return await body({ ...base, authfile });
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+function readCredentials(registry: RegistrySettings, env: NodeJS.ProcessEnv): { user: string; password: string } | undefined {
+  const prefix = registry.credentialPrefix;
+  if (!prefix) return undefined;
+  const user = env[`${prefix}USER`];
+  const password = env[`${prefix}PASSWORD`];
+  if (user && password) return { user, password };
+  const absent = [user ? undefined : `${prefix}USER`, password ? undefined : `${prefix}PASSWORD`].filter(Boolean).join(' and ');
+  throw ApplicationFailure.nonRetryable(
+    `registry ${registry.url} has credential_prefix = "${prefix}" but ${absent} is not set in the worker's environment; set it, or remove credential_prefix for anonymous access`,
+    'MissingCredentials',
+  );
+}
+
+export function registryHost(registryUrl: string): string {
+  return registryUrl.split('/')[0]!;
+}

@@ -1,0 +1,65 @@
+import { Command, CommanderError, Option } from 'commander';
+import { CliError, EXIT } from './cli/exit-codes.js';
+import { configFromOptions } from './cli/load-config.js';
+import { runPublishCommand } from './commands/publish.js';
+import { runStatusCommand } from './commands/status.js';
+import { runWorkerCommand } from './commands/worker.js';
+import { ConfigError } from './config.js';
+
+const program = new Command('compose-publisher')
+  .description(
+    'Publishes an OS compose\'s container images (per-arch images, then the multi-arch index) to registries with Temporal,\n' +
+      'and never replaces an index that would drop an architecture users pull today.\n\n' +
+      'Exit codes: 0 done (published, noop, skipped) · 3 a repository is blocked · 1 the run failed · 2 bad usage or config.',
+  )
+  .addOption(new Option('-c, --config <file>', 'TOML config file').env('COMPOSE_PUBLISHER_CONFIG'))
+  .showHelpAfterError()
+  .exitOverride();
+
+const config = () => configFromOptions(program.opts<{ config?: string }>().config);
+
+program
+  .command('worker')
+  .description('run a worker; without [temporal].address it first starts an embedded Temporal dev server (127.0.0.1:7233, UI :8233)')
+  .action(async () => {
+    await runWorkerCommand(config());
+  });
+
+program
+  .command('publish')
+  .description('start the run for a compose (idempotent: one run per compose id)')
+  .argument('<location>', 'compose top directory: a local path or an http(s):// URL (the directory that holds metadata/)')
+  .option('--wait', 'wait until the run ends and report every repository\'s decision')
+  .option('--json', 'machine-readable output')
+  .action(async (location: string, options: { wait?: boolean; json?: boolean }) => {
+    process.exitCode = await runPublishCommand(config(), location, options);
+  });
+
+program
+  .command('status')
+  .description('show a run: phase, and per repository the decision with built, published and missing arches')
+  .argument('<compose-id>', 'e.g. Fedora-40-20240501.n.0')
+  .option('--json', 'machine-readable output: repositories[].{repository, decision, built, published, missing}')
+  .action(async (composeId: string, options: { json?: boolean }) => {
+    process.exitCode = await runStatusCommand(config(), composeId, options);
+  });
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  process.exitCode = report(error);
+}
+
+function report(error: unknown): number {
+  if (error instanceof CommanderError) return error.exitCode === 0 ? EXIT.done : EXIT.usage;
+  if (error instanceof ConfigError) {
+    console.error(`compose-publisher: ${error.message}`);
+    return EXIT.usage;
+  }
+  if (error instanceof CliError) {
+    console.error(`compose-publisher: ${error.message}`);
+    return error.exitCode;
+  }
+  console.error(`compose-publisher: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+  return EXIT.failed;
+}

@@ -1,0 +1,45 @@
+import type { PublishStatus } from '../workflows/messages.js';
+
+const DECISION_MEANING: Record<string, string> = {
+  pass: 'index published with every arch',
+  noop: 'already published as built; nothing to change',
+  blocked: 'index NOT replaced: it would drop an arch users pull today',
+  superseded: 'a newer compose is already published; nothing written',
+  overridden: 'published by an operator override',
+  skipped: 'left as it was by an operator',
+};
+
+/** A readable report of a run: one line of context, then a table of repositories. */
+export function formatStatus(status: PublishStatus): string {
+  const header = [
+    `compose ${status.composeId}`,
+    `phase ${status.phase}`,
+    status.release ? `release ${status.release}` : undefined,
+    status.manifestTags.length ? `tags ${status.manifestTags.join(', ')}` : undefined,
+  ].filter(Boolean);
+  const rows = [
+    ['REPOSITORY', 'DECISION', 'BUILT', 'PUBLISHED BEFORE', 'MISSING', 'MEANING'],
+    ...status.repositories.map((r) => [
+      r.repository,
+      r.decision,
+      list(r.built),
+      list(r.published),
+      list(r.missing),
+      DECISION_MEANING[r.decision] ?? '',
+    ]),
+  ];
+  const lines = [header.join('  ·  '), ...table(rows)];
+  const manifests = status.repositories.flatMap((r) => r.manifests.map((m) => `  ${m.registry}/${r.repository}:${m.tag} → ${m.digest}`));
+  if (manifests.length) lines.push('', 'published indexes:', ...manifests);
+  if (status.error) lines.push('', `error: ${status.error}`);
+  return lines.join('\n');
+}
+
+function list(values: string[]): string {
+  return values.length ? values.join(' ') : '-';
+}
+
+function table(rows: string[][]): string[] {
+  const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
+  return rows.map((row) => row.map((cell, column) => cell.padEnd(widths[column]!)).join('  ').trimEnd());
+}

@@ -1,0 +1,79 @@
+import { WorkflowExecutionAlreadyStartedError, WorkflowFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
+import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/common';
+import { normalizeComposeLocation } from '../activities/compose-source.js';
+import { readComposeInfo } from '../activities/fetch-compose.js';
+import { CliError, EXIT } from '../cli/exit-codes.js';
+import { publishSettings, type Config } from '../config.js';
+import { publishCompose } from '../workflows/publish-compose.js';
+import { publishWorkflowId, statusQuery, type PublishStatus } from '../workflows/messages.js';
+
+/** Runs that ended without success may be started again by `publish`. */
+const RESTARTABLE = new Set(['FAILED', 'TERMINATED', 'CANCELLED', 'TIMED_OUT']);
+
+export interface StartedRun {
+  composeId: string;
+  workflowId: string;
+  /** False when a run for this compose already existed: nothing new was started. */
+  started: boolean;
+  handle: WorkflowHandle<typeof publishCompose>;
+}
+
+/**
+ * Starts the run for the compose at `location`, idempotently: the workflow id is publish:<compose id>, a running
+ * or completed run is reused, and only a failed, terminated or cancelled one may be started again.
+ */
+export async function startPublishRun(client: Client, config: Config, location: string): Promise<StartedRun> {
+  const root = normalizeComposeLocation(location);
+  let composeId: string;
+  try {
+    composeId = (await readComposeInfo(root)).composeId;
+  } catch (error) {
+    throw new CliError(`cannot read the compose at ${location}: ${(error as Error).message}`, EXIT.usage);
+  }
+  const workflowId = publishWorkflowId(composeId);
+  const existing = client.workflow.getHandle<typeof publishCompose>(workflowId);
+  const previous = await existing.describe().catch(() => undefined);
+  if (previous && !RESTARTABLE.has(previous.status.name)) return { composeId, workflowId, started: false, handle: existing };
+  try {
+    const handle = await client.workflow.start(publishCompose, {
+      workflowId,
+      taskQueue: config.temporal.task_queue,
+      args: [{ location: root, composeId, settings: publishSettings(config) }],
+      workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
+      workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+    });
+    return { composeId, workflowId, started: true, handle };
+  } catch (error) {
+    // Someone else started it between our look and our start: theirs is the run.
+    if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+    return { composeId, workflowId, started: false, handle: existing };
+  }
+}
+
+/** The live status of a running run (query), or the result of a finished one (no worker needed). */
+export async function readRunStatus(client: Client, composeId: string): Promise<PublishStatus> {
+  const handle = client.workflow.getHandle<typeof publishCompose>(publishWorkflowId(composeId));
+  let description;
+  try {
+    description = await handle.describe();
+  } catch {
+    throw new CliError(`no run for compose ${composeId} (workflow id ${publishWorkflowId(composeId)}); start one with \`compose-publisher publish <location>\``, EXIT.usage);
+  }
+  if (description.status.name === 'RUNNING') return handle.query(statusQuery);
+  return finishedStatus(handle, composeId, (description.memo?.gate as PublishStatus['repositories'] | undefined) ?? []);
+}
+
+/** Waits for the run to end and returns its final status; a failed run gives its recorded decisions and the error. */
+export async function waitForRun(handle: WorkflowHandle<typeof publishCompose>, composeId: string): Promise<PublishStatus> {
+  return finishedStatus(handle, composeId, []);
+}
+
+async function finishedStatus(handle: WorkflowHandle<typeof publishCompose>, composeId: string, recorded: PublishStatus['repositories']): Promise<PublishStatus> {
+  try {
+    return await handle.result();
+  } catch (error) {
+    const cause = error instanceof WorkflowFailedError && error.cause ? error.cause.message : (error as Error).message;
+    const memo = recorded.length > 0 ? recorded : (((await handle.describe()).memo?.gate as PublishStatus['repositories'] | undefined) ?? []);
+    return { composeId, manifestTags: [], phase: 'failed', repositories: memo.map((r) => ({ ...r, pushed: r.pushed ?? [], manifests: r.manifests ?? [] })), error: cause };
+  }
+}

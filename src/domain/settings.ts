@@ -1,0 +1,22 @@
+/** The part of the configuration a run needs, carried in the workflow input so every run records what it used. No secrets. */
+export interface RegistrySettings {
+  /** host[:port]/namespace, e.g. quay.io/fedora */
+  url: string;
+  /** Environment variable prefix: <prefix>USER / <prefix>PASSWORD, read by activities at run time. */
+  credentialPrefix?: string;
+  tlsVerify: boolean;
+  certDir?: string;
+}
+
+export interface PublishSettings {
+  registries: RegistrySettings[];
+  /** subvariant → repository */
+  repositories: Record<string, string>;
+  /** compose arch → OCI arch */
+  architectures: Record<string, string>;
+  releases: { latest?: string; rawhide?: string };
+  /** How long a blocked repository waits for an operator, as a duration like "72h". */
+  waitForOverride: string;
+  /** How many arch images are pushed at once. */
+  maxParallelPushes: number;
+}

@@ -1,0 +1,1 @@
+export { publishCompose } from './publish-compose.js';
