@@ -72,3 +72,36 @@ export interface RepositoryDecision {
 }
 
 export const COMPOSE_ID_ANNOTATION = 'org.fedoraproject.compose.id';
+
+/** Where an images.json entry was read from, for error messages. */
+export interface ImageOrigin {
+  file: string;
+  /** The entry, e.g. payload.images.Container.x86_64[0] */
+  jsonPath: string;
+  /** Its location field: ….path (productmd 1.x) or ….location.url (2.0). */
+  locationPath: string;
+}
+
+/**
+ * One entry of a compose's images.json, any type (the plan selects the container images).
+ * Container entries (type "docker") always have size and sha256; other entries are read leniently
+ * and keep them only when well-formed.
+ */
+export interface ComposeImage {
+  /** Variant UID, e.g. "Container". */
+  variant: string;
+  arch: ComposeArch;
+  /** e.g. Container_Base; "" when the entry has none. */
+  subvariant: string;
+  /** productmd image type; container images are "docker". */
+  type: string;
+  /** e.g. "tar.xz" */
+  format: string;
+  fileName: string;
+  /** Absolute http(s) URL or absolute local path; other URLs (oci://…) as given. */
+  location: string;
+  size?: number;
+  /** Lowercase hex. */
+  sha256?: string;
+  origin: ImageOrigin;
+}

@@ -1,0 +1,60 @@
+import { DomainError } from './errors.js';
+import type { ComposeArch, ComposeInfo } from './types.js';
+
+export interface ReleaseSettings {
+  /** This release is also tagged "latest". */
+  latest?: string;
+  /** The release number Rawhide composes publish as. */
+  rawhide?: string;
+}
+
+export interface ReleaseTags {
+  /** The release the run publishes for, e.g. "40". */
+  release: string;
+  /** Tags of the multi-arch index. */
+  manifestTags: string[];
+}
+
+// The OCI distribution spec's tag grammar.
+const OCI_TAG = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
+
+/** The per-arch tag: `<release>-<compose arch>`, e.g. 40-aarch64. */
+export function archTag(release: string, composeArch: ComposeArch): string {
+  return `${release}-${composeArch}`;
+}
+
+export function isRawhide(info: ComposeInfo): boolean {
+  return info.releaseVersion.toLowerCase() === 'rawhide';
+}
+
+/**
+ * The release and manifest tags of a compose: a normal compose publishes as its version (plus
+ * "latest" for the configured latest release); Rawhide publishes as the configured rawhide number
+ * plus "rawhide".
+ */
+export function releaseTags(info: ComposeInfo, releases: ReleaseSettings): ReleaseTags {
+  if (isRawhide(info)) {
+    const rawhide = releases.rawhide;
+    if (!rawhide) {
+      throw new DomainError(
+        'ReleaseNotConfigured',
+        `${info.composeId} is a Rawhide compose, but the configuration does not say which release number Rawhide is, so its images have no version tag. Fix: set [releases] rawhide = "<the Rawhide release number>" in the config`,
+      );
+    }
+    if (!OCI_TAG.test(rawhide)) {
+      throw new DomainError(
+        'ReleaseNotConfigured',
+        `The configuration's [releases] rawhide = ${JSON.stringify(rawhide)} is not a valid container tag. Fix: set it to the Rawhide release number, e.g. [releases] rawhide = "41"`,
+      );
+    }
+    return { release: rawhide, manifestTags: [rawhide, 'rawhide'] };
+  }
+  const version = info.releaseVersion;
+  if (!OCI_TAG.test(version)) {
+    throw new DomainError(
+      'MalformedComposeMetadata',
+      `${info.composeId}: its release version (payload.release.version in metadata/composeinfo.json) ${JSON.stringify(version)} cannot be a container tag. Fix: publish a compose whose release version is a plain version like "40"`,
+    );
+  }
+  return { release: version, manifestTags: version === releases.latest ? [version, 'latest'] : [version] };
+}

@@ -1,0 +1,46 @@
+import { describe, expect, it } from 'vitest';
+import { DOMAIN_ERROR_TYPES, DomainError, malformedMetadata } from '../../src/domain/errors.js';
+import { appendJsonPath, formatJsonPath } from '../../src/domain/json-path.js';
+
+describe('DomainError', () => {
+  it('is an Error with a readonly type used as the failure type name', () => {
+    const error = new DomainError('DuplicateImage', 'two images');
+    expect(error).toBeInstanceOf(Error);
+    expect(error.name).toBe('DomainError');
+    expect(error.type).toBe('DuplicateImage');
+    expect(error.message).toBe('two images');
+  });
+
+  it('lists every type', () => {
+    expect([...DOMAIN_ERROR_TYPES].sort()).toEqual([
+      'DuplicateImage',
+      'InvalidComposeId',
+      'MalformedComposeMetadata',
+      'ReleaseNotConfigured',
+      'UnmappedArchitecture',
+      'UnsupportedImageLocation',
+    ]);
+  });
+
+  it('formats metadata errors as file, field, problem and fix', () => {
+    const error = malformedMetadata('metadata/images.json', 'payload.images', 'is missing', 'regenerate it');
+    expect(error.type).toBe('MalformedComposeMetadata');
+    expect(error.message).toBe('metadata/images.json: payload.images is missing. Fix: regenerate it');
+  });
+});
+
+describe('formatJsonPath', () => {
+  it.each([
+    [['payload', 'images', 'Container', 'x86_64', 0, 'checksums', 'sha256'], 'payload.images.Container.x86_64[0].checksums.sha256'],
+    [['payload', 'images', 'Server-optional', 'x86_64', 2], 'payload.images["Server-optional"].x86_64[2]'],
+    [[0, 'a'], '[0].a'],
+    [[], '(the top level)'],
+  ] as const)('formats %j as %s', (segments, expected) => {
+    expect(formatJsonPath(segments)).toBe(expected);
+  });
+
+  it('appends fields to a formatted path', () => {
+    expect(appendJsonPath('payload.images.Container.x86_64[0]', 'location', 'url')).toBe('payload.images.Container.x86_64[0].location.url');
+    expect(appendJsonPath('payload', 3)).toBe('payload[3]');
+  });
+});
