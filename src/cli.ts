@@ -1,6 +1,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { CliError, EXIT } from './cli/exit-codes.js';
 import { configFromOptions } from './cli/load-config.js';
+import { runDemoCommand } from './commands/demo.js';
 import { runPublishCommand } from './commands/publish.js';
 import { runStatusCommand } from './commands/status.js';
 import { runWorkerCommand } from './commands/worker.js';
@@ -42,6 +43,14 @@ program
   .option('--json', 'machine-readable output: repositories[].{repository, decision, built, published, missing}')
   .action(async (composeId: string, options: { json?: boolean }) => {
     process.exitCode = await runStatusCommand(config(), composeId, options);
+  });
+
+program
+  .command('demo')
+  .description('the whole thing on embedded defaults: Temporal with its UI, a local registry, a worker, two sample composes')
+  .option('--keep', 'leave Temporal, the registry and a worker running afterwards (Ctrl-C stops them)')
+  .action(async (options: { keep?: boolean }) => {
+    process.exitCode = await runDemoCommand(options);
   });
 
 try {

@@ -21,6 +21,30 @@ const registrySchema = z
   })
   .strict();
 
+/** Compiled at load, so a typo fails at start-up rather than on every message. */
+const regexSource = z.string().superRefine((source, ctx) => {
+  try {
+    new RegExp(source);
+  } catch (error) {
+    ctx.addIssue({ code: 'custom', message: `not a valid regular expression (${(error as Error).message}); JavaScript syntax, e.g. "^Fedora-4[0-9]-"` });
+  }
+});
+
+const amqpSchema = z
+  .object({
+    url: z.string().regex(/^amqps?:\/\//, 'must be an amqp:// or amqps:// URL, e.g. "amqp://guest:guest@127.0.0.1:5672/%2F"'),
+    exchange: z.string().min(1).default('amq.topic'),
+    queue: z.string().min(1).default('compose-publisher'),
+    routing_keys: z.array(z.string().min(1)).min(1, 'list at least one routing key').default(['org.fedoraproject.*.pungi.compose.status.change']),
+    statuses: z.array(z.string().min(1)).min(1, 'list at least one compose status, e.g. ["FINISHED"]').default(['FINISHED', 'FINISHED_INCOMPLETE']),
+    /** Empty: every compose id. */
+    compose_id_patterns: z.array(regexSource).default([]),
+    dead_letter_exchange: z.string().min(1).default('compose-publisher.dlx'),
+    prefetch: z.number().int().min(1).max(1000).default(10),
+    topic_prefix: z.string().min(1).default('org.fedoraproject.prod'),
+  })
+  .strict();
+
 const configSchema = z
   .object({
     temporal: z
@@ -48,7 +72,7 @@ const configSchema = z
       })
       .strict()
       .prefault({}),
-    amqp: z.object({ url: z.string().min(1) }).loose().optional(),
+    amqp: amqpSchema.optional(),
   })
   .strict();
 

@@ -55,7 +55,7 @@ async function download(image: ImageArtifact, cacheDir: string, onProgress: (p: 
     },
   });
   try {
-    await pipeline(Readable.fromWeb(response.body as import('node:stream/web').ReadableStream), counter, createWriteStream(target), { signal });
+    await pipeline(Readable.fromWeb(response.body), counter, createWriteStream(target), { signal });
     if (image.size !== undefined && bytes !== image.size) {
       throw new Error(`${image.location}: received ${bytes} bytes, the compose says ${image.size}; will retry`);
     }

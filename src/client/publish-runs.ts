@@ -16,6 +16,8 @@ export interface StartedRun {
   /** False when a run for this compose already existed: nothing new was started. */
   started: boolean;
   handle: WorkflowHandle<typeof publishCompose>;
+  /** When started is false and we saw the existing run: its status (RUNNING, COMPLETED, …). */
+  existingStatus?: string;
 }
 
 /**
@@ -30,10 +32,20 @@ export async function startPublishRun(client: Client, config: Config, location: 
   } catch (error) {
     throw new CliError(`cannot read the compose at ${location}: ${(error as Error).message}`, EXIT.usage);
   }
+  return startRunForCompose(client, config, root, composeId);
+}
+
+/**
+ * startPublishRun for a caller that already read the compose id from `root` (a normalized location), e.g. the
+ * listener, which checks it against the message first. Same idempotency rules.
+ */
+export async function startRunForCompose(client: Client, config: Config, root: string, composeId: string): Promise<StartedRun> {
   const workflowId = publishWorkflowId(composeId);
   const existing = client.workflow.getHandle<typeof publishCompose>(workflowId);
   const previous = await existing.describe().catch(() => undefined);
-  if (previous && !RESTARTABLE.has(previous.status.name)) return { composeId, workflowId, started: false, handle: existing };
+  if (previous && !RESTARTABLE.has(previous.status.name)) {
+    return { composeId, workflowId, started: false, handle: existing, existingStatus: previous.status.name };
+  }
   try {
     const handle = await client.workflow.start(publishCompose, {
       workflowId,

@@ -6,7 +6,7 @@ import { execa, type ResultPromise } from 'execa';
 export interface ServiceProcess {
   readonly name: string;
   readonly logFile: string;
-  stop(): Promise<void>;
+  stop: () => Promise<void>;
 }
 
 export function startService(name: string, file: string, args: string[], logFile: string, env?: NodeJS.ProcessEnv): ServiceProcess & { child: ResultPromise } {
@@ -19,7 +19,7 @@ export function startService(name: string, file: string, args: string[], logFile
     name,
     logFile,
     child,
-    stop() {
+    stop: () => {
       stopped ??= (async () => {
         if (child.exitCode === null) {
           child.kill('SIGTERM');

@@ -26,7 +26,7 @@ describe('test harness', () => {
 
   it('has the search attributes the workflows upsert', async () => {
     const response = await env.connection.operatorService.listSearchAttributes({ namespace: inject('temporalNamespace') });
-    expect(response.customAttributes).toMatchObject({ ComposeId: expect.anything(), Release: expect.anything(), GateDecision: expect.anything() });
+    expect(Object.keys(response.customAttributes)).toEqual(expect.arrayContaining(['ComposeId', 'Release', 'GateDecision']));
   });
 
   it('has a registry that answers the v2 API', async () => {

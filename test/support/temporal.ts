@@ -9,7 +9,7 @@ let runtimeInstalled = false;
 /** A client environment connected to the Temporal dev server that globalSetup started. */
 export async function connectTestEnvironment(): Promise<TestWorkflowEnvironment> {
   if (!runtimeInstalled) {
-    Runtime.install({ logger: new DefaultLogger('WARN') });
+    Runtime.install({ logger: new DefaultLogger('ERROR') });
     runtimeInstalled = true;
   }
   return TestWorkflowEnvironment.createFromExistingServer({

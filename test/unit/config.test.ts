@@ -75,3 +75,59 @@ describe('config', () => {
     expect(configError('[registries\nurl = 1')).toMatch(/test\.toml: not valid TOML at line 1/);
   });
 });
+
+describe('config [amqp]', () => {
+  const withAmqp = (table: string) => `${MINIMAL}\n[amqp]\nurl = "amqp://guest:guest@127.0.0.1:5672/%2F"\n${table}`;
+
+  it('is optional', () => {
+    expect(parseConfig(MINIMAL, 'test.toml').amqp).toBeUndefined();
+  });
+
+  it('fills the listener defaults around a url', () => {
+    expect(parseConfig(withAmqp(''), 'test.toml').amqp).toEqual({
+      url: 'amqp://guest:guest@127.0.0.1:5672/%2F',
+      exchange: 'amq.topic',
+      queue: 'compose-publisher',
+      routing_keys: ['org.fedoraproject.*.pungi.compose.status.change'],
+      statuses: ['FINISHED', 'FINISHED_INCOMPLETE'],
+      compose_id_patterns: [],
+      dead_letter_exchange: 'compose-publisher.dlx',
+      prefetch: 10,
+      topic_prefix: 'org.fedoraproject.prod',
+    });
+  });
+
+  it('takes every key when given', () => {
+    const amqp = parseConfig(
+      withAmqp(`exchange = "fedora"
+queue = "publisher-stg"
+routing_keys = ["org.fedoraproject.stg.pungi.compose.status.change"]
+statuses = ["FINISHED"]
+compose_id_patterns = ["^Fedora-4[0-9]-", "^Fedora-Rawhide-"]
+dead_letter_exchange = "publisher-stg.dlx"
+prefetch = 2
+topic_prefix = "org.fedoraproject.stg"
+`),
+      'test.toml',
+    ).amqp;
+    expect(amqp).toMatchObject({ exchange: 'fedora', queue: 'publisher-stg', statuses: ['FINISHED'], prefetch: 2, topic_prefix: 'org.fedoraproject.stg' });
+    expect(amqp?.compose_id_patterns).toEqual(['^Fedora-4[0-9]-', '^Fedora-Rawhide-']);
+  });
+
+  it('names the key of a missing url, a non-AMQP url and an unknown key', () => {
+    expect(configError(`${MINIMAL}\n[amqp]\nqueue = "q"\n`)).toMatch(/\[amqp\]\.url: missing/);
+    expect(configError(`${MINIMAL}\n[amqp]\nurl = "http://broker:5672"\n`)).toMatch(/\[amqp\]\.url: must be an amqp:\/\/ or amqps:\/\/ URL/);
+    expect(configError(withAmqp('routing_key = "x"\n'))).toMatch(/\[amqp\]: unknown key routing_key/);
+  });
+
+  it('rejects a compose id pattern that is not a regular expression, naming its position', () => {
+    const message = configError(withAmqp('compose_id_patterns = ["^Fedora-", "Fedora-[4"]\n'));
+    expect(message).toContain('[amqp].compose_id_patterns[1]: not a valid regular expression');
+  });
+
+  it('rejects empty status and routing key lists and a prefetch of 0', () => {
+    expect(configError(withAmqp('statuses = []\n'))).toContain('[amqp].statuses: list at least one compose status');
+    expect(configError(withAmqp('routing_keys = []\n'))).toContain('[amqp].routing_keys: list at least one routing key');
+    expect(configError(withAmqp('prefetch = 0\n'))).toContain('[amqp].prefetch');
+  });
+});

@@ -1,5 +1,5 @@
 import { readdirSync, readFileSync } from 'node:fs';
-import { bundleWorkflowCode, Worker } from '@temporalio/worker';
+import { bundleWorkflowCode, DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { WORKFLOWS_PATH } from '../../src/worker.js';
 import { HISTORIES_DIR } from '../support/histories.js';
@@ -9,6 +9,7 @@ const histories = readdirSync(HISTORIES_DIR).filter((file) => file.endsWith('.js
 describe('replay of recorded publishCompose histories', () => {
   let workflowBundle: { code: string };
   beforeAll(async () => {
+    Runtime.install({ logger: new DefaultLogger('WARN') });
     workflowBundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH });
   }, 60_000);
 

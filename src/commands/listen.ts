@@ -1,0 +1,26 @@
+import { ConfigError, type Config } from '../config.js';
+import { startListener } from '../listener.js';
+import { connectClient } from '../temporal-connection.js';
+
+/**
+ * `compose-publisher listen`: consumes Pungi's compose status messages and starts a run per wanted compose,
+ * logging one JSON line per message; until SIGINT/SIGTERM, or a broker refusal that needs a config change.
+ */
+export async function runListenCommand(config: Config): Promise<void> {
+  if (!config.amqp) {
+    throw new ConfigError(`${config.source}: no [amqp] table; \`listen\` needs one with at least url = "amqp://user:password@host:5672/%2F"`);
+  }
+  const client = await connectClient(config);
+  const listener = startListener({ client, config });
+  const stop = () => void listener.stop();
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  try {
+    await listener.done;
+  } finally {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+    await listener.stop();
+    await client.connection.close();
+  }
+}

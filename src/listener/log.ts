@@ -1,0 +1,43 @@
+/** What the listener did with one delivery. */
+export type DeliveryOutcome = 'started' | 'already-started' | 'ignored' | 'dead-lettered' | 'requeued';
+
+export interface DeliveryLog {
+  outcome: DeliveryOutcome;
+  composeId?: string;
+  workflowId?: string;
+  /** For already-started: the existing run's status (RUNNING, COMPLETED, …) when known. */
+  run?: string;
+  location?: string;
+  reason?: string;
+  routingKey: string;
+  redelivered: boolean;
+  /** Set when the ack or reject could not be sent (channel closed): the broker will deliver the message again. */
+  unsettled?: string;
+}
+
+export interface ConnectionLog {
+  event: 'connected' | 'disconnected' | 'connect-failed' | 'stopped';
+  broker: string;
+  queue: string;
+  reason?: string;
+  retryInMs?: number;
+}
+
+export type ListenerLogEntry = DeliveryLog | ConnectionLog;
+export type ListenerLog = (entry: ListenerLogEntry) => void;
+
+/** One JSON object per line on stdout, with a timestamp first. */
+export const jsonLines: ListenerLog = (entry) => {
+  console.log(JSON.stringify({ time: new Date().toISOString(), ...entry }));
+};
+
+/** The broker URL as it may appear in logs: the password replaced. */
+export function redactedUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return '(unparseable [amqp].url)';
+  }
+}

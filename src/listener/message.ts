@@ -1,0 +1,55 @@
+import { z } from 'zod';
+import { isFetchableLocation } from '../domain/compose-location.js';
+
+/** The fields of Pungi's compose status message we use; Pungi sends more (compose_date, compose_respin, …). */
+const statusChange = z.looseObject({
+  compose_id: z.string().min(1),
+  status: z.string().min(1),
+  location: z.string().min(1).optional(),
+  release_short: z.string().optional(),
+  release_version: z.string().optional(),
+  compose_type: z.string().optional(),
+});
+
+export interface MessageFilter {
+  /** Statuses that start a run, e.g. FINISHED and FINISHED_INCOMPLETE. */
+  statuses: readonly string[];
+  /** A compose id is wanted when any pattern matches; no patterns: every compose. */
+  composeIdPatterns: readonly RegExp[];
+}
+
+export type MessageVerdict =
+  | { kind: 'invalid'; reason: string; composeId?: string }
+  | { kind: 'ignored'; reason: string; composeId: string }
+  | { kind: 'wanted'; composeId: string; location: string; status: string };
+
+/** What a delivery asks of us: a compose to publish, something to ignore (ack), or a broken message (dead-letter). */
+export function readStatusMessage(body: Buffer, filter: MessageFilter): MessageVerdict {
+  let json: unknown;
+  try {
+    json = JSON.parse(body.toString('utf8'));
+  } catch (error) {
+    return { kind: 'invalid', reason: `body is not JSON (${(error as Error).message})` };
+  }
+  const parsed = statusChange.safeParse(json);
+  if (!parsed.success) return { kind: 'invalid', reason: describeProblems(parsed.error) };
+  const { compose_id: composeId, status, location } = parsed.data;
+  if (!filter.statuses.includes(status)) {
+    return { kind: 'ignored', composeId, reason: `status ${status} is not one of ${filter.statuses.join(', ')} ([amqp].statuses)` };
+  }
+  if (filter.composeIdPatterns.length > 0 && !filter.composeIdPatterns.some((pattern) => pattern.test(composeId))) {
+    return { kind: 'ignored', composeId, reason: `compose id matches none of [amqp].compose_id_patterns` };
+  }
+  if (location === undefined) return { kind: 'invalid', composeId, reason: 'location: missing (the compose top directory URL)' };
+  if (!isFetchableLocation(location)) {
+    return { kind: 'invalid', composeId, reason: `location "${location}" is neither an http(s) URL nor an absolute path` };
+  }
+  return { kind: 'wanted', composeId, location, status };
+}
+
+function describeProblems(error: z.ZodError): string {
+  if (error.issues.some((issue) => issue.path.length === 0)) return 'body is not a JSON object';
+  return error.issues
+    .map((issue) => `${issue.path.join('.')}: ${issue.code === 'invalid_type' && issue.input === undefined ? 'missing' : issue.message}`)
+    .join('; ');
+}

@@ -1,0 +1,113 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { execa } from 'execa';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { PublishStatus } from '../../src/workflows/messages.js';
+import { makeCompose } from '../support/compose-factory.js';
+import { withPublisherWorker } from '../support/publisher.js';
+import { connectTestEnvironment, scratchSubdir } from '../support/temporal.js';
+
+const CLI = fileURLToPath(new URL('../../bin/compose-publisher.js', import.meta.url));
+
+function cli(args: string[], configFile?: string) {
+  return execa('node', [CLI, ...(configFile ? ['--config', configFile] : []), ...args], { reject: false, env: { COMPOSE_PUBLISHER_CONFIG: undefined } });
+}
+
+describe('compose-publisher CLI', () => {
+  let env: TestWorkflowEnvironment;
+  let dir: string;
+
+  beforeAll(async () => {
+    env = await connectTestEnvironment();
+    dir = scratchSubdir('cli');
+  });
+  afterAll(async () => {
+    await env?.teardown();
+  });
+
+  function writeConfig(taskQueue: string, namespace: string): string {
+    const file = join(dir, `${taskQueue}.toml`);
+    writeFileSync(
+      file,
+      `[temporal]
+address = "${inject('temporalAddress')}"
+namespace = "${inject('temporalNamespace')}"
+task_queue = "${taskQueue}"
+
+[[registries]]
+url = "${inject('registryHost')}/${namespace}"
+tls_verify = false
+
+[repositories]
+Container_Base = "fedora"
+
+[architectures]
+x86_64 = "amd64"
+aarch64 = "arm64"
+
+[releases]
+latest = "40"
+`,
+    );
+    return file;
+  }
+
+  it('publishes with exit 0, never starts a second run for the same compose, and exits 3 when a repository is blocked', async () => {
+    const storage = { root: join(dir, 'storage'), runroot: join(dir, 'runroot') };
+    const good = await makeCompose({ composeId: 'Fedora-40-20240801.n.0', images: { Container_Base: ['x86_64', 'aarch64'] }, format: '1.2' }, { dir, storage });
+    const partial = await makeCompose({ composeId: 'Fedora-40-20240802.n.0', images: { Container_Base: ['x86_64'] }, format: '2.0' }, { dir, storage });
+    await withPublisherWorker(env, dir, async ({ taskQueue }) => {
+      const config = writeConfig(taskQueue, 'cli');
+
+      const published = await cli(['publish', good.root, '--wait', '--json'], config);
+      expect(published.stderr).toBe('');
+      expect(published.exitCode).toBe(0);
+      expect(JSON.parse(published.stdout)).toMatchObject({ composeId: good.composeId, phase: 'done', repositories: [{ repository: 'fedora', decision: 'pass' }] });
+
+      const again = await cli(['publish', good.root], config);
+      expect(again.exitCode).toBe(0);
+      expect(again.stdout).toBe(`already exists, not started again: publish:${good.composeId}`);
+
+      const status = await cli(['status', good.composeId, '--json'], config);
+      expect(status.exitCode).toBe(0);
+      expect((JSON.parse(status.stdout) as PublishStatus).repositories).toEqual([
+        expect.objectContaining({ repository: 'fedora', decision: 'pass', built: ['amd64', 'arm64'], published: [], missing: [] }),
+      ]);
+
+      const blocked = await cli(['publish', partial.root, '--wait'], config);
+      expect(blocked.exitCode).toBe(3);
+      expect(blocked.stdout).toMatch(/fedora\s+blocked\s+amd64\s+amd64 arm64\s+arm64/);
+
+      const table = await cli(['status', partial.composeId], config);
+      expect(table.exitCode).toBe(3);
+      expect(table.stdout).toContain(`compose ${partial.composeId}`);
+    });
+  });
+
+  it('exits 2 with the key named for a bad config, a missing config, an unknown compose and bad usage', async () => {
+    const bad = join(dir, 'bad.toml');
+    writeFileSync(bad, '[[registries]]\nurl = "Not A Registry"\n[repositories]\nContainer_Base = "fedora"\n[architectures]\nx86_64 = "amd64"\n');
+    const badConfig = await cli(['status', 'Fedora-40-20240801.n.0'], bad);
+    expect(badConfig.exitCode).toBe(2);
+    expect(badConfig.stderr).toContain('[registries][0].url');
+
+    const noConfig = await execa('node', [CLI, 'status', 'x'], { reject: false, cwd: dir, env: { COMPOSE_PUBLISHER_CONFIG: undefined } });
+    expect(noConfig.exitCode).toBe(2);
+    expect(noConfig.stderr).toContain('pass --config FILE');
+
+    const config = writeConfig('cli-unused', 'cli-unused');
+    const missing = await cli(['publish', join(dir, 'no-such-compose')], config);
+    expect(missing.exitCode).toBe(2);
+    expect(missing.stderr).toMatch(/no-such-compose.*does not exist/);
+
+    const usage = await cli(['publish']);
+    expect(usage.exitCode).toBe(2);
+    expect(usage.stderr).toContain("missing required argument 'location'");
+
+    const help = await cli(['--help']);
+    expect(help.exitCode).toBe(0);
+    expect(help.stdout).toContain('Exit codes');
+  });
+});

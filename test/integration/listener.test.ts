@@ -1,0 +1,238 @@
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { connect } from 'amqplib';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { waitForRun } from '../../src/client/publish-runs.js';
+import { parseConfig, type Config } from '../../src/config.js';
+import { startRabbitMq, type RabbitMqServer } from '../../src/embedded/rabbitmq-server.js';
+import { startListener, type Listener } from '../../src/listener.js';
+import type { DeliveryLog, ListenerLogEntry } from '../../src/listener/log.js';
+import { deadLetterQueue } from '../../src/listener/topology.js';
+import { publishWorkflowId } from '../../src/workflows/messages.js';
+import { makeCompose, type MadeCompose } from '../support/compose-factory.js';
+import { withPublisherWorker } from '../support/publisher.js';
+import { connectTestEnvironment, scratchSubdir } from '../support/temporal.js';
+
+/** A Pungi compose status message, as fedora-messaging carries it. */
+function statusMessage(compose: { composeId: string; root?: string }, status = 'FINISHED'): Record<string, unknown> {
+  return {
+    compose_id: compose.composeId,
+    compose_date: '20240910',
+    compose_type: 'nightly',
+    compose_respin: 0,
+    release_short: 'Fedora',
+    release_version: '40',
+    release_is_layered: false,
+    status,
+    ...(compose.root ? { location: compose.root } : {}),
+  };
+}
+
+describe('compose-publisher listen, on a real RabbitMQ', () => {
+  let env: TestWorkflowEnvironment;
+  let dir: string;
+  let broker: RabbitMqServer;
+  let composes: { good: MadeCompose; afterBad: MadeCompose; afterRestart: MadeCompose };
+
+  beforeAll(async () => {
+    env = await connectTestEnvironment();
+    dir = scratchSubdir('listener');
+    const storage = { root: join(dir, 'factory-storage'), runroot: join(dir, 'factory-run') };
+    const compose = (composeId: string) => makeCompose({ composeId, images: { Container_Base: ['x86_64'] }, format: '1.2' }, { dir, storage });
+    // The broker starts (a few seconds of Erlang boot) while buildah makes the composes.
+    const started = startRabbitMq({ dataDir: join(dir, 'rabbitmq') });
+    const [good, afterBad, afterRestart] = await Promise.all([compose('Fedora-40-20240910.n.0'), compose('Fedora-40-20240911.n.0'), compose('Fedora-40-20240912.n.0')]);
+    broker = await started;
+    composes = { good, afterBad, afterRestart };
+  });
+  afterAll(async () => {
+    await broker?.stop();
+    await env?.teardown();
+  });
+
+  /** A listener on its own queue and routing key, with a worker, for the duration of `body`. */
+  async function withListener(amqpExtra: string, body: (harness: ListenerHarness) => Promise<void>): Promise<void> {
+    await withPublisherWorker(env, dir, async ({ taskQueue }) => {
+      const name = `listen-${randomUUID().slice(0, 8)}`;
+      const routingKey = `org.fedoraproject.${name}.pungi.compose.status.change`;
+      const config = listenerConfig(taskQueue, name, amqpExtra);
+      const entries: ListenerLogEntry[] = [];
+      const listener = startListener({
+        client: env.client,
+        config,
+        log: (entry) => entries.push(entry),
+        requeueDelayMs: 200,
+        reconnect: { initialMs: 250, maxMs: 2_000 },
+      });
+      try {
+        await until(() => entries.some((entry) => 'event' in entry && entry.event === 'connected'), 'the listener to connect');
+        await body({ config, entries, listener, queue: name, publish: (message) => publish(routingKey, message) });
+      } finally {
+        await listener.stop();
+      }
+      await expect(listener.done).resolves.toBeUndefined();
+    });
+  }
+
+  function listenerConfig(taskQueue: string, name: string, amqpExtra: string): Config {
+    return parseConfig(
+      `[temporal]
+address = "${inject('temporalAddress')}"
+namespace = "${inject('temporalNamespace')}"
+task_queue = "${taskQueue}"
+
+[[registries]]
+url = "${inject('registryHost')}/${name}"
+tls_verify = false
+
+[repositories]
+Container_Base = "fedora"
+
+[architectures]
+x86_64 = "amd64"
+
+[releases]
+latest = "40"
+
+[amqp]
+url = "${broker.url}"
+queue = "${name}"
+routing_keys = ["org.fedoraproject.${name}.pungi.compose.status.change"]
+dead_letter_exchange = "${name}.dlx"
+${amqpExtra}
+`,
+      `${name}.toml`,
+    );
+  }
+
+  /** Publishes as fedora-messaging does: persistent JSON on amq.topic, confirmed by the broker. */
+  async function publish(routingKey: string, message: Record<string, unknown> | string): Promise<void> {
+    const connection = await connect(broker.url);
+    try {
+      const channel = await connection.createConfirmChannel();
+      const body = typeof message === 'string' ? message : JSON.stringify(message);
+      channel.publish('amq.topic', routingKey, Buffer.from(body), { persistent: true, contentType: 'application/json' });
+      await channel.waitForConfirms();
+    } finally {
+      await connection.close();
+    }
+  }
+
+  /** Every message waiting in a queue, removed. */
+  async function drain(queue: string): Promise<Array<{ body: string; reason: unknown }>> {
+    const connection = await connect(broker.url);
+    try {
+      const channel = await connection.createChannel();
+      const messages: Array<{ body: string; reason: unknown }> = [];
+      for (let message = await channel.get(queue, { noAck: true }); message; message = await channel.get(queue, { noAck: true })) {
+        const deaths = message.properties.headers?.['x-death'] as Array<{ reason: unknown }> | undefined;
+        messages.push({ body: message.content.toString(), reason: deaths?.[0]?.reason });
+      }
+      return messages;
+    } finally {
+      await connection.close();
+    }
+  }
+
+  async function runsOf(composeId: string): Promise<number> {
+    let count = 0;
+    for await (const _ of env.client.workflow.list({ query: `WorkflowId = "${publishWorkflowId(composeId)}"` })) count += 1;
+    return count;
+  }
+
+  async function publishedRun(compose: MadeCompose) {
+    return waitForRun(env.client.workflow.getHandle(publishWorkflowId(compose.composeId)), compose.composeId);
+  }
+
+  it('starts one run for a message, and none for the same message delivered again', async () => {
+    const { good } = composes;
+    await withListener('', async ({ entries, publish, queue }) => {
+      const message = statusMessage(good);
+      await Promise.all([publish(message), publish(message)]);
+      await until(() => deliveries(entries).length === 2, 'both copies to be handled');
+      expect(deliveries(entries).map((entry) => [entry.outcome, entry.composeId, entry.workflowId])).toEqual([
+        ['started', good.composeId, `publish:${good.composeId}`],
+        ['already-started', good.composeId, `publish:${good.composeId}`],
+      ]);
+
+      const run = await publishedRun(good);
+      expect(run).toMatchObject({ composeId: good.composeId, phase: 'done', repositories: [{ repository: 'fedora', decision: 'pass', built: ['amd64'] }] });
+
+      await publish(message);
+      await until(() => deliveries(entries).length === 3, 'the third copy to be handled');
+      expect(deliveries(entries)[2]).toMatchObject({ outcome: 'already-started', run: 'COMPLETED' });
+      expect(await runsOf(good.composeId)).toBe(1);
+      expect(await drain(queue)).toEqual([]);
+    });
+  });
+
+  it('dead-letters malformed, incomplete and mismatched messages, ignores unwanted ones, and still runs the valid one after them', async () => {
+    const { good, afterBad } = composes;
+    await withListener('compose_id_patterns = ["^Fedora-40-"]', async ({ entries, publish, queue }) => {
+      const malformed = '{"compose_id": "Fedora-40-20240911.n.0", "status": "FINISHED", ';
+      const noLocation = statusMessage({ composeId: afterBad.composeId });
+      const mismatched = { ...statusMessage(afterBad), location: good.root };
+      const doomed = statusMessage(afterBad, 'DOOMED');
+      const otherRelease = statusMessage({ composeId: 'Fedora-Rawhide-20240911.n.0', root: afterBad.root });
+      for (const message of [malformed, noLocation, mismatched, doomed, otherRelease]) await publish(message);
+      await publish(statusMessage(afterBad));
+      await until(() => deliveries(entries).length === 6, 'all six messages to be handled');
+
+      const outcomes = deliveries(entries).map((entry) => [entry.outcome, entry.reason]);
+      expect(outcomes).toEqual(
+        expect.arrayContaining([
+          ['dead-lettered', expect.stringMatching(/^body is not JSON/)],
+          ['dead-lettered', 'location: missing (the compose top directory URL)'],
+          ['dead-lettered', `compose_id does not match the compose at the location: its metadata/composeinfo.json says ${good.composeId}`],
+          ['ignored', 'status DOOMED is not one of FINISHED, FINISHED_INCOMPLETE ([amqp].statuses)'],
+          ['ignored', 'compose id matches none of [amqp].compose_id_patterns'],
+          ['started', undefined],
+        ]),
+      );
+      expect((await publishedRun(afterBad)).phase).toBe('done');
+
+      const dead = await drain(deadLetterQueue(queue));
+      expect(dead.map((message) => message.body).sort()).toEqual([malformed, JSON.stringify(noLocation), JSON.stringify(mismatched)].sort());
+      expect(dead.every((message) => message.reason === 'rejected')).toBe(true);
+      expect(await drain(queue)).toEqual([]);
+    });
+  });
+
+  it('reconnects after the broker restarts and consumes the next message', async () => {
+    const { afterRestart } = composes;
+    await withListener('', async ({ entries, publish }) => {
+      await broker.restart();
+      await publish(statusMessage(afterRestart));
+      await until(() => deliveries(entries).length === 1, 'the message sent after the restart to be handled');
+
+      const events = entries.flatMap((entry) => ('event' in entry ? [entry.event] : []));
+      expect(events[0]).toBe('connected');
+      expect(events).toContain('disconnected');
+      expect(events.at(-1)).toBe('connected');
+      expect(deliveries(entries)).toMatchObject([{ outcome: 'started', composeId: afterRestart.composeId }]);
+      expect((await publishedRun(afterRestart)).phase).toBe('done');
+    });
+  });
+});
+
+interface ListenerHarness {
+  config: Config;
+  entries: ListenerLogEntry[];
+  listener: Listener;
+  queue: string;
+  publish(message: Record<string, unknown> | string): Promise<void>;
+}
+
+function deliveries(entries: ListenerLogEntry[]): DeliveryLog[] {
+  return entries.filter((entry): entry is DeliveryLog => 'outcome' in entry);
+}
+
+async function until(condition: () => boolean, what: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000}s waiting for ${what}`);
+    await sleep(50);
+  }
+}

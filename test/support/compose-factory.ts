@@ -1,0 +1,32 @@
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import { join, normalize, sep } from 'node:path';
+
+export { makeCompose, OCI_ARCH, type ComposeSpec, type MadeCompose, type MadeImage } from '../../src/demo/sample-compose.js';
+
+/** Serves a compose directory over HTTP on 127.0.0.1, as a compose host would. */
+export async function serveCompose(root: string): Promise<{ url: string; close(): Promise<void> }> {
+  const server = createServer((request, response) => {
+    const path = normalize(join(root, decodeURIComponent(new URL(request.url ?? '/', 'http://x').pathname)));
+    if (!path.startsWith(root + sep)) {
+      response.writeHead(403).end();
+      return;
+    }
+    stat(path).then(
+      (info) => {
+        if (!info.isFile()) throw new Error('not a file');
+        response.writeHead(200, { 'content-length': info.size });
+        createReadStream(path).pipe(response);
+      },
+      () => response.writeHead(404).end(),
+    ).catch(() => response.writeHead(404).end());
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  if (!address || typeof address === 'string') throw new Error('no address for the compose server');
+  return {
+    url: `http://127.0.0.1:${address.port}/`,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}

@@ -1,0 +1,65 @@
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { bundleWorkflowCode, type Worker } from '@temporalio/worker';
+import { inject } from 'vitest';
+import type { PublishSettings } from '../../src/domain/settings.js';
+import { createPublisherWorker, WORKFLOWS_PATH } from '../../src/worker.js';
+import type { PublishStatus } from '../../src/workflows/messages.js';
+import { publishCompose } from '../../src/workflows/publish-compose.js';
+import { uniqueTaskQueue } from './temporal.js';
+
+let bundle: Promise<{ code: string }> | undefined;
+/** The workflow bundle, built once per test file. */
+export function workflowBundle(): Promise<{ code: string }> {
+  bundle ??= bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: { info() {}, warn() {}, error() {}, debug() {}, trace() {}, log() {} } });
+  return bundle;
+}
+
+/** Settings for a run against the harness registry, under a registry namespace no other test uses. */
+export function testSettings(overrides: Partial<PublishSettings> = {}): PublishSettings {
+  return {
+    registries: [{ url: `${inject('registryHost')}/t${randomUUID().slice(0, 8)}`, tlsVerify: false }],
+    repositories: { Container_Base: 'fedora', Container_Minimal_Base: 'fedora-minimal' },
+    architectures: { x86_64: 'amd64', aarch64: 'arm64', ppc64le: 'ppc64le', s390x: 's390x' },
+    releases: { latest: '40', rawhide: '42' },
+    waitForOverride: '1m',
+    maxParallelPushes: 2,
+    ...overrides,
+  };
+}
+
+export interface PublisherHarness {
+  taskQueue: string;
+  worker: Worker;
+  workDir: string;
+}
+
+/** Starts a publisher worker on its own task queue for the duration of `body`. */
+export async function withPublisherWorker<T>(
+  env: TestWorkflowEnvironment,
+  workDir: string,
+  body: (harness: PublisherHarness) => Promise<T>,
+  extraEnv: NodeJS.ProcessEnv = {},
+): Promise<T> {
+  const taskQueue = uniqueTaskQueue('publish');
+  const worker = await createPublisherWorker({
+    connection: env.nativeConnection,
+    namespace: inject('temporalNamespace'),
+    taskQueue,
+    workDir: join(workDir, 'worker'),
+    env: { ...process.env, ...extraEnv },
+    workflowBundle: await workflowBundle(),
+  });
+  return worker.runUntil(body({ taskQueue, worker, workDir }));
+}
+
+/** Runs publishCompose to its end; `workflowId` defaults to a unique one so tests can publish a compose twice. */
+export async function runPublish(
+  env: TestWorkflowEnvironment,
+  taskQueue: string,
+  input: { location: string; composeId: string; settings: PublishSettings },
+  workflowId = `publish:${input.composeId}:${randomUUID()}`,
+): Promise<PublishStatus> {
+  return env.client.workflow.execute(publishCompose, { taskQueue, workflowId, args: [input] });
+}
