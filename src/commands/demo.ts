@@ -1,7 +1,7 @@
 import { rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { startPublishRun, waitForRun } from '../client/publish-runs.js';
 import { formatStatus } from '../cli/format-status.js';
 import { parseConfig, type Config } from '../config.js';
@@ -65,6 +65,7 @@ const say = (line = '') => console.log(line);
  * composes, the second missing an arch in one repository; both published, then what the registry serves.
  */
 export async function runDemoCommand(options: { keep?: boolean; dataDir?: string; uiPort?: number }): Promise<number> {
+  Runtime.install({ logger: new DefaultLogger('WARN') });
   const dataDir = resolve(options.dataDir ?? '.data/demo');
   rmSync(dataDir, { recursive: true, force: true });
   say(`demo: starting Temporal (127.0.0.1:${EMBEDDED_TEMPORAL.port}) and a registry; state under ${dataDir}`);
