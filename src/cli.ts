@@ -2,10 +2,13 @@ import { Command, CommanderError, Option } from 'commander';
 import { CliError, EXIT } from './cli/exit-codes.js';
 import { configFromOptions } from './cli/load-config.js';
 import { runDemoCommand } from './commands/demo.js';
+import { runListCommand } from './commands/list.js';
+import { runOverrideCommand, type OverrideOptions } from './commands/override.js';
 import { runPublishCommand } from './commands/publish.js';
 import { runStatusCommand } from './commands/status.js';
 import { runWorkerCommand } from './commands/worker.js';
 import { ConfigError } from './config.js';
+import { OVERRIDE_MODES } from './domain/override.js';
 
 const program = new Command('compose-publisher')
   .description(
@@ -43,6 +46,36 @@ program
   .option('--json', 'machine-readable output: repositories[].{repository, decision, built, published, missing}')
   .action(async (composeId: string, options: { json?: boolean }) => {
     process.exitCode = await runStatusCommand(config(), composeId, options);
+  });
+
+program
+  .command('list')
+  .description('list runs through the search attributes (the same filter works in the Temporal UI), newest first')
+  .option('--decision <decision>', 'only runs with a repository in this decision: blocked, pass, noop, overridden, skipped, superseded')
+  .option('--release <release>', 'only runs for this release, e.g. 40')
+  .option('--json', 'machine-readable output')
+  .action(async (options: { decision?: string; release?: string; json?: boolean }) => {
+    process.exitCode = await runListCommand(config(), options);
+  });
+
+program
+  .command('override')
+  .description('decide for a blocked repository of a running run; recorded with who, why and when')
+  .addHelpText(
+    'after',
+    '\nModes:\n' +
+      '  hybrid             new images, plus the published image of each missing arch\n' +
+      '  publish-available  only the arches this compose built (drops the missing ones)\n' +
+      '  skip               leave the published index as it is',
+  )
+  .argument('<compose-id>', 'e.g. Fedora-40-20240501.n.0')
+  .addOption(new Option('--mode <mode>', 'what to publish').choices(OVERRIDE_MODES).makeOptionMandatory())
+  .requiredOption('--reason <text>', 'why: recorded in the run\'s history and shown by status')
+  .option('--operator <name>', 'who decides (default: the local user name)')
+  .option('--repository <name>', 'the blocked repository (default: every blocked repository of the run)')
+  .option('--json', 'machine-readable output')
+  .action(async (composeId: string, options: OverrideOptions) => {
+    process.exitCode = await runOverrideCommand(config(), composeId, options);
   });
 
 program

@@ -4,7 +4,8 @@ import { rm } from 'node:fs/promises';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { RegistrySettings } from '../domain/settings.js';
-import { COMPOSE_ID_ANNOTATION, type OciArch } from '../domain/types.js';
+import type { IndexInstance } from '../domain/index-instances.js';
+import { COMPOSE_ID_ANNOTATION } from '../domain/types.js';
 import { manifestAdd, manifestAnnotate, manifestCreate, manifestPush, removeImages } from '../tools/buildah.js';
 import { inspectRemote } from '../tools/skopeo.js';
 import type { RegistryAccess } from '../tools/registry-access.js';
@@ -13,12 +14,8 @@ import { translatingFailures } from './failures.js';
 import { withRegistryAccess } from './registry-credentials.js';
 import { localListName, runIdOf } from './local-names.js';
 
-export interface IndexInstanceInput {
-  ociArch: OciArch;
-  digest: string;
-  /** The compose the instance came from: this compose, or an older one for a carried-forward (hybrid) instance. */
-  composeId: string;
-}
+/** The compose an instance came from: this compose, or an older one for a carried-forward (hybrid) instance. */
+export type IndexInstanceInput = IndexInstance;
 
 export interface PushManifestInput {
   repository: string;
@@ -78,7 +75,7 @@ async function buildList(environment: ActivityEnvironment, listName: string, whe
   await manifestCreate(environment.storage, listName);
   for (const instance of instances) {
     const added = await manifestAdd(environment.storage, listName, `${where}@${instance.digest}`, access);
-    await manifestAnnotate(environment.storage, listName, added, { [COMPOSE_ID_ANNOTATION]: instance.composeId });
+    if (instance.composeId) await manifestAnnotate(environment.storage, listName, added, { [COMPOSE_ID_ANNOTATION]: instance.composeId });
   }
 }
 

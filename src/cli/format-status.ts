@@ -29,6 +29,23 @@ export function formatStatus(status: PublishStatus): string {
     ]),
   ];
   const lines = [header.join('  ·  '), ...table(rows)];
+  const notes = status.repositories.flatMap((r) => {
+    if (r.override) {
+      const dropped = r.dropped?.length ? `, dropped ${r.dropped.join(' ')}` : '';
+      return [`  ${r.repository}: ${r.override.mode} by ${r.override.operator} at ${r.override.at}${dropped}: ${r.override.reason}`];
+    }
+    if (r.awaitingOverrideUntil) {
+      return [
+        `  ${r.repository}: awaiting an override until ${r.awaitingOverrideUntil}:`,
+        `    compose-publisher override ${status.composeId} --repository ${r.repository} --mode hybrid|publish-available|skip --reason "…"`,
+      ];
+    }
+    if (r.waitEnded) return [`  ${r.repository}: no override came before the wait ended; the published index was left as it was`];
+    return [];
+  });
+  if (notes.length) lines.push('', 'operators:', ...notes);
+  const rejected = status.rejectedOverrides.map((r) => `  ${r.at}: ${r.reason}`);
+  if (rejected.length) lines.push('', 'rejected override signals:', ...rejected);
   const manifests = status.repositories.flatMap((r) => r.manifests.map((m) => `  ${m.registry}/${r.repository}:${m.tag} → ${m.digest}`));
   if (manifests.length) lines.push('', 'published indexes:', ...manifests);
   if (status.error) lines.push('', `error: ${status.error}`);

@@ -1,11 +1,20 @@
-import { WorkflowExecutionAlreadyStartedError, WorkflowFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowFailedError,
+  WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
+  type Client,
+  type WorkflowHandle,
+} from '@temporalio/client';
 import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/common';
 import { normalizeComposeLocation } from '../activities/compose-source.js';
 import { readComposeInfo } from '../activities/fetch-compose.js';
 import { CliError, EXIT } from '../cli/exit-codes.js';
 import { publishSettings, type Config } from '../config.js';
 import { publishCompose } from '../workflows/publish-compose.js';
-import { publishWorkflowId, statusQuery, type PublishStatus } from '../workflows/messages.js';
+import type { OverrideRecord, OverrideRequest } from '../domain/override.js';
+import { overrideUpdate, publishWorkflowId, statusQuery, type PublishStatus } from '../workflows/messages.js';
 
 /** Runs that ended without success may be started again by `publish`. */
 const RESTARTABLE = new Set(['FAILED', 'TERMINATED', 'CANCELLED', 'TIMED_OUT']);
@@ -75,9 +84,18 @@ export async function readRunStatus(client: Client, composeId: string): Promise<
   return finishedStatus(handle, composeId, (description.memo?.gate as PublishStatus['repositories'] | undefined) ?? []);
 }
 
-/** Waits for the run to end and returns its final status; a failed run gives its recorded decisions and the error. */
-export async function waitForRun(handle: WorkflowHandle<typeof publishCompose>, composeId: string): Promise<PublishStatus> {
-  return finishedStatus(handle, composeId, []);
+/**
+ * Waits until the run ends, or until every repository is decided and only operators can move it on
+ * (phase awaiting-override). A failed run gives its recorded decisions and the error.
+ */
+export async function waitForRun(handle: WorkflowHandle<typeof publishCompose>, composeId: string, pollMs = 1_000): Promise<PublishStatus> {
+  for (;;) {
+    const description = await handle.describe();
+    if (description.status.name !== 'RUNNING') return finishedStatus(handle, composeId, []);
+    const status = await handle.query(statusQuery).catch(() => undefined);
+    if (status?.phase === 'awaiting-override') return status;
+    await sleep(pollMs);
+  }
 }
 
 async function finishedStatus(handle: WorkflowHandle<typeof publishCompose>, composeId: string, recorded: PublishStatus['repositories']): Promise<PublishStatus> {
@@ -86,6 +104,21 @@ async function finishedStatus(handle: WorkflowHandle<typeof publishCompose>, com
   } catch (error) {
     const cause = error instanceof WorkflowFailedError && error.cause ? error.cause.message : (error as Error).message;
     const memo = recorded.length > 0 ? recorded : (((await handle.describe()).memo?.gate as PublishStatus['repositories'] | undefined) ?? []);
-    return { composeId, manifestTags: [], phase: 'failed', repositories: memo.map((r) => ({ ...r, pushed: r.pushed ?? [], manifests: r.manifests ?? [] })), error: cause };
+    const repositories = memo.map((r) => ({ ...r, pushed: r.pushed ?? [], manifests: r.manifests ?? [] }));
+    return { composeId, manifestTags: [], phase: 'failed', repositories, rejectedOverrides: [], error: cause };
+  }
+}
+
+/** Sends an override as an Update: a request the run rejects never reaches its history, and the caller learns why. */
+export async function overrideRun(client: Client, composeId: string, request: OverrideRequest): Promise<OverrideRecord[]> {
+  const handle = client.workflow.getHandle<typeof publishCompose>(publishWorkflowId(composeId));
+  try {
+    return await handle.executeUpdate(overrideUpdate, { args: [request] });
+  } catch (error) {
+    if (error instanceof WorkflowUpdateFailedError) throw new CliError(error.cause?.message ?? error.message, EXIT.usage);
+    if (error instanceof WorkflowNotFoundError) {
+      throw new CliError(`no running run for compose ${composeId}: overrides apply only while a run waits for one (see \`compose-publisher list --decision blocked\`)`, EXIT.usage);
+    }
+    throw error;
   }
 }

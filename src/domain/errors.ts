@@ -4,7 +4,8 @@ export type DomainErrorType =
   | 'InvalidComposeId'
   | 'UnsupportedImageLocation'
   | 'ReleaseNotConfigured'
-  | 'DuplicateImage';
+  | 'DuplicateImage'
+  | 'InvalidOverride';
 
 /** Every DomainError type: none of them is fixed by a retry. */
 export const DOMAIN_ERROR_TYPES: readonly DomainErrorType[] = [
@@ -14,6 +15,7 @@ export const DOMAIN_ERROR_TYPES: readonly DomainErrorType[] = [
   'UnsupportedImageLocation',
   'ReleaseNotConfigured',
   'DuplicateImage',
+  'InvalidOverride',
 ];
 
 /**

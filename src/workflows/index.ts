@@ -1,1 +1,2 @@
 export { publishCompose } from './publish-compose.js';
+export { indexLock } from './index-lock.js';

@@ -1,5 +1,6 @@
-import { defineQuery } from '@temporalio/workflow';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { PublishSettings } from '../domain/settings.js';
+import type { OverrideRecord, OverrideRequest } from '../domain/override.js';
 import type { OciArch, RepositoryDecision } from '../domain/types.js';
 
 export interface PublishComposeInput {
@@ -15,6 +16,8 @@ export type PublishPhase =
   | 'inspecting'
   | 'pushing-images'
   | 'publishing-manifests'
+  /** Nothing more happens until an operator overrides a blocked repository, or the wait ends. */
+  | 'awaiting-override'
   | 'done'
   | 'failed';
 
@@ -23,6 +26,19 @@ export interface RepositoryStatus extends RepositoryDecision {
   pushed: Array<{ ociArch: OciArch; digest: string }>;
   /** Indexes this run published. */
   manifests: Array<{ registry: string; tag: string; digest: string }>;
+  /** Blocked and waiting for an operator until this time (ISO 8601). */
+  awaitingOverrideUntil?: string;
+  /** The wait for an override ran out: the decision is final. */
+  waitEnded?: boolean;
+  override?: OverrideRecord;
+  /** Arches a publish-available override left out of the index. */
+  dropped?: OciArch[];
+}
+
+export interface RejectedOverride {
+  request: unknown;
+  reason: string;
+  at: string;
 }
 
 export interface PublishStatus {
@@ -31,12 +47,19 @@ export interface PublishStatus {
   manifestTags: string[];
   phase: PublishPhase;
   repositories: RepositoryStatus[];
+  /** Overrides sent as signals that could not be applied, with why. (Rejected updates never reach the run.) */
+  rejectedOverrides: RejectedOverride[];
   error?: string;
 }
 
 export type PublishComposeResult = PublishStatus;
 
 export const statusQuery = defineQuery<PublishStatus>('status');
+
+/** From the Temporal UI ("Send Signal", name override) or `temporal workflow signal`. */
+export const overrideSignal = defineSignal<[OverrideRequest]>('override');
+/** From the CLI: validated before anything is written; the caller gets the rejection. */
+export const overrideUpdate = defineUpdate<OverrideRecord[], [OverrideRequest]>('override');
 
 // Typed search attribute keys (the shape defineSearchAttributeKey returns; workflow code imports only @temporalio/workflow).
 export const COMPOSE_ID = { name: 'ComposeId', type: 'KEYWORD' } as const;

@@ -1,11 +1,28 @@
-import { ApplicationFailure, CancellationScope, proxyActivities, setHandler, upsertMemo, upsertSearchAttributes } from '@temporalio/workflow';
+import {
+  allHandlersFinished,
+  ApplicationFailure,
+  CancellationScope,
+  condition,
+  patched,
+  proxyActivities,
+  setHandler,
+  upsertMemo,
+  upsertSearchAttributes,
+} from '@temporalio/workflow';
 import type { PublishActivities } from '../activities/index.js';
+import { durationMs } from '../domain/duration.js';
+import { DOMAIN_ERROR_TYPES } from '../domain/errors.js';
 import { decideGate } from '../domain/gate.js';
+import { indexInstances } from '../domain/index-instances.js';
+import { overrideTargets, type OverrideRecord, type OverrideRequest } from '../domain/override.js';
 import type { PublishedManifest, PublishPlan, RepositoryPlan } from '../domain/types.js';
 import { forEachBounded } from './for-each-bounded.js';
+import { withIndexLock } from './index-lock.js';
 import {
   COMPOSE_ID,
   GATE_DECISION,
+  overrideSignal,
+  overrideUpdate,
   RELEASE,
   statusQuery,
   type PublishComposeInput,
@@ -14,7 +31,7 @@ import {
   type RepositoryStatus,
 } from './messages.js';
 
-const NON_RETRYABLE = ['MalformedComposeMetadata', 'UnmappedArchitecture', 'ChecksumMismatch', 'RegistryUnauthorized', 'MissingCredentials', 'InvalidInput'];
+const NON_RETRYABLE = [...DOMAIN_ERROR_TYPES, 'ComposeNotFound', 'ChecksumMismatch', 'ImageNotFound', 'RegistryUnauthorized', 'MissingCredentials', 'InvalidInput', 'NotFound'];
 
 const { fetchCompose, inspectPublished } = proxyActivities<PublishActivities>({
   startToCloseTimeout: '5 minutes',
@@ -41,10 +58,32 @@ const { cleanup } = proxyActivities<PublishActivities>({
 /** How often a tag that changed under us is re-inspected before the run gives up. */
 const MAX_REGATES = 3;
 
-/** Publishes one compose: per-arch images everywhere, then the index of every repository the gate lets through. */
+/** Runs started before blocked repositories waited for an override ended them at once. */
+const WAIT_FOR_OVERRIDE_PATCH = 'wait-for-override';
+
+/** Everything one run knows, shared by the steps below. */
+interface Run {
+  input: PublishComposeInput;
+  plan: PublishPlan;
+  /** image sha256 → the manifest digest it has in a registry */
+  digests: Map<string, string>;
+  status: PublishStatus;
+}
+
+/** Publishes one compose: per-arch images everywhere, then the index of every repository the gate (or an operator) lets through. */
 export async function publishCompose(input: PublishComposeInput): Promise<PublishComposeResult> {
-  const status: PublishStatus = { composeId: input.composeId, manifestTags: [], phase: 'fetching', repositories: [] };
+  const status: PublishStatus = { composeId: input.composeId, manifestTags: [], phase: 'fetching', repositories: [], rejectedOverrides: [] };
   setHandler(statusQuery, () => status);
+  setHandler(overrideUpdate, (request) => acceptOverride(status, request), {
+    validator: (request) => void overrideTargets(request, status.repositories),
+  });
+  setHandler(overrideSignal, (request) => {
+    try {
+      acceptOverride(status, request);
+    } catch (error) {
+      status.rejectedOverrides.push({ request, reason: (error as Error).message, at: new Date().toISOString() });
+    }
+  });
   upsertSearchAttributes([{ key: COMPOSE_ID, value: input.composeId }]);
   try {
     const plan = await fetchCompose({ location: input.location, settings: input.settings });
@@ -59,20 +98,21 @@ export async function publishCompose(input: PublishComposeInput): Promise<Publis
     upsertSearchAttributes([{ key: RELEASE, value: plan.release }]);
 
     status.phase = 'preparing-images';
-    const digests = await prepareAll(plan, input.settings.maxParallelPushes);
+    const run: Run = { input, plan, digests: await prepareAll(plan, input.settings.maxParallelPushes), status };
 
     status.phase = 'inspecting';
-    const published = await inspectAll(input, plan);
-    status.repositories = plan.repositories.map((repository) => gate(input.composeId, repository, digests, published));
+    const published = await inspect(run, plan.repositories);
+    status.repositories = plan.repositories.map((repository) => gate(run, repository, published));
     recordDecisions(status);
 
     status.phase = 'pushing-images';
-    await pushArchImages(input, plan, status);
+    await pushArchImages(run);
 
     status.phase = 'publishing-manifests';
-    await Promise.all(plan.repositories.map((repository) => publishIndex(input, plan, repository, digests, status, published)));
+    await Promise.all(plan.repositories.map((repository) => finishRepository(run, repository, published)));
     recordDecisions(status);
     status.phase = 'done';
+    await condition(allHandlersFinished);
     return status;
   } catch (error) {
     status.phase = 'failed';
@@ -81,6 +121,16 @@ export async function publishCompose(input: PublishComposeInput): Promise<Publis
   } finally {
     await CancellationScope.nonCancellable(() => cleanup());
   }
+}
+
+/** One handler behind the signal and the update. Throws (rejects) when the request is not valid now. */
+function acceptOverride(status: PublishStatus, request: OverrideRequest): OverrideRecord[] {
+  const at = new Date().toISOString();
+  return overrideTargets(request, status.repositories).map((repository) => {
+    const record: OverrideRecord = { repository, mode: request.mode, reason: request.reason.trim(), operator: request.operator.trim(), at };
+    repositoryStatus(status, repository).override = record;
+    return record;
+  });
 }
 
 async function prepareAll(plan: PublishPlan, parallel: number): Promise<Map<string, string>> {
@@ -92,80 +142,153 @@ async function prepareAll(plan: PublishPlan, parallel: number): Promise<Map<stri
   return digests;
 }
 
-function inspectAll(input: PublishComposeInput, plan: PublishPlan): Promise<PublishedManifest[]> {
+function inspect(run: Run, repositories: RepositoryPlan[]): Promise<PublishedManifest[]> {
   return inspectPublished({
-    registries: input.settings.registries,
-    repositories: plan.repositories.map((repository) => repository.repository),
-    tags: plan.manifestTags,
+    registries: run.input.settings.registries,
+    repositories: repositories.map((repository) => repository.repository),
+    tags: run.plan.manifestTags,
   });
 }
 
-function gate(composeId: string, repository: RepositoryPlan, digests: Map<string, string>, published: PublishedManifest[]): RepositoryStatus {
-  const built = Object.fromEntries(repository.images.map((image) => [image.ociArch, digests.get(image.sha256)]));
+function gate(run: Run, repository: RepositoryPlan, published: PublishedManifest[]): RepositoryStatus {
+  const built = Object.fromEntries(repository.images.map((image) => [image.ociArch, run.digests.get(image.sha256)]));
   const decision = decideGate({
     repository: repository.repository,
-    composeId,
+    composeId: run.input.composeId,
     built,
     published: published.filter((manifest) => manifest.repository === repository.repository),
   });
   return { ...decision, pushed: [], manifests: [] };
 }
 
-/** The decision and its inputs go into history (memo) and the visibility store (search attributes) before any push. */
+/** Decides again on a fresh inspection. An operator's override stands unless a newer compose got published meanwhile. */
+function regate(run: Run, repository: RepositoryPlan, current: RepositoryStatus, seen: PublishedManifest[]): void {
+  const fresh = gate(run, repository, seen);
+  const { override } = current;
+  const decision = !override || fresh.decision === 'superseded' ? fresh.decision : override.mode === 'skip' ? 'skipped' : 'overridden';
+  Object.assign(current, {
+    decision,
+    built: fresh.built,
+    published: fresh.published,
+    missing: fresh.missing,
+    ...(fresh.newerComposeId ? { newerComposeId: fresh.newerComposeId } : {}),
+    ...(override?.mode === 'publish-available' && decision === 'overridden' ? { dropped: fresh.missing } : {}),
+  });
+}
+
+/** The decision and its inputs go into history (memo) and the visibility store (search attributes). */
 function recordDecisions(status: PublishStatus): void {
-  const decisions = status.repositories.map(({ repository, decision, built, published, missing }) => ({ repository, decision, built, published, missing }));
+  const decisions = status.repositories.map(({ repository, decision, built, published, missing, override, dropped }) => ({
+    repository,
+    decision,
+    built,
+    published,
+    missing,
+    ...(override ? { override } : {}),
+    ...(dropped ? { dropped } : {}),
+  }));
   upsertMemo({ gate: decisions });
   upsertSearchAttributes([{ key: GATE_DECISION, value: [...new Set(decisions.map((d) => d.decision))].sort() }]);
 }
 
-async function pushArchImages(input: PublishComposeInput, plan: PublishPlan, status: PublishStatus): Promise<void> {
+async function pushArchImages(run: Run): Promise<void> {
   // A superseded repository pushes nothing: its arch tags would overwrite a newer compose's.
-  const jobs = plan.repositories
-    .filter((repository) => repositoryStatus(status, repository.repository).decision !== 'superseded')
+  const jobs = run.plan.repositories
+    .filter((repository) => repositoryStatus(run.status, repository.repository).decision !== 'superseded')
     .flatMap((repository) => repository.images.map((image) => ({ repository, image })));
-  await forEachBounded(jobs, input.settings.maxParallelPushes, async ({ repository, image }) => {
-    const pushed = await pushArchImage({ repository: repository.repository, release: plan.release, image, registries: input.settings.registries });
-    repositoryStatus(status, repository.repository).pushed.push({ ociArch: pushed.ociArch, digest: pushed.digest });
+  await forEachBounded(jobs, run.input.settings.maxParallelPushes, async ({ repository, image }) => {
+    const pushed = await pushArchImage({ repository: repository.repository, release: run.plan.release, image, registries: run.input.settings.registries });
+    repositoryStatus(run.status, repository.repository).pushed.push({ ociArch: pushed.ociArch, digest: pushed.digest });
   });
 }
 
-/** Publishes one repository's index on every registry, comparing before writing; a tag that moved meanwhile is re-gated. */
-async function publishIndex(
-  input: PublishComposeInput,
-  plan: PublishPlan,
-  repository: RepositoryPlan,
-  digests: Map<string, string>,
-  status: PublishStatus,
-  inspected: PublishedManifest[],
-): Promise<void> {
-  const current = repositoryStatus(status, repository.repository);
+/** After the arch images: publish the index, or, for a blocked repository, wait for an operator first. */
+async function finishRepository(run: Run, repository: RepositoryPlan, inspected: PublishedManifest[]): Promise<void> {
+  const current = repositoryStatus(run.status, repository.repository);
   let seen = inspected.filter((manifest) => manifest.repository === repository.repository);
-  for (let attempt = 0; current.decision === 'pass'; attempt++) {
-    if ((await pushToEveryRegistry(input, plan, current, seen)) === 'pushed') return;
+  if (current.decision === 'blocked') {
+    if (!patched(WAIT_FOR_OVERRIDE_PATCH)) return;
+    if (!(await awaitOverride(run, current))) return;
+    // The wait may have been long: decide on what the registries hold now, not on what they held then.
+    seen = await inspect(run, [repository]);
+    regate(run, repository, current, seen);
+    recordDecisions(run.status);
+  }
+  await publishIndex(run, repository, current, seen);
+}
+
+/** Waits on a durable timer for an override; false when the wait runs out (the repository stays blocked). */
+async function awaitOverride(run: Run, current: RepositoryStatus): Promise<boolean> {
+  const wait = durationMs(run.input.settings.waitForOverride);
+  current.awaitingOverrideUntil = new Date(new Date().getTime() + wait).toISOString();
+  updateWaitingPhase(run.status);
+  const overridden = await condition(() => current.override !== undefined, wait);
+  delete current.awaitingOverrideUntil;
+  if (!overridden) current.waitEnded = true;
+  updateWaitingPhase(run.status);
+  return overridden;
+}
+
+function updateWaitingPhase(status: PublishStatus): void {
+  const waiting = status.repositories.some((r) => r.awaitingOverrideUntil !== undefined);
+  const busy = status.repositories.some((r) => r.awaitingOverrideUntil === undefined && publishes(r) && r.manifests.length === 0);
+  status.phase = waiting && !busy ? 'awaiting-override' : 'publishing-manifests';
+}
+
+function publishes(repository: RepositoryStatus): boolean {
+  return repository.decision === 'pass' || repository.decision === 'overridden';
+}
+
+/** Runs started before index writes were serialized per repository wrote without the lock. */
+const INDEX_LOCK_PATCH = 'index-lock';
+
+/** Publishes one repository's index on every registry, one run at a time per repository, comparing before writing. */
+async function publishIndex(run: Run, repository: RepositoryPlan, current: RepositoryStatus, inspected: PublishedManifest[]): Promise<void> {
+  if (!publishes(current)) return;
+  if (!patched(INDEX_LOCK_PATCH)) return writeIndex(run, repository, current, inspected);
+  const registries = run.input.settings.registries.map((registry) => registry.url).sort();
+  await withIndexLock(`${registries.join(',')}/${repository.repository}`, async () => {
+    // Whatever another run wrote while we waited for the lock is in a fresh inspection.
+    const seen = await inspect(run, [repository]);
+    regate(run, repository, current, seen);
+    return writeIndex(run, repository, current, seen);
+  });
+  recordDecisions(run.status);
+}
+
+/** Compare-before-write: a tag that moved since `inspected` is re-inspected and re-gated instead of overwritten. */
+async function writeIndex(run: Run, repository: RepositoryPlan, current: RepositoryStatus, inspected: PublishedManifest[]): Promise<void> {
+  let seen = inspected;
+  for (let attempt = 0; publishes(current); attempt++) {
+    if ((await pushToEveryRegistry(run, current, seen)) === 'pushed') {
+      updateWaitingPhase(run.status);
+      return;
+    }
     if (attempt === MAX_REGATES) {
       throw ApplicationFailure.nonRetryable(
         `${repository.repository}: the published index kept changing while this run tried to replace it (${MAX_REGATES + 1} tries); another publisher is writing the same tags`,
         'ConcurrentPublisher',
       );
     }
-    seen = await inspectPublished({ registries: input.settings.registries, repositories: [repository.repository], tags: plan.manifestTags });
-    Object.assign(current, gate(input.composeId, repository, digests, seen), { pushed: current.pushed, manifests: current.manifests });
-    recordDecisions(status);
+    seen = await inspect(run, [repository]);
+    regate(run, repository, current, seen);
+    recordDecisions(run.status);
   }
 }
 
-async function pushToEveryRegistry(
-  input: PublishComposeInput,
-  plan: PublishPlan,
-  current: RepositoryStatus,
-  seen: PublishedManifest[],
-): Promise<'pushed' | 'changed'> {
-  const instances = current.pushed
-    .map((p) => ({ ociArch: p.ociArch, digest: p.digest, composeId: input.composeId }))
-    .sort((a, b) => a.ociArch.localeCompare(b.ociArch));
-  for (const registry of input.settings.registries) {
-    const expected = Object.fromEntries(seen.filter((m) => m.registry === registry.url).map((m) => [m.tag, m.digest]));
-    const result = await pushManifest({ repository: current.repository, registry, tags: plan.manifestTags, instances, expected });
+async function pushToEveryRegistry(run: Run, current: RepositoryStatus, seen: PublishedManifest[]): Promise<'pushed' | 'changed'> {
+  current.manifests = [];
+  for (const registry of run.input.settings.registries) {
+    const onRegistry = seen.filter((manifest) => manifest.registry === registry.url);
+    const instances = indexInstances({
+      composeId: run.input.composeId,
+      pushed: current.pushed,
+      carryMissing: current.decision === 'overridden' && current.override?.mode === 'hybrid',
+      missing: current.missing,
+      published: onRegistry,
+    });
+    const expected = Object.fromEntries(onRegistry.map((manifest) => [manifest.tag, manifest.digest]));
+    const result = await pushManifest({ repository: current.repository, registry, tags: run.plan.manifestTags, instances, expected });
     if (result.outcome === 'changed') return 'changed';
     for (const [tag, digest] of Object.entries(result.digests)) current.manifests.push({ registry: registry.url, tag, digest });
   }

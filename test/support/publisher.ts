@@ -23,7 +23,7 @@ export function testSettings(overrides: Partial<PublishSettings> = {}): PublishS
     repositories: { Container_Base: 'fedora', Container_Minimal_Base: 'fedora-minimal' },
     architectures: { x86_64: 'amd64', aarch64: 'arm64', ppc64le: 'ppc64le', s390x: 's390x' },
     releases: { latest: '40', rawhide: '42' },
-    waitForOverride: '1m',
+    waitForOverride: '3s',
     maxParallelPushes: 2,
     ...overrides,
   };

@@ -1,0 +1,53 @@
+import type { Config } from '../config.js';
+import { connectClient } from '../temporal-connection.js';
+
+export interface ListOptions {
+  decision?: string;
+  release?: string;
+  json?: boolean;
+}
+
+/** The visibility query `list` sends: the same filter works in the Temporal UI's workflow list. */
+export function listQuery(options: ListOptions): string {
+  const clauses = ["WorkflowType = 'publishCompose'"];
+  if (options.decision) clauses.push(`GateDecision = '${quote(options.decision)}'`);
+  if (options.release) clauses.push(`Release = '${quote(options.release)}'`);
+  return clauses.join(' AND ');
+}
+
+function quote(value: string): string {
+  return value.replace(/['\\]/g, '\\$&');
+}
+
+/** `compose-publisher list`: runs by decision and release, newest first, through the search attributes. */
+export async function runListCommand(config: Config, options: ListOptions): Promise<number> {
+  const client = await connectClient(config);
+  try {
+    const rows: Array<{ composeId: string; release: string; decisions: string[]; status: string; started: string }> = [];
+    for await (const execution of client.workflow.list({ query: listQuery(options) })) {
+      const attributes = execution.searchAttributes ?? {};
+      rows.push({
+        composeId: String(attributes.ComposeId?.[0] ?? execution.workflowId.replace(/^publish:/, '')),
+        release: String(attributes.Release?.[0] ?? ''),
+        decisions: (attributes.GateDecision ?? []).map(String),
+        status: execution.status.name,
+        started: execution.startTime.toISOString(),
+      });
+    }
+    if (options.json) {
+      console.log(JSON.stringify(rows, null, 2));
+      return 0;
+    }
+    if (rows.length === 0) {
+      console.log(`no runs match: ${listQuery(options)}`);
+      return 0;
+    }
+    const widths = [Math.max(10, ...rows.map((r) => r.composeId.length)), 7, Math.max(9, ...rows.map((r) => r.decisions.join(',').length)), 10];
+    const line = (cells: string[]) => cells.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join('  ').trimEnd();
+    console.log(line(['COMPOSE ID', 'RELEASE', 'DECISIONS', 'STATUS', 'STARTED']));
+    for (const r of rows) console.log(line([r.composeId, r.release, r.decisions.join(','), r.status, r.started]));
+    return 0;
+  } finally {
+    await client.connection.close();
+  }
+}

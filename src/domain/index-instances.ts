@@ -1,0 +1,31 @@
+import { sortedUnique } from './sorting.js';
+import type { OciArch, PublishedManifest } from './types.js';
+
+export interface IndexInstance {
+  ociArch: OciArch;
+  digest: string;
+  /** The compose the instance came from; absent when a carried instance had no annotation. */
+  composeId?: string;
+}
+
+/**
+ * The instances of the index to publish on one registry: this compose's images, plus, for a hybrid override,
+ * the instance that registry publishes today for every arch this compose lacks (same digest, same compose id).
+ */
+export function indexInstances(input: {
+  composeId: string;
+  pushed: ReadonlyArray<{ ociArch: OciArch; digest: string }>;
+  carryMissing: boolean;
+  missing: readonly OciArch[];
+  /** What this registry publishes today for the repository, one entry per manifest tag. */
+  published: readonly PublishedManifest[];
+}): IndexInstance[] {
+  const instances: IndexInstance[] = input.pushed.map((p) => ({ ociArch: p.ociArch, digest: p.digest, composeId: input.composeId }));
+  if (input.carryMissing) {
+    for (const arch of sortedUnique(input.missing)) {
+      const carried = input.published.flatMap((manifest) => manifest.instances).find((instance) => instance.ociArch === arch);
+      if (carried) instances.push({ ociArch: arch, digest: carried.digest, ...(carried.composeId ? { composeId: carried.composeId } : {}) });
+    }
+  }
+  return instances.sort((a, b) => (a.ociArch < b.ociArch ? -1 : a.ociArch > b.ociArch ? 1 : 0));
+}

@@ -1,0 +1,65 @@
+import { DomainError } from './errors.js';
+import type { GateDecisionKind } from './types.js';
+
+export const OVERRIDE_MODES = ['hybrid', 'publish-available', 'skip'] as const;
+export type OverrideMode = (typeof OVERRIDE_MODES)[number];
+
+/** What an operator sends, from the Temporal UI (signal) or the CLI (update). */
+export interface OverrideRequest {
+  /** Omitted: every repository that is blocked. */
+  repository?: string;
+  mode: OverrideMode;
+  reason: string;
+  operator: string;
+}
+
+/** An accepted override, as recorded on the repository it applies to. */
+export interface OverrideRecord {
+  repository: string;
+  mode: OverrideMode;
+  reason: string;
+  operator: string;
+  /** Workflow time when the override was accepted, ISO 8601. */
+  at: string;
+}
+
+export interface OverridableRepository {
+  repository: string;
+  decision: GateDecisionKind;
+  override?: OverrideRecord;
+  /** True once the wait for an override ran out: the decision is final. */
+  waitEnded?: boolean;
+}
+
+/**
+ * The repositories an override applies to, or a DomainError('InvalidOverride') saying what is wrong and how to fix it.
+ * Pure: the update validator calls it, so a rejected override never reaches history.
+ */
+export function overrideTargets(request: unknown, repositories: readonly OverridableRepository[]): string[] {
+  const { repository, mode, reason, operator } = (request ?? {}) as Partial<Record<keyof OverrideRequest, unknown>>;
+  if (typeof mode !== 'string' || !(OVERRIDE_MODES as readonly string[]).includes(mode)) {
+    throw invalid(`mode ${JSON.stringify(mode)} is not one of ${OVERRIDE_MODES.join(', ')}`);
+  }
+  if (typeof reason !== 'string' || reason.trim() === '') throw invalid('reason is empty: say why, it is recorded with the decision');
+  if (typeof operator !== 'string' || operator.trim() === '') throw invalid('operator is empty: say who decides');
+  const open = repositories.filter((r) => r.decision === 'blocked' && !r.override && !r.waitEnded);
+  if (repository === undefined || repository === null || repository === '') {
+    if (open.length === 0) throw invalid(`no repository is blocked and awaiting an override (${describe(repositories)})`);
+    return open.map((r) => r.repository);
+  }
+  if (typeof repository !== 'string') throw invalid('repository must be a repository name');
+  const target = repositories.find((r) => r.repository === repository);
+  if (!target) throw invalid(`repository "${repository}" is not part of this run (${describe(repositories)})`);
+  if (target.override) throw invalid(`repository "${repository}" was already overridden (${target.override.mode} by ${target.override.operator})`);
+  if (target.decision !== 'blocked') throw invalid(`repository "${repository}" is ${target.decision}, not blocked: there is nothing to override`);
+  if (target.waitEnded) throw invalid(`the wait for an override of "${repository}" has ended; publish the compose again to decide anew`);
+  return [repository];
+}
+
+function invalid(message: string): DomainError {
+  return new DomainError('InvalidOverride', `override rejected: ${message}`);
+}
+
+function describe(repositories: readonly OverridableRepository[]): string {
+  return repositories.length ? repositories.map((r) => `${r.repository}: ${r.decision}`).join(', ') : 'no repositories decided yet';
+}
