@@ -7,11 +7,14 @@ export interface ListOptions {
   json?: boolean;
 }
 
-/** The visibility query `list` sends: the same filter works in the Temporal UI's workflow list. */
+/**
+ * The visibility query `list` sends: the same filter works in the Temporal UI's workflow list. Attribute names are
+ * quoted with backticks: RELEASE is a reserved word of the query language.
+ */
 export function listQuery(options: ListOptions): string {
   const clauses = ["WorkflowType = 'publishCompose'"];
-  if (options.decision) clauses.push(`GateDecision = '${quote(options.decision)}'`);
-  if (options.release) clauses.push(`Release = '${quote(options.release)}'`);
+  if (options.decision) clauses.push(`\`GateDecision\` = '${quote(options.decision)}'`);
+  if (options.release) clauses.push(`\`Release\` = '${quote(options.release)}'`);
   return clauses.join(' AND ');
 }
 

@@ -18,6 +18,7 @@ function cli(args: string[], configFile?: string) {
 describe('compose-publisher CLI', () => {
   let env: TestWorkflowEnvironment;
   let dir: string;
+  const transcript: string[] = [];
 
   beforeAll(async () => {
     env = await connectTestEnvironment();
@@ -27,7 +28,7 @@ describe('compose-publisher CLI', () => {
     await env?.teardown();
   });
 
-  function writeConfig(taskQueue: string, namespace: string): string {
+  function writeConfig(taskQueue: string, namespace: string, waitForOverride = '3s'): string {
     const file = join(dir, `${taskQueue}.toml`);
     writeFileSync(
       file,
@@ -49,6 +50,9 @@ aarch64 = "arm64"
 
 [releases]
 latest = "40"
+
+[gate]
+wait_for_override = "${waitForOverride}"
 `,
     );
     return file;
@@ -84,6 +88,48 @@ latest = "40"
       expect(table.exitCode).toBe(3);
       expect(table.stdout).toContain(`compose ${partial.composeId}`);
     });
+  });
+
+  it('lets an operator override a blocked run: publish → blocked → status → override → status → list', async () => {
+    const storage = { root: join(dir, 'storage'), runroot: join(dir, 'runroot') };
+    const good = await makeCompose({ composeId: 'Fedora-40-20240811.n.0', images: { Container_Base: ['x86_64', 'aarch64'] }, format: '1.2' }, { dir, storage });
+    const partial = await makeCompose({ composeId: 'Fedora-40-20240812.n.0', images: { Container_Base: ['x86_64'] }, format: '1.2' }, { dir, storage });
+    await withPublisherWorker(env, dir, async ({ taskQueue }) => {
+      const config = writeConfig(taskQueue, 'cli-override', '10m');
+      expect((await cli(['publish', good.root, '--wait'], config)).exitCode).toBe(0);
+
+      const blocked = await cli(['publish', partial.root, '--wait'], config);
+      transcript.push(`$ compose-publisher publish ${partial.root} --wait   # exit ${blocked.exitCode}`, blocked.stdout);
+      expect(blocked.exitCode).toBe(3);
+      expect(blocked.stdout).toContain('phase awaiting-override');
+      expect(blocked.stdout).toContain(`compose-publisher override ${partial.composeId} --repository fedora`);
+
+      const rejected = await cli(['override', partial.composeId, '--mode', 'hybrid', '--reason', 'x', '--repository', 'fedora-minimal'], config);
+      expect(rejected.exitCode).toBe(2);
+      expect(rejected.stderr).toContain('override rejected: repository "fedora-minimal" is not part of this run');
+
+      const status = await cli(['status', partial.composeId], config);
+      transcript.push(`$ compose-publisher status ${partial.composeId}   # exit ${status.exitCode}`, status.stdout);
+      expect(status.exitCode).toBe(3);
+
+      const override = await cli(['override', partial.composeId, '--mode', 'hybrid', '--reason', 'aarch64 build failed, tracked upstream', '--operator', 'alice'], config);
+      transcript.push(`$ compose-publisher override ${partial.composeId} --mode hybrid --reason "aarch64 build failed, tracked upstream" --operator alice   # exit ${override.exitCode}`, override.stdout);
+      expect(override.exitCode).toBe(0);
+      expect(override.stdout).toMatch(/^accepted: fedora → hybrid by alice at .*: aarch64 build failed, tracked upstream$/);
+
+      const finished = await cli(['publish', partial.root, '--wait'], config);
+      expect(finished.exitCode).toBe(0);
+      const after = await cli(['status', partial.composeId], config);
+      transcript.push(`$ compose-publisher status ${partial.composeId}   # exit ${after.exitCode}`, after.stdout);
+      expect(after.exitCode).toBe(0);
+      expect(after.stdout).toMatch(/fedora\s+overridden\s+amd64\s+amd64 arm64\s+arm64/);
+      expect(after.stdout).toContain('fedora: hybrid by alice');
+
+      const list = await cli(['list', '--decision', 'overridden', '--release', '40', '--json'], config);
+      expect(list.exitCode).toBe(0);
+      expect((JSON.parse(list.stdout) as Array<{ composeId: string }>).map((r) => r.composeId)).toContain(partial.composeId);
+    });
+    if (process.env.PRINT_CLI_TRANSCRIPT) console.log(transcript.join('\n'));
   });
 
   it('exits 2 with the key named for a bad config, a missing config, an unknown compose and bad usage', async () => {
