@@ -2,6 +2,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { CliError, EXIT } from './cli/exit-codes.js';
 import { configFromOptions } from './cli/load-config.js';
 import { runDemoCommand } from './commands/demo.js';
+import { runListenCommand } from './commands/listen.js';
 import { runListCommand } from './commands/list.js';
 import { runOverrideCommand, type OverrideOptions } from './commands/override.js';
 import { runPublishCommand } from './commands/publish.js';
@@ -27,6 +28,16 @@ program
   .description('run a worker; without [temporal].address it first starts an embedded Temporal dev server (127.0.0.1:7233, UI :8233)')
   .action(async () => {
     await runWorkerCommand(config());
+  });
+
+program
+  .command('listen')
+  .description(
+    'consume Pungi compose status messages ([amqp] in the config) and start the run of each finished compose;\n' +
+      'one JSON log line per message; bad messages go to the dead-letter queue; stops on SIGINT/SIGTERM',
+  )
+  .action(async () => {
+    await runListenCommand(config());
   });
 
 program

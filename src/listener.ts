@@ -46,7 +46,12 @@ interface Session {
   end(reason: string): void;
 }
 
+/** How long stopping waits for each step (cancel, deliveries in progress, close) of a broker or Temporal that hangs. */
 const STOP_GRACE_MS = 10_000;
+
+async function bounded(step: Promise<unknown>): Promise<void> {
+  await Promise.race([step.catch(() => {}), sleep(STOP_GRACE_MS, undefined, { ref: false })]);
+}
 
 class AmqpListener {
   private readonly log: ListenerLog;
@@ -108,8 +113,8 @@ class AmqpListener {
     if (!this.stopping) {
       this.stopSignal.abort();
       const session = this.session;
-      if (session?.channel && session.consumerTag) await session.channel.cancel(session.consumerTag).catch(() => {});
-      await Promise.race([Promise.allSettled([...this.inFlight]), sleep(STOP_GRACE_MS)]);
+      if (session?.channel && session.consumerTag) await bounded(session.channel.cancel(session.consumerTag));
+      await bounded(Promise.allSettled([...this.inFlight]));
       await this.closeSession();
     }
     await done.catch(() => {});
@@ -125,8 +130,8 @@ class AmqpListener {
     connection.on('error', (error: Error) => end(error.message));
     connection.on('close', (error?: Error) => end(error ? error.message : 'connection closed'));
     const channel = await connection.createChannel();
+    // A channel closes on its own only with an 'error' (else the connection closed, and says why).
     channel.on('error', (error: Error) => end(error.message));
-    channel.on('close', () => end('channel closed'));
     session.channel = channel;
     await declareTopology(channel, this.amqp);
     if (this.stopping) return session;
@@ -140,7 +145,7 @@ class AmqpListener {
     if (!session) return;
     this.session = undefined;
     session.end('closed by the listener');
-    await session.connection.close().catch(() => {});
+    await bounded(session.connection.close());
   }
 
   private onDelivery(session: Session, channel: Channel, message: ConsumeMessage | null): void {

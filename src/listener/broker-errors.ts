@@ -14,7 +14,8 @@ export function refusal(error: unknown, amqp: AmqpSettings, source: string): Con
     return new ConfigError(`${source}: the broker at ${broker} refused the login or the vhost (${text}); check the user, password and vhost in [amqp].url`);
   }
   if (code === 404) {
-    return new ConfigError(`${source}: [amqp].exchange "${amqp.exchange}" does not exist on ${broker} (${text}); fix the name or have the publisher declare it`);
+    // The listener declares its queues itself and only checks the exchange, so a 404 means the exchange.
+    return new ConfigError(`${source}: [amqp].exchange "${amqp.exchange}" does not exist on ${broker} (${text}); fix the name, or have the publisher declare it first`);
   }
   if (code === 406) {
     return new ConfigError(

@@ -11,6 +11,10 @@ import { readStatusMessage, type MessageFilter } from './message.js';
 
 export type Settlement = 'ack' | 'dead-letter' | 'requeue';
 
+/** Bounds on the two remote calls per message, so a hung compose host or Temporal cannot hold a message forever. */
+const COMPOSE_READ_TIMEOUT_MS = 30_000;
+const START_DEADLINE_MS = 30_000;
+
 export interface DeliveryDecision {
   settle: Settlement;
   log: DeliveryLog;
@@ -43,7 +47,7 @@ export async function decideDelivery(message: ConsumeMessage, context: DeliveryC
 
   let actualId: string;
   try {
-    actualId = (await readComposeInfo(root)).composeId;
+    actualId = (await readComposeInfo(root, AbortSignal.timeout(COMPOSE_READ_TIMEOUT_MS))).composeId;
   } catch (error) {
     const reason = `cannot read the compose at the location: ${(error as Error).message}`;
     if (isPermanent(error)) return { settle: 'dead-letter', log: { ...about, outcome: 'dead-lettered', reason } };
@@ -55,15 +59,23 @@ export async function decideDelivery(message: ConsumeMessage, context: DeliveryC
   }
 
   try {
-    const run = await context.serialize(actualId, () => startRunForCompose(context.client, context.config, root, actualId));
+    const start = () => startRunForCompose(context.client, context.config, root, actualId);
+    const run = await context.serialize(actualId, () => context.client.withDeadline(Date.now() + START_DEADLINE_MS, start));
     if (run.started) return { settle: 'ack', log: { ...about, outcome: 'started', workflowId: run.workflowId } };
     return { settle: 'ack', log: { ...about, outcome: 'already-started', workflowId: run.workflowId, run: run.existingStatus } };
   } catch (error) {
-    return { settle: 'requeue', log: { ...about, outcome: 'requeued', reason: `Temporal did not confirm the start: ${(error as Error).message}` } };
+    return { settle: 'requeue', log: { ...about, outcome: 'requeued', reason: `Temporal did not confirm the start: ${withCauses(error)}` } };
   }
 }
 
 /** Missing or malformed compose metadata: the same message will fail the same way. */
 function isPermanent(error: unknown): boolean {
   return error instanceof DomainError || (error instanceof ApplicationFailure && error.nonRetryable === true);
+}
+
+/** "Failed to start Workflow: 14 UNAVAILABLE: …": the client's errors keep the useful part in their causes. */
+function withCauses(error: unknown): string {
+  const messages: string[] = [];
+  for (let current = error; current instanceof Error && messages.length < 5; current = current.cause) messages.push(current.message);
+  return messages.length > 0 ? messages.join(': ') : String(error);
 }

@@ -26,9 +26,10 @@ export interface ConnectionLog {
 export type ListenerLogEntry = DeliveryLog | ConnectionLog;
 export type ListenerLog = (entry: ListenerLogEntry) => void;
 
-/** One JSON object per line on stdout, with a timestamp first. */
+/** One JSON object per line on stdout: the time, then the outcome (or event), then the details. */
 export const jsonLines: ListenerLog = (entry) => {
-  console.log(JSON.stringify({ time: new Date().toISOString(), ...entry }));
+  const headline = 'outcome' in entry ? { outcome: entry.outcome } : { event: entry.event };
+  console.log(JSON.stringify({ time: new Date().toISOString(), ...headline, ...entry }));
 };
 
 /** The broker URL as it may appear in logs: the password replaced. */

@@ -1,19 +1,23 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { Client, Connection } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { connect } from 'amqplib';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { waitForRun } from '../../src/client/publish-runs.js';
 import { parseConfig, type Config } from '../../src/config.js';
+import { freePort } from '../../src/embedded/free-port.js';
 import { startRabbitMq, type RabbitMqServer } from '../../src/embedded/rabbitmq-server.js';
 import { startListener, type Listener } from '../../src/listener.js';
-import type { DeliveryLog, ListenerLogEntry } from '../../src/listener/log.js';
+import { jsonLines, type DeliveryLog, type ListenerLogEntry } from '../../src/listener/log.js';
 import { deadLetterQueue } from '../../src/listener/topology.js';
 import { publishWorkflowId } from '../../src/workflows/messages.js';
 import { makeCompose, type MadeCompose } from '../support/compose-factory.js';
 import { withPublisherWorker } from '../support/publisher.js';
 import { connectTestEnvironment, scratchSubdir } from '../support/temporal.js';
+
+// LISTENER_TEST_LOG=1 prints the listeners' log lines.
 
 /** A Pungi compose status message, as fedora-messaging carries it. */
 function statusMessage(compose: { composeId: string; root?: string }, status = 'FINISHED'): Record<string, unknown> {
@@ -34,7 +38,7 @@ describe('compose-publisher listen, on a real RabbitMQ', () => {
   let env: TestWorkflowEnvironment;
   let dir: string;
   let broker: RabbitMqServer;
-  let composes: { good: MadeCompose; afterBad: MadeCompose; afterRestart: MadeCompose };
+  let composes: { good: MadeCompose; afterBad: MadeCompose; afterRestart: MadeCompose; whileTemporalDown: MadeCompose };
 
   beforeAll(async () => {
     env = await connectTestEnvironment();
@@ -43,36 +47,46 @@ describe('compose-publisher listen, on a real RabbitMQ', () => {
     const compose = (composeId: string) => makeCompose({ composeId, images: { Container_Base: ['x86_64'] }, format: '1.2' }, { dir, storage });
     // The broker starts (a few seconds of Erlang boot) while buildah makes the composes.
     const started = startRabbitMq({ dataDir: join(dir, 'rabbitmq') });
-    const [good, afterBad, afterRestart] = await Promise.all([compose('Fedora-40-20240910.n.0'), compose('Fedora-40-20240911.n.0'), compose('Fedora-40-20240912.n.0')]);
+    const [good, afterBad, afterRestart, whileTemporalDown] = await Promise.all(
+      ['Fedora-40-20240910.n.0', 'Fedora-40-20240911.n.0', 'Fedora-40-20240912.n.0', 'Fedora-40-20240913.n.0'].map(compose),
+    );
     broker = await started;
-    composes = { good, afterBad, afterRestart };
+    composes = { good: good!, afterBad: afterBad!, afterRestart: afterRestart!, whileTemporalDown: whileTemporalDown! };
   });
   afterAll(async () => {
     await broker?.stop();
     await env?.teardown();
   });
 
-  /** A listener on its own queue and routing key, with a worker, for the duration of `body`. */
-  async function withListener(amqpExtra: string, body: (harness: ListenerHarness) => Promise<void>): Promise<void> {
+  /**
+   * A listener on its own queue and routing key, with a worker, for the duration of `body`; `listen` starts
+   * another one on the same queue (stopped afterwards too).
+   */
+  async function withListener(options: { amqp?: string; client?: Client }, body: (harness: ListenerHarness) => Promise<void>): Promise<void> {
     await withPublisherWorker(env, dir, async ({ taskQueue }) => {
       const name = `listen-${randomUUID().slice(0, 8)}`;
       const routingKey = `org.fedoraproject.${name}.pungi.compose.status.change`;
-      const config = listenerConfig(taskQueue, name, amqpExtra);
+      const config = listenerConfig(taskQueue, name, options.amqp ?? '');
       const entries: ListenerLogEntry[] = [];
-      const listener = startListener({
-        client: env.client,
-        config,
-        log: (entry) => entries.push(entry),
-        requeueDelayMs: 200,
-        reconnect: { initialMs: 250, maxMs: 2_000 },
-      });
+      const listeners: Listener[] = [];
+      const listen = async (client: Client) => {
+        const connected = entries.filter((entry) => 'event' in entry && entry.event === 'connected').length;
+        const log = (entry: ListenerLogEntry) => {
+          entries.push(entry);
+          if (process.env.LISTENER_TEST_LOG) jsonLines(entry);
+        };
+        const listener = startListener({ client, config, log, requeueDelayMs: 200, reconnect: { initialMs: 250, maxMs: 2_000 } });
+        listeners.push(listener);
+        await until(() => entries.filter((entry) => 'event' in entry && entry.event === 'connected').length > connected, 'the listener to connect');
+        return listener;
+      };
       try {
-        await until(() => entries.some((entry) => 'event' in entry && entry.event === 'connected'), 'the listener to connect');
-        await body({ config, entries, listener, queue: name, publish: (message) => publish(routingKey, message) });
+        const listener = await listen(options.client ?? env.client);
+        await body({ entries, listener, listen, queue: name, publish: (message) => publish(routingKey, message) });
       } finally {
-        await listener.stop();
+        await Promise.all(listeners.map((listener) => listener.stop()));
       }
-      await expect(listener.done).resolves.toBeUndefined();
+      for (const listener of listeners) await expect(listener.done).resolves.toBeUndefined();
     });
   }
 
@@ -148,7 +162,7 @@ ${amqpExtra}
 
   it('starts one run for a message, and none for the same message delivered again', async () => {
     const { good } = composes;
-    await withListener('', async ({ entries, publish, queue }) => {
+    await withListener({}, async ({ entries, publish, queue }) => {
       const message = statusMessage(good);
       await Promise.all([publish(message), publish(message)]);
       await until(() => deliveries(entries).length === 2, 'both copies to be handled');
@@ -170,7 +184,7 @@ ${amqpExtra}
 
   it('dead-letters malformed, incomplete and mismatched messages, ignores unwanted ones, and still runs the valid one after them', async () => {
     const { good, afterBad } = composes;
-    await withListener('compose_id_patterns = ["^Fedora-40-"]', async ({ entries, publish, queue }) => {
+    await withListener({ amqp: 'compose_id_patterns = ["^Fedora-40-"]' }, async ({ entries, publish, queue }) => {
       const malformed = '{"compose_id": "Fedora-40-20240911.n.0", "status": "FINISHED", ';
       const noLocation = statusMessage({ composeId: afterBad.composeId });
       const mismatched = { ...statusMessage(afterBad), location: good.root };
@@ -202,7 +216,7 @@ ${amqpExtra}
 
   it('reconnects after the broker restarts and consumes the next message', async () => {
     const { afterRestart } = composes;
-    await withListener('', async ({ entries, publish }) => {
+    await withListener({}, async ({ entries, publish }) => {
       await broker.restart();
       await publish(statusMessage(afterRestart));
       await until(() => deliveries(entries).length === 1, 'the message sent after the restart to be handled');
@@ -215,14 +229,52 @@ ${amqpExtra}
       expect((await publishedRun(afterRestart)).phase).toBe('done');
     });
   });
+
+  it('requeues a message while Temporal is unreachable, without losing it: the next listener starts its run', async () => {
+    const { whileTemporalDown } = composes;
+    // Nothing listens on this port; no gRPC retries, so each attempt fails at once.
+    const unreachable = new Client({ connection: Connection.lazy({ address: `127.0.0.1:${await freePort()}`, interceptors: [] }) });
+    try {
+      await withListener({ client: unreachable }, async ({ entries, listener, listen, publish, queue }) => {
+        await publish(statusMessage(whileTemporalDown));
+        await until(() => deliveries(entries).length >= 2, 'two failed attempts');
+        const [first, second] = deliveries(entries);
+        expect(first).toMatchObject({ outcome: 'requeued', composeId: whileTemporalDown.composeId, redelivered: false });
+        expect(first?.reason).toMatch(/^Temporal did not confirm the start/);
+        expect(second).toMatchObject({ outcome: 'requeued', redelivered: true });
+        await listener.stop();
+
+        const attempts = deliveries(entries).length;
+        await listen(env.client);
+        await until(() => deliveries(entries).length > attempts, 'the listener with a reachable Temporal to handle it');
+        expect(deliveries(entries).at(-1)).toMatchObject({ outcome: 'started', composeId: whileTemporalDown.composeId, redelivered: true });
+        expect((await publishedRun(whileTemporalDown)).phase).toBe('done');
+        expect(await drain(deadLetterQueue(queue))).toEqual([]);
+      });
+    } finally {
+      await unreachable.connection.close();
+    }
+  });
+
+  it('stops with an error naming the [amqp] key when the broker refuses the setup', async () => {
+    const name = `listen-${randomUUID().slice(0, 8)}`;
+    const noExchange = startListener({ client: env.client, config: listenerConfig('unused', name, 'exchange = "no-such-exchange"'), log: () => {} });
+    await expect(noExchange.done).rejects.toThrow(/\[amqp\]\.exchange "no-such-exchange" does not exist on amqp:\/\/guest:\*\*\*@127\.0\.0\.1/);
+
+    const connection = await connect(broker.url);
+    await (await connection.createChannel()).assertQueue(name, { durable: false });
+    await connection.close();
+    const otherQueue = startListener({ client: env.client, config: listenerConfig('unused', name, ''), log: () => {} });
+    await expect(otherQueue.done).rejects.toThrow(/\[amqp\]\.queue "listen-\w+" exists on .* with other settings \(.*PRECONDITION_FAILED.*\); delete the queue/);
+  });
 });
 
 interface ListenerHarness {
-  config: Config;
   entries: ListenerLogEntry[];
   listener: Listener;
+  listen: (client: Client) => Promise<Listener>;
   queue: string;
-  publish(message: Record<string, unknown> | string): Promise<void>;
+  publish: (message: Record<string, unknown> | string) => Promise<void>;
 }
 
 function deliveries(entries: ListenerLogEntry[]): DeliveryLog[] {

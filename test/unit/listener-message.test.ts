@@ -1,0 +1,47 @@
+import { describe, expect, it } from 'vitest';
+import { readStatusMessage, type MessageFilter } from '../../src/listener/message.js';
+
+const filter: MessageFilter = { statuses: ['FINISHED', 'FINISHED_INCOMPLETE'], composeIdPatterns: [] };
+const body = (value: unknown) => Buffer.from(typeof value === 'string' ? value : JSON.stringify(value));
+const finished = { compose_id: 'Fedora-40-20240501.n.0', status: 'FINISHED', location: 'https://kojipkgs.example.org/compose/40/Fedora-40-20240501.n.0/compose' };
+
+describe('reading a Pungi compose status message', () => {
+  it('wants a finished compose with a location, whatever else Pungi sends along', () => {
+    expect(readStatusMessage(body({ ...finished, compose_respin: 0, release_is_layered: false }), filter)).toEqual({
+      kind: 'wanted',
+      composeId: 'Fedora-40-20240501.n.0',
+      location: finished.location,
+      status: 'FINISHED',
+    });
+  });
+
+  it('calls a body invalid that is not JSON, not an object, or lacks or mistypes a field', () => {
+    expect(readStatusMessage(body('{"compose_id": '), filter)).toMatchObject({ kind: 'invalid', reason: expect.stringMatching(/^body is not JSON \(/) as unknown });
+    expect(readStatusMessage(body('[1, 2]'), filter)).toEqual({ kind: 'invalid', reason: 'body is not a JSON object' });
+    expect(readStatusMessage(body({ status: 'FINISHED', compose_id: 42 }), filter)).toMatchObject({ kind: 'invalid', reason: expect.stringMatching(/^compose_id: /) as unknown });
+    expect(readStatusMessage(body({ compose_id: 'Fedora-40-20240501.n.0' }), filter)).toEqual({ kind: 'invalid', reason: 'status: missing' });
+  });
+
+  it('ignores other statuses and compose ids no pattern matches, before asking for a location', () => {
+    expect(readStatusMessage(body({ compose_id: 'Fedora-40-20240501.n.0', status: 'STARTED' }), filter)).toEqual({
+      kind: 'ignored',
+      composeId: 'Fedora-40-20240501.n.0',
+      reason: 'status STARTED is not one of FINISHED, FINISHED_INCOMPLETE ([amqp].statuses)',
+    });
+    const rawhideOnly = { ...filter, composeIdPatterns: [/^Fedora-Rawhide-/] };
+    expect(readStatusMessage(body(finished), rawhideOnly)).toMatchObject({ kind: 'ignored', reason: 'compose id matches none of [amqp].compose_id_patterns' });
+    expect(readStatusMessage(body({ ...finished, compose_id: 'Fedora-Rawhide-20240501.n.0' }), rawhideOnly)).toMatchObject({ kind: 'wanted' });
+  });
+
+  it('calls a wanted message invalid without a location, or with one that is neither a URL nor an absolute path', () => {
+    expect(readStatusMessage(body({ ...finished, location: undefined }), filter)).toEqual({
+      kind: 'invalid',
+      composeId: finished.compose_id,
+      reason: 'location: missing (the compose top directory URL)',
+    });
+    expect(readStatusMessage(body({ ...finished, location: 'compose/40' }), filter)).toMatchObject({
+      kind: 'invalid',
+      reason: 'location "compose/40" is neither an http(s) URL nor an absolute path',
+    });
+  });
+});
