@@ -119,6 +119,7 @@ export function publishSettings(config: Config): PublishSettings {
     releases: config.releases,
     waitForOverride: config.gate.wait_for_override,
     maxParallelPushes: config.publish.max_parallel_pushes,
+    ...(config.amqp ? { notifications: { exchange: config.amqp.exchange, topicPrefix: config.amqp.topic_prefix } } : {}),
   };
 }
 

@@ -16,6 +16,8 @@ export interface PublisherWorkerOptions {
   env?: NodeJS.ProcessEnv;
   /** A prebuilt bundle (tests build one per run); default: bundle WORKFLOWS_PATH at start. */
   workflowBundle?: WorkerOptions['workflowBundle'];
+  /** The broker notifications go to ([amqp] url). */
+  amqpUrl?: string;
   /** At most this many arch pushes run at once on this worker. */
   maxConcurrentActivityTaskExecutions?: number;
 }
@@ -26,7 +28,7 @@ export function createPublisherWorker(options: PublisherWorkerOptions): Promise<
     connection: options.connection,
     namespace: options.namespace,
     taskQueue: options.taskQueue,
-    activities: createActivities(activityEnvironment(options.workDir, options.env)),
+    activities: createActivities(activityEnvironment(options.workDir, options.env, options.amqpUrl)),
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
     maxConcurrentActivityTaskExecutions: options.maxConcurrentActivityTaskExecutions ?? 8,
   });

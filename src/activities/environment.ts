@@ -11,15 +11,18 @@ export interface ActivityEnvironment {
   storage: ContainerStorage;
   /** Where registry credentials are read from. */
   env: NodeJS.ProcessEnv;
+  /** The broker for notifications ([amqp] url); it holds credentials, so it stays on the worker. */
+  amqpUrl?: string;
 }
 
-export function activityEnvironment(workDir: string, env: NodeJS.ProcessEnv = process.env): ActivityEnvironment {
+export function activityEnvironment(workDir: string, env: NodeJS.ProcessEnv = process.env, amqpUrl?: string): ActivityEnvironment {
   const root = resolve(workDir);
   const environment = {
     cacheDir: join(root, 'cache'),
     scratchDir: join(root, 'scratch'),
     storage: { root: join(root, 'storage'), runroot: join(root, 'runroot') },
     env,
+    ...(amqpUrl ? { amqpUrl } : {}),
   };
   for (const dir of [environment.cacheDir, environment.scratchDir, environment.storage.root, environment.storage.runroot]) {
     mkdirSync(dir, { recursive: true });

@@ -4,6 +4,7 @@ import { fetchCompose } from './fetch-compose.js';
 import { makeInspectPublished } from './inspect-published.js';
 import { makePrepareImage } from './prepare-image.js';
 import { makePushArchImage } from './push-arch-image.js';
+import { makeNotify } from './notify.js';
 import { makePushManifest } from './push-manifest.js';
 
 /** Every activity the publishCompose workflow calls, bound to this host's environment. */
@@ -14,6 +15,7 @@ export function createActivities(environment: ActivityEnvironment) {
     inspectPublished: makeInspectPublished(environment),
     pushArchImage: makePushArchImage(environment),
     pushManifest: makePushManifest(environment),
+    notify: makeNotify(environment),
     cleanup: makeCleanup(environment),
   };
 }
@@ -24,3 +26,4 @@ export type { InspectPublishedInput } from './inspect-published.js';
 export type { ArchImagePush, PushArchImageInput } from './push-arch-image.js';
 export type { IndexInstanceInput, PushManifestInput, PushManifestResult } from './push-manifest.js';
 export type { CleanupResult } from './cleanup.js';
+export type { NotifyInput } from './notify.js';

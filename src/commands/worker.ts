@@ -14,6 +14,7 @@ export async function runWorkerCommand(config: Config): Promise<void> {
       namespace: config.temporal.namespace,
       taskQueue: config.temporal.task_queue,
       workDir: resolve(config.publish.work_dir),
+      ...(config.amqp ? { amqpUrl: config.amqp.url } : {}),
     });
     console.error(`worker: polling task queue "${config.temporal.task_queue}" on ${temporal.address} (namespace ${config.temporal.namespace})`);
     if (temporal.uiUrl) console.error(`worker: Temporal UI at ${temporal.uiUrl}`);

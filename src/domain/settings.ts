@@ -19,4 +19,6 @@ export interface PublishSettings {
   waitForOverride: string;
   /** How many arch images are pushed at once. */
   maxParallelPushes: number;
+  /** Announce decisions on this topic exchange ([amqp] in the config); absent: no notifications. */
+  notifications?: { exchange: string; topicPrefix: string };
 }

@@ -49,6 +49,8 @@ export interface PublishStatus {
   repositories: RepositoryStatus[];
   /** Overrides sent as signals that could not be applied, with why. (Rejected updates never reach the run.) */
   rejectedOverrides: RejectedOverride[];
+  /** Decision messages the broker did not take before the retries ran out. */
+  undeliveredNotifications?: Array<{ repository: string; topic: string; error: string }>;
   error?: string;
 }
 

@@ -3,17 +3,20 @@ import {
   ApplicationFailure,
   CancellationScope,
   condition,
+  isCancellation,
   patched,
   proxyActivities,
   setHandler,
   upsertMemo,
   upsertSearchAttributes,
+  uuid4,
 } from '@temporalio/workflow';
 import type { PublishActivities } from '../activities/index.js';
 import { durationMs } from '../domain/duration.js';
 import { DOMAIN_ERROR_TYPES } from '../domain/errors.js';
 import { decideGate } from '../domain/gate.js';
 import { indexInstances } from '../domain/index-instances.js';
+import { notificationFor } from '../domain/notification.js';
 import { overrideTargets, type OverrideRecord, type OverrideRequest } from '../domain/override.js';
 import type { PublishedManifest, PublishPlan, RepositoryPlan } from '../domain/types.js';
 import { forEachBounded } from './for-each-bounded.js';
@@ -48,6 +51,11 @@ const { pushManifest } = proxyActivities<PublishActivities>({
   startToCloseTimeout: '15 minutes',
   heartbeatTimeout: '2 minutes',
   retry: { initialInterval: '5s', backoffCoefficient: 2, maximumInterval: '2 minutes', maximumAttempts: 8, nonRetryableErrorTypes: NON_RETRYABLE },
+});
+
+const { notify } = proxyActivities<PublishActivities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumAttempts: 4, nonRetryableErrorTypes: ['NotificationsNotConfigured'] },
 });
 
 const { cleanup } = proxyActivities<PublishActivities>({
@@ -208,6 +216,7 @@ async function finishRepository(run: Run, repository: RepositoryPlan, inspected:
   let seen = inspected.filter((manifest) => manifest.repository === repository.repository);
   if (current.decision === 'blocked') {
     if (!patched(WAIT_FOR_OVERRIDE_PATCH)) return;
+    await announce(run, current);
     if (!(await awaitOverride(run, current))) return;
     // The wait may have been long: decide on what the registries hold now, not on what they held then.
     seen = await inspect(run, [repository]);
@@ -215,6 +224,42 @@ async function finishRepository(run: Run, repository: RepositoryPlan, inspected:
     recordDecisions(run.status);
   }
   await publishIndex(run, repository, current, seen);
+  await announce(run, current);
+}
+
+/**
+ * Tells subscribers about a repository's decision. A broker that stays down past the retry budget does not fail
+ * the run: the undelivered notification is kept in the result instead. Runs without settings.notifications
+ * (all runs started before notifications existed) schedule nothing here, so their histories replay unchanged.
+ */
+async function announce(run: Run, current: RepositoryStatus): Promise<void> {
+  const settings = run.input.settings.notifications;
+  if (!settings) return;
+  const hybrid = current.decision === 'overridden' && current.override?.mode === 'hybrid';
+  const notification = notificationFor(settings.topicPrefix, {
+    composeId: run.input.composeId,
+    release: run.plan.release,
+    repository: current.repository,
+    decision: current.decision,
+    registries: run.input.settings.registries.map((registry) => registry.url),
+    tags: run.plan.manifestTags,
+    architectures: publishes(current) ? (hybrid ? [...current.built, ...current.missing].sort() : current.built) : current.published,
+    missing: current.missing,
+    ...(current.dropped ? { dropped: current.dropped } : {}),
+    ...(current.override ? { override: current.override } : {}),
+    ...(current.newerComposeId ? { newerComposeId: current.newerComposeId } : {}),
+  });
+  if (!notification) return;
+  try {
+    await notify({ exchange: settings.exchange, notification, messageId: uuid4() });
+  } catch (error) {
+    if (isCancellation(error)) throw error;
+    (run.status.undeliveredNotifications ??= []).push({
+      repository: current.repository,
+      topic: notification.topic,
+      error: error instanceof Error ? (error.cause instanceof Error ? error.cause.message : error.message) : String(error),
+    });
+  }
 }
 
 /** Waits on a durable timer for an override; false when the wait runs out (the repository stays blocked). */

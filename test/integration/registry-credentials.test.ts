@@ -52,7 +52,7 @@ describe('registry credentials', () => {
         expect(history).not.toContain(PASSWORD);
         expect(history).not.toContain(Buffer.from(`${USER}:${PASSWORD}`).toString('base64'));
       },
-      { TEST_REGISTRY_USER: USER, TEST_REGISTRY_PASSWORD: PASSWORD },
+      { env: { TEST_REGISTRY_USER: USER, TEST_REGISTRY_PASSWORD: PASSWORD } },
     );
     const published = await withRegistryAccess(runSettings.registries[0]!, { TEST_REGISTRY_USER: USER, TEST_REGISTRY_PASSWORD: PASSWORD }, dir, (access) =>
       inspectRemote(`${registry.host}/fedora/fedora:40`, access),
@@ -74,7 +74,7 @@ describe('registry credentials', () => {
         expect(cause.type).toBe(type);
         expect(cause.message).toMatch(text);
       },
-      { TEST_REGISTRY_PASSWORD: undefined, ...workerEnv },
+      { env: { TEST_REGISTRY_PASSWORD: undefined, ...workerEnv } },
     );
   });
 });

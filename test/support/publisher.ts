@@ -40,7 +40,7 @@ export async function withPublisherWorker<T>(
   env: TestWorkflowEnvironment,
   workDir: string,
   body: (harness: PublisherHarness) => Promise<T>,
-  extraEnv: NodeJS.ProcessEnv = {},
+  options: { env?: NodeJS.ProcessEnv; amqpUrl?: string } = {},
 ): Promise<T> {
   const taskQueue = uniqueTaskQueue('publish');
   const worker = await createPublisherWorker({
@@ -48,7 +48,8 @@ export async function withPublisherWorker<T>(
     namespace: inject('temporalNamespace'),
     taskQueue,
     workDir: join(workDir, 'worker'),
-    env: { ...process.env, ...extraEnv },
+    env: { ...process.env, ...options.env },
+    ...(options.amqpUrl ? { amqpUrl: options.amqpUrl } : {}),
     workflowBundle: await workflowBundle(),
   });
   return worker.runUntil(body({ taskQueue, worker, workDir }));

@@ -1,0 +1,41 @@
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import amqp from 'amqplib';
+import { NOTIFICATION_SCHEMA, type Notification } from '../domain/notification.js';
+import type { ActivityEnvironment } from './environment.js';
+
+export interface NotifyInput {
+  exchange: string;
+  notification: Notification;
+  /** Made by the workflow, so a retried delivery carries the same id and consumers can drop the duplicate. */
+  messageId: string;
+}
+
+/** Publishes one decision message (fedora-messaging compatible) and waits for the broker's confirm. */
+export function makeNotify(environment: ActivityEnvironment) {
+  return async function notify(input: NotifyInput): Promise<void> {
+    if (!environment.amqpUrl) {
+      throw ApplicationFailure.nonRetryable('this worker has no [amqp] url in its config, so it cannot send notifications; add [amqp] url', 'NotificationsNotConfigured');
+    }
+    const connection = await amqp.connect(environment.amqpUrl, { timeout: 10_000 });
+    try {
+      const channel = await connection.createConfirmChannel();
+      channel.publish(input.exchange, input.notification.topic, Buffer.from(JSON.stringify(input.notification.body)), {
+        messageId: input.messageId,
+        contentType: 'application/json',
+        contentEncoding: 'utf-8',
+        persistent: true,
+        timestamp: Math.floor(Date.now() / 1000),
+        headers: {
+          fedora_messaging_schema: NOTIFICATION_SCHEMA,
+          fedora_messaging_severity: 20,
+          'sent-at': new Date().toISOString(),
+        },
+      });
+      await channel.waitForConfirms();
+      Context.current().log.info('notification sent', { topic: input.notification.topic, messageId: input.messageId });
+    } finally {
+      await connection.close().catch(() => undefined);
+    }
+  };
+}
