@@ -18,6 +18,7 @@ import { decideGate } from '../domain/gate.js';
 import { indexInstances } from '../domain/index-instances.js';
 import { notificationFor } from '../domain/notification.js';
 import { overrideTargets, type OverrideRecord, type OverrideRequest } from '../domain/override.js';
+import type { PublishSettings } from '../domain/settings.js';
 import type { PublishedManifest, PublishPlan, RepositoryPlan } from '../domain/types.js';
 import { forEachBounded } from './for-each-bounded.js';
 import { withIndexLock } from './index-lock.js';
@@ -216,7 +217,7 @@ async function finishRepository(run: Run, repository: RepositoryPlan, inspected:
   let seen = inspected.filter((manifest) => manifest.repository === repository.repository);
   if (current.decision === 'blocked') {
     if (!patched(WAIT_FOR_OVERRIDE_PATCH)) return;
-    await announce(run, current);
+    if (run.input.settings.notifications) await announce(run, current, run.input.settings.notifications);
     if (!(await awaitOverride(run, current))) return;
     // The wait may have been long: decide on what the registries hold now, not on what they held then.
     seen = await inspect(run, [repository]);
@@ -224,17 +225,16 @@ async function finishRepository(run: Run, repository: RepositoryPlan, inspected:
     recordDecisions(run.status);
   }
   await publishIndex(run, repository, current, seen);
-  await announce(run, current);
+  if (run.input.settings.notifications) await announce(run, current, run.input.settings.notifications);
 }
 
 /**
  * Tells subscribers about a repository's decision. A broker that stays down past the retry budget does not fail
- * the run: the undelivered notification is kept in the result instead. Runs without settings.notifications
- * (all runs started before notifications existed) schedule nothing here, so their histories replay unchanged.
+ * the run: the undelivered notification is kept in the result instead. Callers await it only when the run has
+ * settings.notifications: even an await that schedules nothing reorders the commands of concurrent branches, and
+ * runs started before notifications existed must replay unchanged.
  */
-async function announce(run: Run, current: RepositoryStatus): Promise<void> {
-  const settings = run.input.settings.notifications;
-  if (!settings) return;
+async function announce(run: Run, current: RepositoryStatus, settings: NonNullable<PublishSettings['notifications']>): Promise<void> {
   const hybrid = current.decision === 'overridden' && current.override?.mode === 'hybrid';
   const notification = notificationFor(settings.topicPrefix, {
     composeId: run.input.composeId,

@@ -7,6 +7,7 @@ import type { PublishSettings } from '../../src/domain/settings.js';
 import { freePort } from '../../src/embedded/free-port.js';
 import { startRabbitMq, type RabbitMqServer } from '../../src/embedded/rabbitmq-server.js';
 import { makeCompose, type MadeCompose } from '../support/compose-factory.js';
+import { recordHistory } from '../support/histories.js';
 import { runPublish, testSettings, withPublisherWorker } from '../support/publisher.js';
 import { connectTestEnvironment, scratchSubdir } from '../support/temporal.js';
 
@@ -70,7 +71,9 @@ describe('decision notifications on a real RabbitMQ', () => {
         dir,
         async ({ taskQueue }) => {
           await runPublish(env, taskQueue, { location: full.root, composeId: full.composeId, settings: runSettings });
-          const blocked = await runPublish(env, taskQueue, { location: partial.root, composeId: partial.composeId, settings: runSettings });
+          const workflowId = `publish:${partial.composeId}:notified`;
+          const blocked = await runPublish(env, taskQueue, { location: partial.root, composeId: partial.composeId, settings: runSettings }, workflowId);
+          await recordHistory(env.client.workflow.getHandle(workflowId), 'blocked-with-notifications');
           expect(blocked.undeliveredNotifications ?? []).toEqual([]);
         },
         { amqpUrl: broker.url },

@@ -1,8 +1,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
-import { bundleWorkflowCode, DefaultLogger, Runtime, Worker } from '@temporalio/worker';
+import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { WORKFLOWS_PATH } from '../../src/worker.js';
 import { HISTORIES_DIR } from '../support/histories.js';
+import { workflowBundle as bundle } from '../support/publisher.js';
 
 const histories = readdirSync(HISTORIES_DIR).filter((file) => file.endsWith('.json')).sort();
 
@@ -10,7 +10,7 @@ describe('replay of recorded publishCompose histories', () => {
   let workflowBundle: { code: string };
   beforeAll(async () => {
     Runtime.install({ logger: new DefaultLogger('WARN') });
-    workflowBundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH });
+    workflowBundle = await bundle();
   }, 60_000);
 
   it('has recorded histories to replay', () => {
