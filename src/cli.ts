@@ -8,6 +8,7 @@ import { runOverrideCommand, type OverrideOptions } from './commands/override.js
 import { runPublishCommand } from './commands/publish.js';
 import { runStatusCommand } from './commands/status.js';
 import { runWorkerCommand } from './commands/worker.js';
+import type { LogLevel } from '@temporalio/common';
 import { ConfigError } from './config.js';
 import { OVERRIDE_MODES } from './domain/override.js';
 
@@ -18,6 +19,7 @@ const program = new Command('compose-publisher')
       'Exit codes: 0 done (published, noop, skipped) · 3 a repository is blocked · 1 the run failed · 2 bad usage or config.',
   )
   .addOption(new Option('-c, --config <file>', 'TOML config file').env('COMPOSE_PUBLISHER_CONFIG'))
+  .addOption(new Option('--log-level <level>', 'log level of worker and listen (JSON lines on stderr)').choices(['trace', 'debug', 'info', 'warn', 'error']).default('info'))
   .showHelpAfterError()
   .exitOverride();
 
@@ -27,7 +29,7 @@ program
   .command('worker')
   .description('run a worker; without [temporal].address it first starts an embedded Temporal dev server (127.0.0.1:7233, UI :8233)')
   .action(async () => {
-    await runWorkerCommand(config());
+    await runWorkerCommand(config(), program.opts<{ logLevel: string }>().logLevel.toUpperCase() as LogLevel);
   });
 
 program

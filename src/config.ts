@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { parse as parseToml, TomlError } from 'smol-toml';
 import { z } from 'zod';
 import type { PublishSettings } from './domain/settings.js';
@@ -72,6 +72,18 @@ const configSchema = z
       })
       .strict()
       .prefault({}),
+    worker: z
+      .object({
+        /** In-flight activities get this long to finish after SIGTERM/SIGINT; then they are cancelled and retried elsewhere. */
+        shutdown_grace_time: z.string().regex(DURATION, 'must be a duration like "30s" or "5m"').default('30s'),
+        max_concurrent_activities: z.number().int().min(1).max(256).default(8),
+      })
+      .strict()
+      .prefault({}),
+    metrics: z
+      .object({ address: z.string().regex(/^[^:\s]+:\d+$/, 'must be host:port, e.g. "0.0.0.0:9464"') })
+      .strict()
+      .optional(),
     amqp: amqpSchema.optional(),
   })
   .strict();
@@ -86,7 +98,34 @@ export function loadConfig(file: string): Config {
   } catch (error) {
     throw new ConfigError(`${file}: cannot read the config file (${(error as NodeJS.ErrnoException).code ?? String(error)}); pass --config or set COMPOSE_PUBLISHER_CONFIG`);
   }
-  return parseConfig(text, file);
+  const config = parseConfig(text, file);
+  checkCertDirs(config);
+  return config;
+}
+
+/**
+ * skopeo and buildah read a registry's cert_dir as: *.crt = CA certificates, *.cert + *.key = a client certificate.
+ * A client certificate saved as .crt is silently taken for a CA and the registry then refuses us, so say so here.
+ */
+export function checkCertDirs(config: Config): void {
+  config.registries.forEach((registry, index) => {
+    if (!registry.cert_dir) return;
+    const key = `[registries][${index}].cert_dir`;
+    let files: string[];
+    try {
+      files = readdirSync(registry.cert_dir);
+    } catch (error) {
+      throw new ConfigError(`${config.source}: ${key} = "${registry.cert_dir}" cannot be read (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
+    }
+    for (const keyFile of files.filter((file) => file.endsWith('.key'))) {
+      const stem = keyFile.slice(0, -'.key'.length);
+      if (files.includes(`${stem}.cert`)) continue;
+      const hint = files.includes(`${stem}.crt`)
+        ? `rename ${stem}.crt to ${stem}.cert: skopeo reads *.crt as CA certificates and refuses .crt for client certificates`
+        : `add the client certificate as ${stem}.cert`;
+      throw new ConfigError(`${config.source}: ${key}: ${keyFile} has no matching ${stem}.cert; ${hint}`);
+    }
+  });
 }
 
 export function parseConfig(text: string, source: string): Config {

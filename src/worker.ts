@@ -1,6 +1,6 @@
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { bundleWorkflowCode, NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from './activities/index.js';
 import { activityEnvironment } from './activities/environment.js';
 
@@ -18,18 +18,31 @@ export interface PublisherWorkerOptions {
   workflowBundle?: WorkerOptions['workflowBundle'];
   /** The broker notifications go to ([amqp] url). */
   amqpUrl?: string;
-  /** At most this many arch pushes run at once on this worker. */
+  /** At most this many activities run at once on this worker. */
   maxConcurrentActivityTaskExecutions?: number;
+  /** After shutdown starts, in-flight activities get this long before they are cancelled. */
+  shutdownGraceTime?: string;
 }
 
 /** A worker that runs publishCompose and its activities. */
-export function createPublisherWorker(options: PublisherWorkerOptions): Promise<Worker> {
+export async function createPublisherWorker(options: PublisherWorkerOptions): Promise<Worker> {
   return Worker.create({
     connection: options.connection,
     namespace: options.namespace,
     taskQueue: options.taskQueue,
     activities: createActivities(activityEnvironment(options.workDir, options.env, options.amqpUrl)),
-    ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
+    workflowBundle: options.workflowBundle ?? (await bundleWorkflows()),
     maxConcurrentActivityTaskExecutions: options.maxConcurrentActivityTaskExecutions ?? 8,
+    ...(options.shutdownGraceTime ? { shutdownGraceTime: options.shutdownGraceTime } : {}),
+  });
+}
+
+/** Bundles the workflow code, passing on the bundler's warnings but not its webpack statistics. */
+export function bundleWorkflows(): Promise<{ code: string }> {
+  const logger = Runtime.instance().logger;
+  const drop = () => undefined;
+  return bundleWorkflowCode({
+    workflowsPath: WORKFLOWS_PATH,
+    logger: { log: drop, trace: drop, debug: drop, info: drop, warn: (m, meta) => void logger.warn(m, meta), error: (m, meta) => void logger.error(m, meta) },
   });
 }

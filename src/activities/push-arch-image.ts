@@ -11,6 +11,8 @@ import { translatingFailures } from './failures.js';
 import { throttledHeartbeat } from './heartbeat.js';
 import { localOciArchive } from './image-cache.js';
 import { withRegistryAccess } from './registry-credentials.js';
+import { logContext } from './log-context.js';
+import { publisherMetrics } from '../observability/metrics.js';
 
 export interface PushArchImageInput {
   repository: string;
@@ -34,8 +36,11 @@ export function makePushArchImage(environment: ActivityEnvironment) {
   return function pushArchImage(input: PushArchImageInput): Promise<ArchImagePush> {
     const tag = archTag(input.release, input.image.composeArch);
     return translatingFailures(`pushing ${input.repository}:${tag}`, async () => {
-      const signal = Context.current().cancellationSignal;
+      const context = Context.current();
+      const signal = context.cancellationSignal;
       const heartbeat = throttledHeartbeat();
+      const metrics = publisherMetrics(context.metricMeter);
+      const started = Date.now();
       const archive = await localOciArchive(input.image, environment.cacheDir, heartbeat, signal);
       const digest = await archiveManifestDigest(archive, { signal });
       const result: ArchImagePush = { ociArch: input.image.ociArch, composeArch: input.image.composeArch, digest, pushedTo: [], alreadyThere: [] };
@@ -45,6 +50,8 @@ export function makePushArchImage(environment: ActivityEnvironment) {
           const current = await inspectRemote(destination, access, { signal });
           if (current.kind !== 'absent' && current.digest === digest) {
             result.alreadyThere.push(registry.url);
+            metrics.archImagesSkipped.add(1, { registry: registry.url });
+            context.log.info('arch image already in the registry', { ...logContext(context), repository: input.repository, registry: registry.url, tag, digest });
             return;
           }
           const digestFile = join(environment.scratchDir, `${randomUUID()}.digest`);
@@ -60,9 +67,13 @@ export function makePushArchImage(environment: ActivityEnvironment) {
             await rm(digestFile, { force: true });
           }
           result.pushedTo.push(registry.url);
+          metrics.archImagesPushed.add(1, { registry: registry.url });
+          metrics.bytesPushed.add(input.image.size ?? 0, { registry: registry.url });
+          context.log.info('arch image pushed', { ...logContext(context), repository: input.repository, registry: registry.url, tag, digest });
         });
-        Context.current().heartbeat({ stage: 'pushed', registry: registry.url });
+        context.heartbeat({ stage: 'pushed', registry: registry.url });
       }
+      metrics.pushDuration.record(Date.now() - started, { repository: input.repository });
       return result;
     });
   };

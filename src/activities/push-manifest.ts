@@ -13,6 +13,8 @@ import type { ActivityEnvironment } from './environment.js';
 import { translatingFailures } from './failures.js';
 import { withRegistryAccess } from './registry-credentials.js';
 import { localListName, runIdOf } from './local-names.js';
+import { logContext } from './log-context.js';
+import { publisherMetrics } from '../observability/metrics.js';
 
 /** The compose an instance came from: this compose, or an older one for a carried-forward (hybrid) instance. */
 export type IndexInstanceInput = IndexInstance;
@@ -47,7 +49,9 @@ export function makePushManifest(environment: ActivityEnvironment) {
           const expected = input.expected[tag] ?? null;
           if (found !== expected) return { outcome: 'changed', registry: input.registry.url, tag, expected, found };
         }
-        const listName = localListName(runIdOf(Context.current()), input.repository, input.registry.url);
+        const context = Context.current();
+        const started = Date.now();
+        const listName = localListName(runIdOf(context), input.repository, input.registry.url);
         await removeImages(environment.storage, [listName]);
         try {
           await buildList(environment, listName, where, input.instances, access);
@@ -62,6 +66,8 @@ export function makePushManifest(environment: ActivityEnvironment) {
             await verifyPublished(`${where}:${tag}`, input.instances, access, signal);
             Context.current().heartbeat({ pushed: `${where}:${tag}` });
           }
+          publisherMetrics(context.metricMeter).manifestDuration.record(Date.now() - started, { registry: input.registry.url });
+          context.log.info('index published', { ...logContext(context), repository: input.repository, registry: input.registry.url, digests });
           return { outcome: 'pushed', registry: input.registry.url, digests };
         } finally {
           await removeImages(environment.storage, [listName]);

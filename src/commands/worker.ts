@@ -1,11 +1,24 @@
 import { resolve } from 'node:path';
-import { NativeConnection } from '@temporalio/worker';
+import { NativeConnection, Runtime } from '@temporalio/worker';
+import type { LogLevel } from '@temporalio/common';
 import type { Config } from '../config.js';
+import { durationMs } from '../domain/duration.js';
 import { ensureTemporal } from '../embedded/embedded-temporal.js';
+import { JsonLogger } from '../observability/json-logger.js';
 import { createPublisherWorker } from '../worker.js';
 
-/** `compose-publisher worker`: polls the task queue until SIGINT/SIGTERM, then drains and exits. */
-export async function runWorkerCommand(config: Config): Promise<void> {
+/**
+ * `compose-publisher worker`: polls the task queue until SIGINT/SIGTERM. Then it stops polling, gives in-flight
+ * activities [worker].shutdown_grace_time to finish, cancels the rest (they see it through their heartbeats and
+ * are retried on another worker), and exits.
+ */
+export async function runWorkerCommand(config: Config, logLevel: LogLevel): Promise<void> {
+  const logger = new JsonLogger(logLevel);
+  Runtime.install({
+    logger,
+    shutdownSignals: ['SIGINT', 'SIGTERM'],
+    ...(config.metrics ? { telemetryOptions: { metrics: { prometheus: { bindAddress: config.metrics.address } } } } : {}),
+  });
   const temporal = await ensureTemporal(config);
   const connection = await NativeConnection.connect({ address: temporal.address });
   try {
@@ -14,11 +27,26 @@ export async function runWorkerCommand(config: Config): Promise<void> {
       namespace: config.temporal.namespace,
       taskQueue: config.temporal.task_queue,
       workDir: resolve(config.publish.work_dir),
+      shutdownGraceTime: config.worker.shutdown_grace_time,
+      maxConcurrentActivityTaskExecutions: config.worker.max_concurrent_activities,
       ...(config.amqp ? { amqpUrl: config.amqp.url } : {}),
     });
-    console.error(`worker: polling task queue "${config.temporal.task_queue}" on ${temporal.address} (namespace ${config.temporal.namespace})`);
-    if (temporal.uiUrl) console.error(`worker: Temporal UI at ${temporal.uiUrl}`);
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+      process.once(signal, () =>
+        logger.info(`${signal}: no new tasks; in-flight activities have ${config.worker.shutdown_grace_time} to finish`, {
+          graceMs: durationMs(config.worker.shutdown_grace_time),
+        }),
+      );
+    }
+    logger.info('worker polling', {
+      taskQueue: config.temporal.task_queue,
+      address: temporal.address,
+      namespace: config.temporal.namespace,
+      ...(temporal.uiUrl ? { ui: temporal.uiUrl } : {}),
+      ...(config.metrics ? { metrics: `http://${config.metrics.address}/metrics` } : {}),
+    });
     await worker.run();
+    logger.info('worker stopped');
   } finally {
     await connection.close();
     await temporal.stop();

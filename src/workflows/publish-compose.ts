@@ -4,6 +4,7 @@ import {
   CancellationScope,
   condition,
   isCancellation,
+  metricMeter,
   patched,
   proxyActivities,
   setHandler,
@@ -120,6 +121,7 @@ export async function publishCompose(input: PublishComposeInput): Promise<Publis
     status.phase = 'publishing-manifests';
     await Promise.all(plan.repositories.map((repository) => finishRepository(run, repository, published)));
     recordDecisions(status);
+    countDecisions(status);
     status.phase = 'done';
     await condition(allHandlersFinished);
     return status;
@@ -130,6 +132,12 @@ export async function publishCompose(input: PublishComposeInput): Promise<Publis
   } finally {
     await CancellationScope.nonCancellable(() => cleanup());
   }
+}
+
+/** Runs by decision, for dashboards: one count per repository and final decision (metrics emit nothing on replay). */
+function countDecisions(status: PublishStatus): void {
+  const decisions = metricMeter.createCounter('compose_publisher_repository_decisions', 'repositories', 'Final decision of each repository of a run');
+  for (const repository of status.repositories) decisions.add(1, { decision: repository.decision });
 }
 
 /** One handler behind the signal and the update. Throws (rejects) when the request is not valid now. */

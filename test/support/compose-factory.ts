@@ -1,14 +1,21 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { createServer } from 'node:http';
+import { createServer, type ServerResponse } from 'node:http';
 import { join, normalize, sep } from 'node:path';
 
 export { makeCompose, OCI_ARCH, type ComposeSpec, type MadeCompose, type MadeImage } from '../../src/demo/sample-compose.js';
 
-/** Serves a compose directory over HTTP on 127.0.0.1, as a compose host would. */
-export async function serveCompose(root: string): Promise<{ url: string; close(): Promise<void> }> {
+/**
+ * Serves a compose directory over HTTP on 127.0.0.1, as a compose host would. `slowImagesMs` holds back every
+ * image file that long (a slow mirror), for tests that need an activity in flight.
+ */
+export async function serveCompose(root: string, options: { slowImagesMs?: number } = {}): Promise<{ url: string; close(): Promise<void> }> {
   const server = createServer((request, response) => {
-    const path = normalize(join(root, decodeURIComponent(new URL(request.url ?? '/', 'http://x').pathname)));
+    const delay = request.url?.endsWith('.tar.xz') ? (options.slowImagesMs ?? 0) : 0;
+    setTimeout(() => serveFile(request.url, response), delay);
+  });
+  const serveFile = (url: string | undefined, response: ServerResponse) => {
+    const path = normalize(join(root, decodeURIComponent(new URL(url ?? '/', 'http://x').pathname)));
     if (!path.startsWith(root + sep)) {
       response.writeHead(403).end();
       return;
@@ -21,12 +28,16 @@ export async function serveCompose(root: string): Promise<{ url: string; close()
       },
       () => response.writeHead(404).end(),
     ).catch(() => response.writeHead(404).end());
-  });
+  };
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const address = server.address();
   if (!address || typeof address === 'string') throw new Error('no address for the compose server');
   return {
     url: `http://127.0.0.1:${address.port}/`,
-    close: () => new Promise((resolve) => server.close(() => resolve())),
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }

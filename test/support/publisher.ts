@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode, type Worker } from '@temporalio/worker';
+import type { Worker } from '@temporalio/worker';
 import { inject } from 'vitest';
 import type { PublishSettings } from '../../src/domain/settings.js';
-import { createPublisherWorker, WORKFLOWS_PATH } from '../../src/worker.js';
+import { bundleWorkflows, createPublisherWorker } from '../../src/worker.js';
 import type { PublishStatus } from '../../src/workflows/messages.js';
 import { publishCompose } from '../../src/workflows/publish-compose.js';
 import { uniqueTaskQueue } from './temporal.js';
@@ -12,7 +12,7 @@ import { uniqueTaskQueue } from './temporal.js';
 let bundle: Promise<{ code: string }> | undefined;
 /** The workflow bundle, built once per test file. */
 export function workflowBundle(): Promise<{ code: string }> {
-  bundle ??= bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: { info() {}, warn() {}, error() {}, debug() {}, trace() {}, log() {} } });
+  bundle ??= bundleWorkflows();
   return bundle;
 }
 

@@ -1,6 +1,8 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, parseConfig, publishSettings } from '../../src/config.js';
+import { ConfigError, loadConfig, parseConfig, publishSettings } from '../../src/config.js';
 
 const MINIMAL = `
 [[registries]]
@@ -129,5 +131,31 @@ topic_prefix = "org.fedoraproject.stg"
     expect(configError(withAmqp('statuses = []\n'))).toContain('[amqp].statuses: list at least one compose status');
     expect(configError(withAmqp('routing_keys = []\n'))).toContain('[amqp].routing_keys: list at least one routing key');
     expect(configError(withAmqp('prefetch = 0\n'))).toContain('[amqp].prefetch');
+  });
+});
+
+describe('config [registries].cert_dir', () => {
+  function withCertDir(files: string[]): string {
+    const dir = mkdtempSync(join(tmpdir(), 'certs-'));
+    for (const file of files) writeFileSync(join(dir, file), 'x');
+    const file = join(dir, 'config.toml');
+    writeFileSync(file, MINIMAL.replace('tls_verify = false', `tls_verify = false\ncert_dir = "${dir}"`));
+    return file;
+  }
+
+  it('accepts a client certificate named .cert with its .key, and CA certificates as .crt', () => {
+    expect(loadConfig(withCertDir(['client.cert', 'client.key', 'ca.crt'])).registries[0]!.cert_dir).toBeDefined();
+  });
+
+  it('explains that skopeo wants .cert, not .crt, for a client certificate', () => {
+    expect(() => loadConfig(withCertDir(['client.crt', 'client.key']))).toThrow(
+      /\[registries\]\[0\]\.cert_dir: client\.key has no matching client\.cert; rename client\.crt to client\.cert: skopeo reads \*\.crt as CA certificates/,
+    );
+  });
+
+  it('names a cert_dir that does not exist', () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'certs-')), 'config.toml');
+    writeFileSync(file, MINIMAL.replace('tls_verify = false', 'tls_verify = false\ncert_dir = "/nonexistent/certs"'));
+    expect(() => loadConfig(file)).toThrow('[registries][0].cert_dir = "/nonexistent/certs" cannot be read (ENOENT)');
   });
 });

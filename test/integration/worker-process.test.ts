@@ -1,0 +1,134 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { execa, type ResultPromise } from 'execa';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { startPublishRun, waitForRun } from '../../src/client/publish-runs.js';
+import { loadConfig, type Config } from '../../src/config.js';
+import { freePort } from '../../src/embedded/free-port.js';
+import { makeCompose, serveCompose } from '../support/compose-factory.js';
+import { connectTestEnvironment, scratchSubdir, uniqueTaskQueue } from '../support/temporal.js';
+
+const CLI = fileURLToPath(new URL('../../bin/compose-publisher.js', import.meta.url));
+const GRACE_MS = 2_000;
+
+interface WorkerProcess {
+  child: ResultPromise;
+  lines: string[];
+}
+
+/** `compose-publisher worker` as a real process, as operators run it; resolves once it polls. */
+async function startWorkerProcess(configFile: string): Promise<WorkerProcess> {
+  const child = execa('node', [CLI, '--config', configFile, 'worker'], { reject: false, stdin: 'ignore' });
+  const lines: string[] = [];
+  child.stderr.on('data', (chunk: Buffer) => lines.push(...chunk.toString().split('\n').filter(Boolean)));
+  const deadline = Date.now() + 60_000;
+  while (!lines.some((line) => line.includes('"worker polling"'))) {
+    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`worker did not start:\n${lines.join('\n')}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return { child, lines };
+}
+
+describe('the worker process', () => {
+  let env: TestWorkflowEnvironment;
+  let dir: string;
+  let configFile: string;
+  let config: Config;
+  let metricsAddress: string;
+
+  beforeAll(async () => {
+    env = await connectTestEnvironment();
+    dir = scratchSubdir('worker-process');
+    metricsAddress = `127.0.0.1:${await freePort()}`;
+    configFile = join(dir, 'config.toml');
+    writeFileSync(
+      configFile,
+      `[temporal]
+address = "${inject('temporalAddress')}"
+namespace = "${inject('temporalNamespace')}"
+task_queue = "${uniqueTaskQueue('worker-process')}"
+
+[[registries]]
+url = "${inject('registryHost')}/worker-process"
+tls_verify = false
+
+[repositories]
+Container_Base = "fedora"
+
+[architectures]
+x86_64 = "amd64"
+aarch64 = "arm64"
+
+[publish]
+work_dir = "${join(dir, 'work')}"
+
+[worker]
+shutdown_grace_time = "${GRACE_MS / 1000}s"
+
+[metrics]
+address = "${metricsAddress}"
+`,
+    );
+    config = loadConfig(configFile);
+  });
+  afterAll(async () => {
+    await env?.teardown();
+  });
+
+  it('serves Prometheus metrics with the SDK\'s and the project\'s own counters after a run, and logs JSON lines', async () => {
+    const compose = await makeCompose({ composeId: 'Fedora-40-20241101.n.0', images: { Container_Base: ['x86_64', 'aarch64'] }, format: '1.2' }, { dir, storage: { root: join(dir, 's'), runroot: join(dir, 'r') } });
+    const worker = await startWorkerProcess(configFile);
+    try {
+      const run = await startPublishRun(env.client, config, compose.root);
+      expect((await waitForRun(run.handle, run.composeId)).phase).toBe('done');
+      const scrape = await (await fetch(`http://${metricsAddress}/metrics`)).text();
+      if (process.env.PRINT_METRICS) console.log(scrape.split('\n').filter((line) => line.startsWith('compose_publisher')).join('\n'));
+      expect(scrape).toMatch(/^compose_publisher_arch_images_pushed\{.*registry=".*\/worker-process".*\} 2$/m);
+      expect(scrape).toMatch(/^compose_publisher_bytes_pushed\{.*\} \d+$/m);
+      expect(scrape).toMatch(/^compose_publisher_repository_decisions\{.*decision="pass".*\} 1$/m);
+      expect(scrape).toMatch(/^compose_publisher_push_duration_bucket\{/m);
+      expect(scrape).toMatch(/^compose_publisher_manifest_duration_count\{.*\} 1$/m);
+      expect(scrape).toMatch(/^temporal_activity_execution_latency/m);
+      const pushed = worker.lines.map((line) => JSON.parse(line) as Record<string, unknown>).find((entry) => entry.message === 'arch image pushed');
+      expect(pushed).toMatchObject({ level: 'info', composeId: compose.composeId, repository: 'fedora', registry: `${inject('registryHost')}/worker-process` });
+    } finally {
+      worker.child.kill('SIGKILL');
+      await worker.child;
+    }
+  });
+
+  it('on SIGTERM stops within the grace time, and the run completes on a restarted worker', async () => {
+    const compose = await makeCompose({ composeId: 'Fedora-40-20241102.n.0', images: { Container_Base: ['x86_64', 'aarch64'] }, format: '2.0' }, { dir, storage: { root: join(dir, 's'), runroot: join(dir, 'r') } });
+    const server = await serveCompose(compose.root, { slowImagesMs: 6_000 });
+    const first = await startWorkerProcess(configFile);
+    let second: WorkerProcess | undefined;
+    try {
+      const run = await startPublishRun(env.client, config, server.url.replace(/\/$/, ''));
+      // Wait until the image download (held back by the slow server) is in flight on the first worker.
+      for (;;) {
+        const pending = (await run.handle.describe()).raw.pendingActivities ?? [];
+        if (pending.some((activity) => activity.activityType?.name === 'prepareImage' && String(activity.state) !== '1' && activity.attempt === 1 && activity.lastStartedTime)) break;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      const signalled = Date.now();
+      first.child.kill('SIGTERM');
+      const exit = await first.child;
+      const stoppedAfterMs = Date.now() - signalled;
+      if (process.env.PRINT_SHUTDOWN_LOG) console.log(first.lines.join('\n'));
+      expect(exit.exitCode).toBe(0);
+      expect(stoppedAfterMs).toBeLessThan(GRACE_MS + 5_000);
+      expect(first.lines.some((line) => line.includes('SIGTERM: no new tasks'))).toBe(true);
+
+      second = await startWorkerProcess(configFile);
+      const status = await waitForRun(run.handle, run.composeId);
+      expect(status.phase).toBe('done');
+      expect(status.repositories[0]).toMatchObject({ decision: 'pass', built: ['amd64', 'arm64'] });
+    } finally {
+      second?.child.kill('SIGKILL');
+      await second?.child;
+      await server.close();
+    }
+  });
+});
