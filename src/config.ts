@@ -53,6 +53,13 @@ const configSchema = z
         namespace: z.string().min(1).default('default'),
         task_queue: z.string().min(1).default('compose-publisher'),
         ui_port: z.number().int().positive().default(8233),
+        /** mTLS (self-hosted clusters, Temporal Cloud with certificates): PEM file paths. */
+        tls_cert: z.string().min(1).optional(),
+        tls_key: z.string().min(1).optional(),
+        /** A CA for the server certificate, when it is not signed by a public CA. */
+        tls_ca: z.string().min(1).optional(),
+        /** Name of the environment variable that holds an API key (Temporal Cloud); turns on TLS. */
+        api_key_env: z.string().regex(ENV_PREFIX, 'must be an environment variable name like "TEMPORAL_API_KEY"').optional(),
         data_dir: z.string().min(1).default('.data'),
       })
       .strict()

@@ -5,6 +5,7 @@ import type { Config } from '../config.js';
 import { durationMs } from '../domain/duration.js';
 import { ensureTemporal } from '../embedded/embedded-temporal.js';
 import { JsonLogger } from '../observability/json-logger.js';
+import { connectionOptions } from '../temporal-connection.js';
 import { createPublisherWorker } from '../worker.js';
 
 /**
@@ -20,7 +21,7 @@ export async function runWorkerCommand(config: Config, logLevel: LogLevel): Prom
     ...(config.metrics ? { telemetryOptions: { metrics: { prometheus: { bindAddress: config.metrics.address } } } } : {}),
   });
   const temporal = await ensureTemporal(config);
-  const connection = await NativeConnection.connect({ address: temporal.address });
+  const connection = await NativeConnection.connect(config.temporal.address ? connectionOptions(config) : { address: temporal.address });
   try {
     const worker = await createPublisherWorker({
       connection,
