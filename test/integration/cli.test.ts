@@ -3,9 +3,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { execa } from 'execa';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PublishStatus } from '../../src/workflows/messages.js';
 import { makeCompose } from '../support/compose-factory.js';
+import { writeHarnessConfig } from '../support/config-file.js';
 import { withPublisherWorker } from '../support/publisher.js';
 import { connectTestEnvironment, scratchSubdir } from '../support/temporal.js';
 
@@ -28,34 +29,8 @@ describe('compose-publisher CLI', () => {
     await env?.teardown();
   });
 
-  function writeConfig(taskQueue: string, namespace: string, waitForOverride = '3s'): string {
-    const file = join(dir, `${taskQueue}.toml`);
-    writeFileSync(
-      file,
-      `[temporal]
-address = "${inject('temporalAddress')}"
-namespace = "${inject('temporalNamespace')}"
-task_queue = "${taskQueue}"
-
-[[registries]]
-url = "${inject('registryHost')}/${namespace}"
-tls_verify = false
-
-[repositories]
-Container_Base = "fedora"
-
-[architectures]
-x86_64 = "amd64"
-aarch64 = "arm64"
-
-[releases]
-latest = "40"
-
-[gate]
-wait_for_override = "${waitForOverride}"
-`,
-    );
-    return file;
+  function writeConfig(taskQueue: string, registryNamespace: string, waitForOverride = '3s'): string {
+    return writeHarnessConfig(dir, { taskQueue, registryNamespace, extra: `\n[releases]\nlatest = "40"\n\n[gate]\nwait_for_override = "${waitForOverride}"\n` });
   }
 
   it('publishes with exit 0, never starts a second run for the same compose, and exits 3 when a repository is blocked', async () => {

@@ -1,4 +1,3 @@
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
@@ -8,6 +7,7 @@ import { startPublishRun, waitForRun } from '../../src/client/publish-runs.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import { freePort } from '../../src/embedded/free-port.js';
 import { makeCompose, serveCompose } from '../support/compose-factory.js';
+import { writeHarnessConfig } from '../support/config-file.js';
 import { connectTestEnvironment, scratchSubdir, uniqueTaskQueue } from '../support/temporal.js';
 
 const CLI = fileURLToPath(new URL('../../bin/compose-publisher.js', import.meta.url));
@@ -42,35 +42,11 @@ describe('the worker process', () => {
     env = await connectTestEnvironment();
     dir = scratchSubdir('worker-process');
     metricsAddress = `127.0.0.1:${await freePort()}`;
-    configFile = join(dir, 'config.toml');
-    writeFileSync(
-      configFile,
-      `[temporal]
-address = "${inject('temporalAddress')}"
-namespace = "${inject('temporalNamespace')}"
-task_queue = "${uniqueTaskQueue('worker-process')}"
-
-[[registries]]
-url = "${inject('registryHost')}/worker-process"
-tls_verify = false
-
-[repositories]
-Container_Base = "fedora"
-
-[architectures]
-x86_64 = "amd64"
-aarch64 = "arm64"
-
-[publish]
-work_dir = "${join(dir, 'work')}"
-
-[worker]
-shutdown_grace_time = "${GRACE_MS / 1000}s"
-
-[metrics]
-address = "${metricsAddress}"
-`,
-    );
+    configFile = writeHarnessConfig(dir, {
+      taskQueue: uniqueTaskQueue('worker-process'),
+      registryNamespace: 'worker-process',
+      extra: `\n[publish]\nwork_dir = "${join(dir, 'work')}"\n\n[worker]\nshutdown_grace_time = "${GRACE_MS / 1000}s"\n\n[metrics]\naddress = "${metricsAddress}"\n`,
+    });
     config = loadConfig(configFile);
   });
   afterAll(async () => {
