@@ -9,8 +9,10 @@ export { makeCompose, OCI_ARCH, type ComposeSpec, type MadeCompose, type MadeIma
  * Serves a compose directory over HTTP on 127.0.0.1, as a compose host would. `slowImagesMs` holds back every
  * image file that long (a slow mirror), for tests that need an activity in flight.
  */
-export async function serveCompose(root: string, options: { slowImagesMs?: number } = {}): Promise<{ url: string; close(): Promise<void> }> {
+export async function serveCompose(root: string, options: { slowImagesMs?: number } = {}): Promise<{ url: string; requests: string[]; close(): Promise<void> }> {
+  const requests: string[] = [];
   const server = createServer((request, response) => {
+    requests.push(request.url ?? '');
     const delay = request.url?.endsWith('.tar.xz') ? (options.slowImagesMs ?? 0) : 0;
     setTimeout(() => serveFile(request.url, response), delay);
   });
@@ -34,6 +36,7 @@ export async function serveCompose(root: string, options: { slowImagesMs?: numbe
   if (!address || typeof address === 'string') throw new Error('no address for the compose server');
   return {
     url: `http://127.0.0.1:${address.port}/`,
+    requests,
     close: () =>
       new Promise((resolve) => {
         server.closeAllConnections();
