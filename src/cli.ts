@@ -24,12 +24,13 @@ const program = new Command('compose-publisher')
   .exitOverride();
 
 const config = () => configFromOptions(program.opts<{ config?: string }>().config);
+const logLevel = () => program.opts<{ logLevel: string }>().logLevel.toUpperCase() as LogLevel;
 
 program
   .command('worker')
   .description('run a worker; without [temporal].address it first starts an embedded Temporal dev server (127.0.0.1:7233, UI :8233)')
   .action(async () => {
-    await runWorkerCommand(config(), program.opts<{ logLevel: string }>().logLevel.toUpperCase() as LogLevel);
+    await runWorkerCommand(config(), logLevel());
   });
 
 program
@@ -39,7 +40,7 @@ program
       'one JSON log line per message; bad messages go to the dead-letter queue; stops on SIGINT/SIGTERM',
   )
   .action(async () => {
-    await runListenCommand(config());
+    await runListenCommand(config(), logLevel());
   });
 
 program

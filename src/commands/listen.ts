@@ -1,17 +1,20 @@
 import { ConfigError, type Config } from '../config.js';
+import type { LogLevel } from '@temporalio/common';
 import { startListener } from '../listener.js';
+import { leveledLog } from '../listener/log.js';
+import { JsonLogger } from '../observability/json-logger.js';
 import { connectClient } from '../temporal-connection.js';
 
 /**
  * `compose-publisher listen`: consumes Pungi's compose status messages and starts a run per wanted compose,
  * logging one JSON line per message; until SIGINT/SIGTERM, or a broker refusal that needs a config change.
  */
-export async function runListenCommand(config: Config): Promise<void> {
+export async function runListenCommand(config: Config, logLevel: LogLevel = 'INFO'): Promise<void> {
   if (!config.amqp) {
     throw new ConfigError(`${config.source}: no [amqp] table; \`listen\` needs one with at least url = "amqp://user:password@host:5672/%2F"`);
   }
   const client = await connectClient(config);
-  const listener = startListener({ client, config });
+  const listener = startListener({ client, config, log: leveledLog(new JsonLogger(logLevel)) });
   const stop = () => void listener.stop();
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);

@@ -1,3 +1,5 @@
+import type { Logger } from '@temporalio/common';
+
 /** What the listener did with one delivery. */
 export type DeliveryOutcome = 'started' | 'already-started' | 'ignored' | 'dead-lettered' | 'requeued';
 
@@ -41,4 +43,15 @@ export function redactedUrl(url: string): string {
   } catch {
     return '(unparseable [amqp].url)';
   }
+}
+
+const WARNINGS = new Set(['dead-lettered', 'requeued', 'disconnected', 'connect-failed']);
+
+/** Routes listener entries through a levelled logger (the CLI's JSON logger and --log-level): trouble as warn, the rest as info. */
+export function leveledLog(logger: Pick<Logger, 'info' | 'warn'>): ListenerLog {
+  return (entry) => {
+    const name = 'outcome' in entry ? entry.outcome : entry.event;
+    if (WARNINGS.has(name)) logger.warn(name, { ...entry });
+    else logger.info(name, { ...entry });
+  };
 }
