@@ -7,7 +7,7 @@ import {
   type Client,
   type WorkflowHandle,
 } from '@temporalio/client';
-import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/common';
+import { WorkflowIdReusePolicy } from '@temporalio/common';
 import { normalizeComposeLocation } from '../activities/compose-source.js';
 import { readComposeInfo } from '../activities/fetch-compose.js';
 import { CliError, EXIT } from '../cli/exit-codes.js';
@@ -60,8 +60,8 @@ export async function startRunForCompose(client: Client, config: Config, root: s
       workflowId,
       taskQueue: config.temporal.task_queue,
       args: [{ location: root, composeId, settings: publishSettings(config) }],
+      // A run that is still going (or started by someone else a moment ago) makes the server refuse: see below.
       workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
-      workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
     });
     return { composeId, workflowId, started: true, handle };
   } catch (error) {
