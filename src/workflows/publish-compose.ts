@@ -127,7 +127,7 @@ export async function publishCompose(input: PublishComposeInput): Promise<Publis
     return status;
   } catch (error) {
     status.phase = 'failed';
-    status.error = error instanceof Error ? error.message : String(error);
+    status.error = failureMessage(error);
     throw error;
   } finally {
     await CancellationScope.nonCancellable(() => cleanup());
@@ -265,7 +265,7 @@ async function announce(run: Run, current: RepositoryStatus, settings: NonNullab
     (run.status.undeliveredNotifications ??= []).push({
       repository: current.repository,
       topic: notification.topic,
-      error: error instanceof Error ? (error.cause instanceof Error ? error.cause.message : error.message) : String(error),
+      error: failureMessage(error),
     });
   }
 }
@@ -346,6 +346,12 @@ async function pushToEveryRegistry(run: Run, current: RepositoryStatus, seen: Pu
     for (const [tag, digest] of Object.entries(result.digests)) current.manifests.push({ registry: registry.url, tag, digest });
   }
   return 'pushed';
+}
+
+/** An activity failure's own message says only "Activity task failed"; people need the cause. */
+function failureMessage(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  return error.cause instanceof Error ? error.cause.message : error.message;
 }
 
 function repositoryStatus(status: PublishStatus, repository: string): RepositoryStatus {
