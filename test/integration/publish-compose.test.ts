@@ -120,6 +120,23 @@ describe('publishCompose on a real registry', () => {
     });
   });
 
+  it('publishes to every configured registry, each index referring to its own registry\'s images', async () => {
+    const [one, two] = [testSettings().registries[0]!, testSettings().registries[0]!];
+    const settings = testSettings({ registries: [one, two], repositories: { Container_Base: 'fedora' } });
+    const compose = await makeCompose({ composeId: 'Fedora-Rawhide-20240507.n.1', images: { Container_Base: ['x86_64', 'aarch64'] }, format: '2.0' }, { dir, storage: storage() });
+    await inWorker(async ({ taskQueue }) => {
+      const result = await runPublish(env, taskQueue, { location: compose.root, composeId: compose.composeId, settings });
+      expect(result).toMatchObject({ release: '42', manifestTags: ['42', 'rawhide'] });
+      expect(result.repositories[0]!.manifests.map((m) => `${m.registry}:${m.tag}`).sort()).toEqual(
+        [`${one.url}:42`, `${one.url}:rawhide`, `${two.url}:42`, `${two.url}:rawhide`].sort(),
+      );
+    });
+    for (const registry of [one.url, two.url]) {
+      expect(await indexAt(`${registry}/fedora:rawhide`)).toMatchObject({ kind: 'index', arches: ['amd64', 'arm64'] });
+      expect(await inspectRemote(`${registry}/fedora:42-aarch64`, anonymous)).toMatchObject({ kind: 'image', architecture: 'arm64' });
+    }
+  });
+
   it('answers the status query while the run is in progress', async () => {
     const settings = testSettings();
     const compose = await makeCompose({ composeId: 'Fedora-40-20240504.n.0', images: { Container_Base: ['x86_64'] }, format: '1.2' }, { dir, storage: storage() });
