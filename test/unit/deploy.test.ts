@@ -42,14 +42,20 @@ describe('docker-compose.yml', () => {
     for (const name of ['worker', 'listener']) expect(cliCommands).toContain(services[name]!.command![0]);
   });
 
-  it('starts in order: every dependency exists and is waited for by health or completion', () => {
+  it('starts in order: every dependency exists and is waited for by health, completion (one-shot jobs) or start', () => {
     for (const [name, service] of Object.entries(services)) {
       for (const [dependency, { condition }] of Object.entries(service.depends_on ?? {})) {
         expect(Object.keys(services), `${name} depends on ${dependency}`).toContain(dependency);
-        const expected = services[dependency]!.healthcheck ? 'service_healthy' : 'service_completed_successfully';
+        const expected = services[dependency]!.healthcheck
+          ? 'service_healthy'
+          : dependency.endsWith('-setup')
+            ? 'service_completed_successfully'
+            : 'service_started';
         expect(condition, `${name} → ${dependency}`).toBe(expected);
       }
     }
+    // The server has no health check of its own: the setup job waits for it, and everything else waits for the job.
+    expect(JSON.stringify(services['temporal-setup']!.command)).toContain('until temporal operator cluster health');
     expect(services.worker!.depends_on).toHaveProperty('temporal-setup');
   });
 
