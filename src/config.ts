@@ -1,7 +1,9 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { parse as parseToml, TomlError } from 'smol-toml';
 import { z } from 'zod';
+import { DEFAULT_IMAGE_SELECTION } from './domain/image-selection.js';
 import type { PublishSettings } from './domain/settings.js';
+import { PUNGI_STATUSES } from './domain/pungi-status.js';
 
 /** A configuration problem the user must fix: names the file, the key and what is expected. Exit code 2. */
 export class ConfigError extends Error {
@@ -36,7 +38,10 @@ const amqpSchema = z
     exchange: z.string().min(1).default('amq.topic'),
     queue: z.string().min(1).default('compose-publisher'),
     routing_keys: z.array(z.string().min(1)).min(1, 'list at least one routing key').default(['org.fedoraproject.*.pungi.compose.status.change']),
-    statuses: z.array(z.string().min(1)).min(1, 'list at least one compose status, e.g. ["FINISHED"]').default(['FINISHED', 'FINISHED_INCOMPLETE']),
+    statuses: z
+      .array(z.enum(PUNGI_STATUSES, { message: `must be one of Pungi's compose statuses: ${PUNGI_STATUSES.join(', ')}` }))
+      .min(1, 'list at least one compose status, e.g. ["FINISHED"]')
+      .default(['FINISHED', 'FINISHED_INCOMPLETE']),
     /** Empty: every compose id. */
     compose_id_patterns: z.array(regexSource).default([]),
     dead_letter_exchange: z.string().min(1).default('compose-publisher.dlx'),
@@ -68,6 +73,15 @@ const configSchema = z
     repositories: z.record(z.string(), z.string().min(1)).refine((r) => Object.keys(r).length > 0, 'map at least one subvariant to a repository'),
     architectures: z.record(z.string(), z.string().min(1)).refine((a) => Object.keys(a).length > 0, 'map at least one compose arch to an OCI arch'),
     releases: z.object({ latest: z.string().min(1).optional(), rawhide: z.string().min(1).optional() }).strict().prefault({}),
+    images: z
+      .object({
+        /** productmd image types that are container images: "docker" (Fedora ≤ 41), "container" (Fedora 42+). */
+        types: z.array(z.string().min(1)).min(1, 'list at least one productmd image type, e.g. ["docker", "container"]').default([...DEFAULT_IMAGE_SELECTION.types]),
+        /** Compose arches left out of publication and of the gate, e.g. ["armhfp"]. */
+        ignore_arches: z.array(z.string().min(1)).default([]),
+      })
+      .strict()
+      .prefault({}),
     gate: z
       .object({ wait_for_override: z.string().regex(DURATION, 'must be a duration like "72h", "30m" or "90s"').default('72h') })
       .strict()
@@ -163,6 +177,7 @@ export function publishSettings(config: Config): PublishSettings {
     repositories: config.repositories,
     architectures: config.architectures,
     releases: config.releases,
+    images: { types: config.images.types, ignoreArches: config.images.ignore_arches },
     waitForOverride: config.gate.wait_for_override,
     maxParallelPushes: config.publish.max_parallel_pushes,
     ...(config.amqp ? { notifications: { exchange: config.amqp.exchange, topicPrefix: config.amqp.topic_prefix } } : {}),

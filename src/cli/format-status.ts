@@ -44,6 +44,8 @@ export function formatStatus(status: PublishStatus): string {
     return [];
   });
   if (notes.length) lines.push('', 'operators:', ...notes);
+  const skipped = status.repositories.flatMap((r) => (r.skipped ?? []).map((why) => `  ${r.repository}: ${why}`));
+  if (skipped.length) lines.push('', 'not published from this compose:', ...skipped);
   const rejected = status.rejectedOverrides.map((r) => `  ${r.at}: ${r.reason}`);
   if (rejected.length) lines.push('', 'rejected override signals:', ...rejected);
   const manifests = status.repositories.flatMap((r) => r.manifests.map((m) => `  ${m.registry}/${r.repository}:${m.tag} → ${m.digest}`));

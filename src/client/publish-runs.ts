@@ -1,15 +1,13 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   WorkflowExecutionAlreadyStartedError,
-  WorkflowFailedError,
   WorkflowNotFoundError,
   WorkflowUpdateFailedError,
   type Client,
   type WorkflowHandle,
 } from '@temporalio/client';
 import { WorkflowIdReusePolicy } from '@temporalio/common';
-import { normalizeComposeLocation } from '../activities/compose-source.js';
-import { readComposeInfo } from '../activities/fetch-compose.js';
+import { locateCompose } from '../activities/fetch-compose.js';
 import { CliError, EXIT } from '../cli/exit-codes.js';
 import { publishSettings, type Config } from '../config.js';
 import { publishCompose } from '../workflows/publish-compose.js';
@@ -34,14 +32,13 @@ export interface StartedRun {
  * or completed run is reused, and only a failed, terminated or cancelled one may be started again.
  */
 export async function startPublishRun(client: Client, config: Config, location: string): Promise<StartedRun> {
-  const root = normalizeComposeLocation(location);
-  let composeId: string;
+  let found;
   try {
-    composeId = (await readComposeInfo(root)).composeId;
+    found = await locateCompose(location);
   } catch (error) {
     throw new CliError(`cannot read the compose at ${location}: ${(error as Error).message}`, EXIT.usage);
   }
-  return startRunForCompose(client, config, root, composeId);
+  return startRunForCompose(client, config, found.root, found.info.composeId);
 }
 
 /**
@@ -102,11 +99,18 @@ async function finishedStatus(handle: WorkflowHandle<typeof publishCompose>, com
   try {
     return await handle.result();
   } catch (error) {
-    const cause = error instanceof WorkflowFailedError && error.cause ? error.cause.message : (error as Error).message;
+    const cause = rootCauseMessage(error);
     const memo = recorded.length > 0 ? recorded : (((await handle.describe()).memo?.gate as PublishStatus['repositories'] | undefined) ?? []);
     const repositories = memo.map((r) => ({ ...r, pushed: r.pushed ?? [], manifests: r.manifests ?? [] }));
     return { composeId, manifestTags: [], phase: 'failed', repositories, rejectedOverrides: [], error: cause };
   }
+}
+
+/** "Workflow execution failed" → "Activity task failed" → the message that names the file and the fix: the last cause. */
+function rootCauseMessage(error: unknown): string {
+  let deepest = error as Error;
+  for (let current: unknown = error; current instanceof Error; current = current.cause) deepest = current;
+  return deepest instanceof Error ? deepest.message : String(error);
 }
 
 /** Sends an override as an Update: a request the run rejects never reaches its history, and the caller learns why. */

@@ -1,6 +1,6 @@
 import { DomainError } from './errors.js';
 
-export type ComposeType = 'production' | 'nightly' | 'test' | 'ci';
+export type ComposeType = 'production' | 'nightly' | 'test' | 'ci' | 'development';
 
 export interface ParsedComposeId {
   id: string;
@@ -12,10 +12,11 @@ export interface ParsedComposeId {
   respin: number;
 }
 
-// productmd: <release>-<YYYYMMDD><type suffix>.<respin>, suffixes "" / .n / .t / .ci
-const COMPOSE_ID = /^(?<release>\S+)-(?<date>\d{8})(?:\.(?<label>n|t|ci))?\.(?<respin>\d{1,9})$/;
-const TYPE_BY_LABEL: Record<string, ComposeType> = { n: 'nightly', t: 'test', ci: 'ci' };
-const EXPECTED_SHAPE = '<release>-<YYYYMMDD>[.n|.t|.ci].<respin>, e.g. Fedora-40-20240501.n.0 or Fedora-40-20240414.0';
+// productmd: <release>-<YYYYMMDD><type suffix>.<respin>, suffixes "" (production) / .n / .t / .ci / .d; layered
+// products put their base product in the release part: Fedora-Container-40-Fedora-40-20240501.n.0.
+const COMPOSE_ID = /^(?<release>\S+)-(?<date>\d{8})(?:\.(?<label>n|t|ci|d))?\.(?<respin>\d{1,9})$/;
+const TYPE_BY_LABEL: Record<string, ComposeType> = { n: 'nightly', t: 'test', ci: 'ci', d: 'development' };
+const EXPECTED_SHAPE = '<release>-<YYYYMMDD>[.n|.t|.ci|.d].<respin>, e.g. Fedora-40-20240501.n.0 or Fedora-40-20240414.0';
 
 /** Parses a compose id, or returns undefined when it does not have the productmd shape. */
 export function tryParseComposeId(id: string): ParsedComposeId | undefined {

@@ -3,9 +3,9 @@ import { parseComposeId } from './compose-id.js';
 import { isFetchableLocation, isOciReference } from './compose-location.js';
 import { DomainError, malformedMetadata } from './errors.js';
 import { compareStrings, sortedUnique } from './sorting.js';
-import { CONTAINER_IMAGE_TYPE } from './productmd.js';
+import { DEFAULT_IMAGE_SELECTION, describeSkipped, selectImage, type ImageSelectionSettings, type SkipReason } from './image-selection.js';
 import { releaseTags, type ReleaseSettings } from './tags.js';
-import type { ComposeImage, ComposeInfo, ImageArtifact, PublishPlan, RepositoryPlan } from './types.js';
+import type { ArchiveCompression, ComposeImage, ComposeInfo, ImageArtifact, PublishPlan, RepositoryPlan } from './types.js';
 
 export interface BuildPlanInput {
   info: ComposeInfo;
@@ -15,6 +15,14 @@ export interface BuildPlanInput {
   /** compose arch → OCI arch, from [architectures] */
   architectures: Record<string, string>;
   releases: ReleaseSettings;
+  /** [images]: which entries are container images; both Fedora types by default. */
+  selection?: ImageSelectionSettings;
+}
+
+interface SkippedEntries {
+  subvariant: string;
+  reason: SkipReason;
+  count: number;
 }
 
 interface Selected {
@@ -30,14 +38,25 @@ interface Selected {
 export function buildPlan(input: BuildPlanInput): PublishPlan {
   parseComposeId(input.info.composeId);
   const { release, manifestTags } = releaseTags(input.info, input.releases);
+  const selection = input.selection ?? DEFAULT_IMAGE_SELECTION;
 
   const byRepository = new Map<string, Selected[]>();
+  const skipped = new Map<string, Map<string, SkippedEntries>>();
   for (const repository of Object.values(input.repositories)) byRepository.set(repository, []);
   for (const image of input.images) {
-    if (image.type !== CONTAINER_IMAGE_TYPE || !Object.hasOwn(input.repositories, image.subvariant)) continue;
+    if (!Object.hasOwn(input.repositories, image.subvariant)) continue;
     const repository = input.repositories[image.subvariant] ?? '';
+    const chosen = selectImage(image, selection);
+    if (!chosen.selected) {
+      const notes = skipped.get(repository) ?? new Map<string, SkippedEntries>();
+      const key = `${image.subvariant} ${chosen.reason.kind} ${chosen.reason.value}`;
+      const note = notes.get(key) ?? { subvariant: image.subvariant, reason: chosen.reason, count: 0 };
+      note.count += 1;
+      skipped.set(repository, notes.set(key, note));
+      continue;
+    }
     const selected = byRepository.get(repository) ?? [];
-    const artifact = toArtifact(image, input.architectures);
+    const artifact = toArtifact(image, chosen.compression, input.architectures);
     const clash = selected.find((other) => other.artifact.ociArch === artifact.ociArch);
     if (clash) throw duplicateImage(repository, release, clash, { image, artifact });
     selected.push({ image, artifact });
@@ -46,27 +65,68 @@ export function buildPlan(input: BuildPlanInput): PublishPlan {
 
   const repositories = [...byRepository.entries()]
     .sort(([a], [b]) => compareStrings(a, b))
-    .map(([repository, selected]) => repositoryPlan(repository, selected, input.repositories));
+    .map(([repository, selected]) => {
+      const notes = [...(skipped.get(repository)?.values() ?? [])].map(({ subvariant, reason, count }) => describeSkipped(subvariant, reason, count, selection));
+      return repositoryPlan(repository, selected, input.repositories, notes.sort(compareStrings));
+    });
   return { composeId: input.info.composeId, release, manifestTags, repositories };
 }
 
-function toArtifact(image: ComposeImage, architectures: Record<string, string>): ImageArtifact {
+const SHA256_HEX = /^[0-9a-fA-F]{64}$/;
+
+/** A selected entry must say exactly which file to publish: where it is, its size and its sha256. */
+function toArtifact(image: ComposeImage, compression: ArchiveCompression, architectures: Record<string, string>): ImageArtifact {
   const where = `${image.origin.file}: ${image.origin.jsonPath}`;
-  if (!isFetchableLocation(image.location)) throw unsupportedLocation(image);
-  if (image.sha256 === undefined) {
-    throw malformedMetadata(image.origin.file, image.origin.jsonPath, 'has no sha256 checksum, which every container image must have');
+  if (image.location === undefined) throw outsideCompose(image);
+  if (!isFetchableLocation(image.location)) throw unsupportedLocation(image, image.location);
+  const sizeField = image.origin.locationPath.endsWith('.url') ? image.origin.locationPath.replace(/\.url$/, '.size') : `${image.origin.jsonPath}.size`;
+  if (!Number.isSafeInteger(image.size) || (image.size as number) < 0) {
+    throw malformedMetadata(image.origin.file, sizeField, `is ${describe(image.size)}, expected the image file's size in bytes (a ${image.subvariant} image for ${image.arch}, which this compose publishes)`);
+  }
+  if (image.sha256 === undefined) throw missingSha256(image);
+  if (!SHA256_HEX.test(image.sha256)) {
+    throw malformedMetadata(image.origin.file, checksumField(image), `is ${JSON.stringify(image.sha256.slice(0, 80))}: must be the sha256 of the image file, 64 hex digits`);
   }
   return {
     composeArch: image.arch,
     ociArch: toOciArch(image.arch, architectures, where),
     location: image.location,
     fileName: image.fileName,
-    ...(image.size === undefined ? {} : { size: image.size }),
-    sha256: image.sha256,
+    size: image.size as number,
+    sha256: image.sha256.toLowerCase(),
+    compression,
+    entry: { variant: image.variant, subvariant: image.subvariant },
   };
 }
 
-function repositoryPlan(repository: string, selected: Selected[], repositories: Record<string, string>): RepositoryPlan {
+function checksumField(image: ComposeImage): string {
+  return image.origin.locationPath.endsWith('.url') ? image.origin.locationPath.replace(/\.url$/, '.checksum') : `${image.origin.jsonPath}.checksums.sha256`;
+}
+
+function missingSha256(image: ComposeImage): DomainError {
+  const has = image.checksumAlgorithms.length > 0 ? `it lists only ${image.checksumAlgorithms.join(', ')}` : 'it lists no checksum';
+  return new DomainError(
+    'MalformedComposeMetadata',
+    `${image.origin.file}: ${checksumField(image)} is missing: the ${image.subvariant} image for ${image.arch} (${image.fileName}) has no sha256 checksum (${has}), and compose-publisher verifies every image it publishes by its sha256. ` +
+      `Fix: have Pungi write sha256 checksums (its media_checksums setting must include "sha256") and publish a compose made that way, or remove ${image.subvariant} from [repositories] in the config`,
+  );
+}
+
+function outsideCompose(image: ComposeImage): DomainError {
+  return malformedMetadata(
+    image.origin.file,
+    image.origin.locationPath,
+    `names a file outside the compose (an absolute path, or one that climbs out with ..); the ${image.subvariant} image for ${image.arch} must be a path relative to the compose's top directory, or a URL`,
+  );
+}
+
+function describe(value: unknown): string {
+  if (value === undefined) return 'missing';
+  if (typeof value === 'string') return JSON.stringify(value.slice(0, 80));
+  return typeof value === 'number' || typeof value === 'boolean' || value === null ? String(value) : `a JSON ${Array.isArray(value) ? 'array' : 'object'}`;
+}
+
+function repositoryPlan(repository: string, selected: Selected[], repositories: Record<string, string>, skipped: string[]): RepositoryPlan {
   const [first] = selected;
   const other = selected.find(({ image }) => image.subvariant !== first?.image.subvariant);
   if (first && other) {
@@ -81,6 +141,7 @@ function repositoryPlan(repository: string, selected: Selected[], repositories: 
     repository,
     subvariant: first?.image.subvariant ?? sortedUnique(configured)[0] ?? '',
     images: selected.map(({ artifact }) => artifact).sort((a, b) => compareStrings(a.ociArch, b.ociArch)),
+    ...(skipped.length > 0 ? { skipped } : {}),
   };
 }
 
@@ -96,11 +157,11 @@ function duplicateImage(repository: string, release: string, first: Selected, se
   );
 }
 
-function unsupportedLocation(image: ComposeImage): DomainError {
-  const kind = isOciReference(image.location) ? 'an OCI registry reference' : 'neither an http(s) URL nor an absolute path';
+function unsupportedLocation(image: ComposeImage, location: string): DomainError {
+  const kind = isOciReference(location) ? 'an OCI registry reference' : 'neither an http(s) URL nor an absolute path';
   return new DomainError(
     'UnsupportedImageLocation',
-    `${image.origin.file}: ${image.origin.locationPath} is ${JSON.stringify(image.location)}, ${kind}; the ${image.subvariant} image for ${image.arch} can only be published from an image file. ` +
+    `${image.origin.file}: ${image.origin.locationPath} is ${JSON.stringify(location)}, ${kind}; the ${image.subvariant} image for ${image.arch} can only be published from an image file. ` +
       `Fix: publish from a compose whose images.json locates the image files (a relative path or an https URL), or remove ${image.subvariant} from [repositories] in the config`,
   );
 }

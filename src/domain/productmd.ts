@@ -6,9 +6,6 @@ import { appendJsonPath, formatJsonPath } from './json-path.js';
 import { checkShape } from './metadata-shape.js';
 import type { ComposeImage, ComposeInfo, ImageOrigin } from './types.js';
 
-/** The productmd image type of container images. */
-export const CONTAINER_IMAGE_TYPE = 'docker';
-
 const nonEmpty = z.string().min(1);
 
 const headerShape = z.object({ header: z.object({ version: nonEmpty }) });
@@ -20,7 +17,7 @@ const composeInfoShape = z.object({
   }),
 });
 
-// Fields every entry must have. Integrity fields are checked strictly only for container entries.
+// Fields every entry must have. Size and checksums are kept as found: only the entries the plan selects must have them right.
 const entryFields = { arch: nonEmpty, type: nonEmpty, format: nonEmpty, subvariant: z.string().default('') };
 const loose = z.unknown().optional();
 const entryV1 = z.object({ ...entryFields, path: nonEmpty, size: loose, checksums: loose });
@@ -32,20 +29,6 @@ const imagesShape = <E extends z.ZodType>(entry: E) =>
   z.object({ payload: z.object({ images: z.record(z.string(), z.record(z.string(), z.array(entry))) }) });
 const imagesV1Shape = imagesShape(entryV1);
 const imagesV2Shape = imagesShape(entryV2);
-
-const SHA256_HEX = /^[0-9a-fA-F]{64}$/;
-const SHA256_PREFIXED = /^sha256:[0-9a-fA-F]{64}$/;
-const fileSize = z.number().int().nonnegative();
-const containerIntegrityV1 = z.object({
-  size: fileSize,
-  checksums: z.object({ sha256: z.string().regex(SHA256_HEX, 'must be the sha256 of the image file, 64 hex digits') }),
-});
-const containerIntegrityV2 = z.object({
-  location: z.object({
-    size: fileSize,
-    checksum: z.string().regex(SHA256_PREFIXED, 'must be "sha256:" followed by the 64 hex digits of the image file\'s sha256'),
-  }),
-});
 
 type ProductmdMajor = 1 | 2;
 
@@ -70,33 +53,23 @@ export function parseImages(json: unknown, file: string, composeRoot: string): C
 function parseImagesV1(json: unknown, file: string, composeRoot: string): ComposeImage[] {
   const { payload } = checkShape(imagesV1Shape, json, file);
   return eachEntry(payload.images, (entry, variant, where) => {
-    let size = wellFormedSize(entry.size);
-    let sha256 = wellFormedSha256(isRecord(entry.checksums) ? entry.checksums.sha256 : undefined);
-    if (entry.type === CONTAINER_IMAGE_TYPE) {
-      const checked = checkShape(containerIntegrityV1, entry, file, where);
-      size = checked.size;
-      sha256 = checked.checksums.sha256.toLowerCase();
-    }
+    const checksums = isRecord(entry.checksums) ? entry.checksums : {};
+    const sha256 = typeof checksums.sha256 === 'string' ? checksums.sha256.toLowerCase() : undefined;
     const origin = imageOrigin(file, where, 'path');
-    const location = resolveEntryLocation(composeRoot, entry.path, entry.type, origin);
-    return image(entry, variant, baseName(entry.path), location, size, sha256, origin);
+    const location = resolveImageLocation(composeRoot, entry.path);
+    return image(entry, variant, baseName(entry.path), location, entry.size, sha256, Object.keys(checksums), origin);
   });
 }
 
 function parseImagesV2(json: unknown, file: string, composeRoot: string): ComposeImage[] {
   const { payload } = checkShape(imagesV2Shape, json, file);
   return eachEntry(payload.images, (entry, variant, where) => {
-    let size = wellFormedSize(entry.location.size);
-    let sha256 = wellFormedSha256(sha256Hex(entry.location.checksum));
-    if (entry.type === CONTAINER_IMAGE_TYPE) {
-      const checked = checkShape(containerIntegrityV2, entry, file, where);
-      size = checked.location.size;
-      sha256 = sha256Hex(checked.location.checksum)?.toLowerCase();
-    }
-    const { url, local_path: localPath } = entry.location;
+    const { url, local_path: localPath, size, checksum } = entry.location;
+    // productmd 2.0 checksums are "<algorithm>:<hex>", e.g. "sha256:…" or "sha512:…".
+    const [algorithm, hex] = typeof checksum === 'string' && checksum.includes(':') ? checksum.split(':', 2) : [];
     const origin = imageOrigin(file, where, 'location', 'url');
-    const location = resolveEntryLocation(composeRoot, url, entry.type, origin);
-    return image(entry, variant, baseName(localPath || url), location, size, sha256, origin);
+    const location = resolveImageLocation(composeRoot, url);
+    return image(entry, variant, baseName(localPath || url), location, size, algorithm === 'sha256' ? hex?.toLowerCase() : undefined, algorithm ? [algorithm] : [], origin);
   });
 }
 
@@ -116,9 +89,10 @@ function image(
   entry: EntryFields,
   variant: string,
   fileName: string,
-  location: string,
-  size: number | undefined,
+  location: string | undefined,
+  size: unknown,
   sha256: string | undefined,
+  checksumAlgorithms: string[],
   origin: ImageOrigin,
 ): ComposeImage {
   return {
@@ -131,6 +105,7 @@ function image(
     location,
     ...(size === undefined ? {} : { size }),
     ...(sha256 === undefined ? {} : { sha256 }),
+    checksumAlgorithms: [...checksumAlgorithms].sort(),
     origin,
   };
 }
@@ -150,27 +125,6 @@ function productmdMajor(json: unknown, file: string): ProductmdMajor {
     `is ${JSON.stringify(header.version)}, a productmd format this publisher does not read (it reads 1.x and 2.0)`,
     'publish a compose whose metadata is productmd 1.x or 2.0, or upgrade compose-publisher to a version that reads this format',
   );
-}
-
-// A container image path must stay inside the compose; other entries are kept as given when odd.
-function resolveEntryLocation(composeRoot: string, reference: string, type: string, origin: ImageOrigin): string {
-  const resolved = resolveImageLocation(composeRoot, reference);
-  if (resolved !== undefined) return resolved;
-  if (type !== CONTAINER_IMAGE_TYPE) return reference;
-  throw malformedMetadata(origin.file, origin.locationPath, `is ${JSON.stringify(reference)}, which is not a path inside the compose (it must be relative to the compose's top directory, or a URL)`);
-}
-
-function wellFormedSize(value: unknown): number | undefined {
-  return fileSize.safeParse(value).success ? (value as number) : undefined;
-}
-
-function wellFormedSha256(value: unknown): string | undefined {
-  return typeof value === 'string' && SHA256_HEX.test(value) ? value.toLowerCase() : undefined;
-}
-
-/** The hex part of a productmd 2.0 "sha256:<hex>" checksum. */
-function sha256Hex(checksum: unknown): string | undefined {
-  return typeof checksum === 'string' && checksum.startsWith('sha256:') ? checksum.slice('sha256:'.length) : undefined;
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

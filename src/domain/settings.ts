@@ -1,3 +1,5 @@
+import type { ImageSelectionSettings } from './image-selection.js';
+
 /** The part of the configuration a run needs, carried in the workflow input so every run records what it used. No secrets. */
 export interface RegistrySettings {
   /** host[:port]/namespace, e.g. quay.io/fedora */
@@ -17,6 +19,8 @@ export interface PublishSettings {
   releases: { latest?: string; rawhide?: string };
   /** How long a blocked repository waits for an operator, as a duration like "72h". */
   waitForOverride: string;
+  /** [images]: which images.json entries are container images. Absent in runs started before it existed: the defaults. */
+  images?: ImageSelectionSettings;
   /** How many arch images are pushed at once. */
   maxParallelPushes: number;
   /** Announce decisions on this topic exchange ([amqp] in the config); absent: no notifications. */

@@ -12,15 +12,22 @@ export interface ComposeInfo {
   releaseVersion: string;
 }
 
+/** How an image file is compressed, from its productmd format: tar.xz → xz, tar.gz → gzip, tar/ociarchive → none. */
+export type ArchiveCompression = 'xz' | 'gzip' | 'none';
+
 /** One container image file in a compose. */
 export interface ImageArtifact {
   composeArch: ComposeArch;
   ociArch: OciArch;
-  /** Absolute http(s) URL or absolute local path of the .oci.tar.xz file. */
+  /** Absolute http(s) URL or absolute local path of the image file. */
   location: string;
   fileName: string;
   size?: number;
   sha256: string;
+  /** Absent in runs planned before formats were read: those were xz. */
+  compression?: ArchiveCompression;
+  /** Where the entry is in images.json, for messages, e.g. "Container/s390x Container_Base". */
+  entry?: { variant: string; subvariant: string };
 }
 
 export interface RepositoryPlan {
@@ -28,6 +35,8 @@ export interface RepositoryPlan {
   subvariant: string;
   /** One per built arch, sorted by OCI arch. */
   images: ImageArtifact[];
+  /** Why entries of this repository's subvariant were not published, e.g. "Container_Base: 4 entries of type ociarchive skipped, …". */
+  skipped?: string[];
 }
 
 export interface PublishPlan {
@@ -83,9 +92,8 @@ export interface ImageOrigin {
 }
 
 /**
- * One entry of a compose's images.json, any type (the plan selects the container images).
- * Container entries (type "docker") always have size and sha256; other entries are read leniently
- * and keep them only when well-formed.
+ * One entry of a compose's images.json, any type (the plan selects the container images). Read leniently:
+ * size and checksums are kept as found, and only the entries the plan selects must have them right.
  */
 export interface ComposeImage {
   /** Variant UID, e.g. "Container". */
@@ -93,15 +101,21 @@ export interface ComposeImage {
   arch: ComposeArch;
   /** e.g. Container_Base; "" when the entry has none. */
   subvariant: string;
-  /** productmd image type; container images are "docker". */
+  /** productmd image type; container images are "docker" (Fedora ≤ 41) or "container" (Fedora 42+). */
   type: string;
   /** e.g. "tar.xz" */
   format: string;
   fileName: string;
-  /** Absolute http(s) URL or absolute local path; other URLs (oci://…) as given. */
-  location: string;
-  size?: number;
-  /** Lowercase hex. */
+  /**
+   * Absolute http(s) URL or absolute local path; other URLs (oci://…) as given. Undefined when the entry
+   * names a path outside the compose (absolute, or climbing out with ..).
+   */
+  location: string | undefined;
+  /** As found in the entry: not checked until the entry is selected. */
+  size?: unknown;
+  /** The sha256 as found (hex, not yet checked), when the entry has one. */
   sha256?: string;
+  /** Every checksum algorithm the entry lists, e.g. ["md5", "sha1", "sha256"]. */
+  checksumAlgorithms: string[];
   origin: ImageOrigin;
 }

@@ -1,8 +1,7 @@
 import type { Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { ConsumeMessage } from 'amqplib';
-import { normalizeComposeLocation } from '../activities/compose-source.js';
-import { readComposeInfo } from '../activities/fetch-compose.js';
+import { locateCompose } from '../activities/fetch-compose.js';
 import { startRunForCompose } from '../client/publish-runs.js';
 import type { Config } from '../config.js';
 import { DomainError } from '../domain/errors.js';
@@ -43,11 +42,10 @@ export async function decideDelivery(message: ConsumeMessage, context: DeliveryC
     return { settle: 'ack', log: { ...delivery, outcome: 'ignored', composeId: verdict.composeId, reason: verdict.reason } };
   }
   const about = { ...delivery, composeId: verdict.composeId, location: verdict.location };
-  const root = normalizeComposeLocation(verdict.location);
-
+  let root: string;
   let actualId: string;
   try {
-    actualId = (await readComposeInfo(root, AbortSignal.timeout(COMPOSE_READ_TIMEOUT_MS))).composeId;
+    ({ root, info: { composeId: actualId } } = await locateCompose(verdict.location, AbortSignal.timeout(COMPOSE_READ_TIMEOUT_MS)));
   } catch (error) {
     const reason = `cannot read the compose at the location: ${(error as Error).message}`;
     if (isPermanent(error)) return { settle: 'dead-letter', log: { ...about, outcome: 'dead-lettered', reason } };

@@ -1,15 +1,18 @@
 import { z } from 'zod';
 import { isFetchableLocation } from '../domain/compose-location.js';
 
-/** The fields of Pungi's compose status message we use; Pungi sends more (compose_date, compose_respin, …). */
+/**
+ * The only fields of Pungi's compose status message the listener uses. Pungi sends more (release_version,
+ * compose_respin, …), whose types vary between Pungi versions and bridges: they are not checked.
+ */
 const statusChange = z.looseObject({
   compose_id: z.string().min(1),
   status: z.string().min(1),
   location: z.string().min(1).optional(),
-  release_short: z.string().optional(),
-  release_version: z.string().optional(),
-  compose_type: z.string().optional(),
 });
+
+/** The envelope of the old fedmsg-to-AMQP bridge and of datagrepper replays: the body is under "msg". */
+const fedmsgEnvelope = z.looseObject({ topic: z.string(), msg: z.looseObject({}) });
 
 export interface MessageFilter {
   /** Statuses that start a run, e.g. FINISHED and FINISHED_INCOMPLETE. */
@@ -31,7 +34,8 @@ export function readStatusMessage(body: Buffer, filter: MessageFilter): MessageV
   } catch (error) {
     return { kind: 'invalid', reason: `body is not JSON (${(error as Error).message})` };
   }
-  const parsed = statusChange.safeParse(json);
+  const envelope = fedmsgEnvelope.safeParse(json);
+  const parsed = statusChange.safeParse(envelope.success && !isRecordWith(json, 'compose_id') ? envelope.data.msg : json);
   if (!parsed.success) return { kind: 'invalid', reason: describeProblems(parsed.error) };
   const { compose_id: composeId, status, location } = parsed.data;
   if (!filter.statuses.includes(status)) {
@@ -45,6 +49,10 @@ export function readStatusMessage(body: Buffer, filter: MessageFilter): MessageV
     return { kind: 'invalid', composeId, reason: `location "${location}" is neither an http(s) URL nor an absolute path` };
   }
   return { kind: 'wanted', composeId, location, status };
+}
+
+function isRecordWith(value: unknown, key: string): boolean {
+  return typeof value === 'object' && value !== null && Object.hasOwn(value, key);
 }
 
 function describeProblems(error: z.ZodError): string {

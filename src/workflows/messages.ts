@@ -33,6 +33,8 @@ export interface RepositoryStatus extends RepositoryDecision {
   override?: OverrideRecord;
   /** Arches a publish-available override left out of the index. */
   dropped?: OciArch[];
+  /** Entries of this repository's subvariant the compose has but this run does not publish, and why. */
+  skipped?: string[];
 }
 
 export interface RejectedOverride {

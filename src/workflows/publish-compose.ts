@@ -175,7 +175,7 @@ function gate(run: Run, repository: RepositoryPlan, published: PublishedManifest
     built,
     published: published.filter((manifest) => manifest.repository === repository.repository),
   });
-  return { ...decision, pushed: [], manifests: [] };
+  return { ...decision, pushed: [], manifests: [], ...(repository.skipped ? { skipped: repository.skipped } : {}) };
 }
 
 /** Decides again on a fresh inspection. An operator's override stands unless a newer compose got published meanwhile. */
@@ -195,7 +195,7 @@ function regate(run: Run, repository: RepositoryPlan, current: RepositoryStatus,
 
 /** The decision and its inputs go into history (memo) and the visibility store (search attributes). */
 function recordDecisions(status: PublishStatus): void {
-  const decisions = status.repositories.map(({ repository, decision, built, published, missing, override, dropped }) => ({
+  const decisions = status.repositories.map(({ repository, decision, built, published, missing, override, dropped, skipped }) => ({
     repository,
     decision,
     built,
@@ -203,6 +203,7 @@ function recordDecisions(status: PublishStatus): void {
     missing,
     ...(override ? { override } : {}),
     ...(dropped ? { dropped } : {}),
+    ...(skipped ? { skipped } : {}),
   }));
   upsertMemo({ gate: decisions });
   upsertSearchAttributes([{ key: GATE_DECISION, value: [...new Set(decisions.map((d) => d.decision))].sort() }]);

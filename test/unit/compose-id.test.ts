@@ -33,7 +33,7 @@ describe('parseComposeId', () => {
     const error = domainErrorOf(() => parseComposeId(id, 'The argument <compose id>'));
     expect(error.type).toBe('InvalidComposeId');
     expect(error.message).toContain(`The argument <compose id> ${JSON.stringify(id)} is not a compose id`);
-    expect(error.message).toContain('<release>-<YYYYMMDD>[.n|.t|.ci].<respin>, e.g. Fedora-40-20240501.n.0');
+    expect(error.message).toContain('<release>-<YYYYMMDD>[.n|.t|.ci|.d].<respin>, e.g. Fedora-40-20240501.n.0');
     expect(error.message).toContain('Fix:');
   });
 });
@@ -68,16 +68,16 @@ describe('compareComposeIds', () => {
 describe('compareComposeIds (properties)', () => {
   const composeId = fc
     .record({
-      release: fc.constantFrom('Fedora-40', 'Fedora-Rawhide', 'Fedora-40-updates', 'Fedora-Cloud-40', 'Fedora-41'),
+      release: fc.constantFrom('Fedora-40', 'Fedora-Rawhide', 'Fedora-40-updates', 'Fedora-Cloud-40', 'Fedora-41', 'Fedora-Container-40-Fedora-40'),
       year: fc.integer({ min: 2000, max: 2099 }),
       month: fc.integer({ min: 1, max: 12 }),
       day: fc.integer({ min: 1, max: 28 }),
-      type: fc.constantFrom<ComposeType>('production', 'nightly', 'test', 'ci'),
+      type: fc.constantFrom<ComposeType>('production', 'nightly', 'test', 'ci', 'development'),
       respin: fc.integer({ min: 0, max: 30 }),
     })
     .map((p) => {
       const date = `${p.year}${String(p.month).padStart(2, '0')}${String(p.day).padStart(2, '0')}`;
-      const suffix = { production: '', nightly: '.n', test: '.t', ci: '.ci' }[p.type];
+      const suffix = { production: '', nightly: '.n', test: '.t', ci: '.ci', development: '.d' }[p.type];
       return { ...p, date, id: `${p.release}-${date}${suffix}.${p.respin}` };
     });
   type Generated = typeof composeId extends fc.Arbitrary<infer T> ? T : never;

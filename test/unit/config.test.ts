@@ -45,6 +45,7 @@ describe('config', () => {
       repositories: { Container_Base: 'fedora' },
       architectures: { x86_64: 'amd64' },
       releases: {},
+      images: { types: ['docker', 'container'], ignoreArches: [] },
       waitForOverride: '72h',
       maxParallelPushes: 2,
     });

@@ -25,6 +25,7 @@ function image(subvariant: string, arch: string, overrides: Partial<ComposeImage
     location: `${ROOT}/Container/${arch}/images/${name}`,
     size: 1000 + counter,
     sha256: counter.toString(16).padStart(64, '0'),
+    checksumAlgorithms: ['sha256'],
     origin: { file: FILE, jsonPath, locationPath: `${jsonPath}.path` },
     ...overrides,
   };
@@ -55,7 +56,16 @@ describe('buildPlan', () => {
     const x86 = image('Container_Base', 'x86_64');
     const plan = buildPlan(input([x86]));
     expect(plan.repositories[0]?.images).toEqual([
-      { composeArch: 'x86_64', ociArch: 'amd64', location: x86.location, fileName: x86.fileName, size: x86.size, sha256: x86.sha256 },
+      {
+        composeArch: 'x86_64',
+        ociArch: 'amd64',
+        location: x86.location,
+        fileName: x86.fileName,
+        size: x86.size,
+        sha256: x86.sha256,
+        compression: 'xz',
+        entry: { variant: 'Container', subvariant: 'Container_Base' },
+      },
     ]);
   });
 
@@ -113,9 +123,10 @@ describe('buildPlan', () => {
   });
 
   it('fails on a selected image without a sha256', () => {
-    const error = domainErrorOf(() => buildPlan(input([image('Container_Base', 'x86_64', { sha256: undefined })])));
+    const error = domainErrorOf(() => buildPlan(input([image('Container_Base', 'x86_64', { sha256: undefined, checksumAlgorithms: [] })])));
     expect(error.type).toBe('MalformedComposeMetadata');
-    expect(error.message).toContain('has no sha256 checksum');
+    expect(error.message).toContain('has no sha256 checksum (it lists no checksum)');
+    expect(error.message).toContain('media_checksums setting must include "sha256"');
     expect(error.message).toContain(FILE);
   });
 

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { buildPlan } from '../../src/domain/plan.js';
 import { parseComposeInfo, parseImages } from '../../src/domain/productmd.js';
 import type { ComposeImage } from '../../src/domain/types.js';
 import { domainErrorOf } from './helpers/domain-error.js';
@@ -25,6 +26,17 @@ function composeInfo(version: string, releaseVersion = '40', id = 'Fedora-40-202
 }
 
 const compose = { date: '20240501', id: 'Fedora-40-20240501.n.0', respin: 0, type: 'nightly' };
+
+/** The plan of a parsed document: parsing is lenient, and the plan refuses what it would publish from a bad entry. */
+function planOf(document: unknown) {
+  return buildPlan({
+    info: { composeId: compose.id, releaseShort: 'Fedora', releaseVersion: '40' },
+    images: parseImages(document, IMAGES_FILE, LOCAL_ROOT),
+    repositories: { Container_Base: 'fedora', Container_Minimal_Base: 'fedora-minimal', Container_Toolbox: 'fedora-toolbox' },
+    architectures: { x86_64: 'amd64', aarch64: 'arm64' },
+    releases: {},
+  });
+}
 
 function containerV1(arch: string, subvariant: string, sha256: string, size: number) {
   return {
@@ -202,7 +214,7 @@ describe('parseComposeInfo', () => {
     const error = domainErrorOf(() => parseComposeInfo(composeInfo('1.2', '40', 'Fedora-40-latest'), INFO_FILE));
     expect(error.type).toBe('InvalidComposeId');
     expect(error.message).toContain(`${INFO_FILE}: payload.compose.id "Fedora-40-latest"`);
-    expect(error.message).toContain('<release>-<YYYYMMDD>[.n|.t|.ci].<respin>');
+    expect(error.message).toContain('<release>-<YYYYMMDD>[.n|.t|.ci|.d].<respin>');
     expect(error.message).toContain('Fix:');
   });
 });
@@ -221,6 +233,7 @@ describe('parseImages, productmd 1.x', () => {
         location: `${HTTP_ROOT}/Container/aarch64/images/Fedora-Container-Base-Generic-40-20240501.n.0.aarch64.oci.tar.xz`,
         size: 48_234_496,
         sha256: SHA_ARM,
+        checksumAlgorithms: ['sha256'],
         origin: { file: IMAGES_FILE, jsonPath: 'payload.images.Container.aarch64[0]', locationPath: 'payload.images.Container.aarch64[0].path' },
       },
       {
@@ -233,6 +246,7 @@ describe('parseImages, productmd 1.x', () => {
         location: `${HTTP_ROOT}/Container/x86_64/images/Fedora-Container-Base-Generic-40-20240501.n.0.x86_64.oci.tar.xz`,
         size: 50_331_648,
         sha256: SHA_X86,
+        checksumAlgorithms: ['sha256'],
         origin: { file: IMAGES_FILE, jsonPath: 'payload.images.Container.x86_64[0]', locationPath: 'payload.images.Container.x86_64[0].path' },
       },
       {
@@ -243,6 +257,8 @@ describe('parseImages, productmd 1.x', () => {
         format: 'iso',
         fileName: 'Fedora-Everything-netinst-x86_64-40-20240501.n.0.iso',
         location: `${HTTP_ROOT}/Everything/x86_64/iso/Fedora-Everything-netinst-x86_64-40-20240501.n.0.iso`,
+        size: 'unknown',
+        checksumAlgorithms: ['md5'],
         origin: { file: IMAGES_FILE, jsonPath: 'payload.images.Everything.x86_64[0]', locationPath: 'payload.images.Everything.x86_64[0].path' },
       },
     ]);
@@ -253,38 +269,41 @@ describe('parseImages, productmd 1.x', () => {
     expect(first?.location).toBe(`${LOCAL_ROOT}/Container/aarch64/images/Fedora-Container-Base-Generic-40-20240501.n.0.aarch64.oci.tar.xz`);
   });
 
-  it('names the file, the JSON path and the fix for a container image without sha256', () => {
+  it('reads an entry without sha256, and refuses it once selected, naming the file, the JSON path and the Pungi fix', () => {
     const doc = edited(imagesV1(), (d) => {
       d.payload.images.Container.x86_64[0]!.checksums = { md5: '5d41402abc4b2a76b9719d911017c592' } as never;
     });
-    const error = domainErrorOf(() => parseImages(doc, IMAGES_FILE, LOCAL_ROOT));
+    expect(parseImages(doc, IMAGES_FILE, LOCAL_ROOT)[1]).toMatchObject({ checksumAlgorithms: ['md5'] });
+    const error = domainErrorOf(() => planOf(doc));
     expect(error.type).toBe('MalformedComposeMetadata');
     expect(error.message).toContain(IMAGES_FILE);
     expect(error.message).toContain('payload.images.Container.x86_64[0].checksums.sha256 is missing');
-    expect(error.message).toContain('Fix:');
+    expect(error.message).toContain('it lists only md5');
+    expect(error.message).toContain('media_checksums setting must include "sha256"');
   });
 
-  it('rejects a container sha256 that is not 64 hex digits', () => {
+  it('refuses a selected image whose sha256 is not 64 hex digits', () => {
     const doc = edited(imagesV1(), (d) => {
       d.payload.images.Container.aarch64[0]!.checksums.sha256 = SHA_ARM.slice(1);
     });
-    const error = domainErrorOf(() => parseImages(doc, IMAGES_FILE, LOCAL_ROOT));
+    const error = domainErrorOf(() => planOf(doc));
     expect(error.message).toContain(`${IMAGES_FILE}: payload.images.Container.aarch64[0].checksums.sha256 is "${SHA_ARM.slice(1)}": must be the sha256 of the image file, 64 hex digits`);
   });
 
-  it('rejects a container image without a size', () => {
+  it('refuses a selected image without a size', () => {
     const doc = edited(imagesV1(), (d) => {
       d.payload.images.Container.aarch64[0]!.size = -1;
     });
-    expect(domainErrorOf(() => parseImages(doc, IMAGES_FILE, LOCAL_ROOT)).message).toContain('payload.images.Container.aarch64[0].size is -1');
+    expect(domainErrorOf(() => planOf(doc)).message).toContain('payload.images.Container.aarch64[0].size is -1');
   });
 
-  it('rejects a container path that leaves the compose', () => {
+  it('refuses a selected image whose path leaves the compose', () => {
     const doc = edited(imagesV1(), (d) => {
       d.payload.images.Container.aarch64[0]!.path = '../../../etc/shadow';
     });
-    const error = domainErrorOf(() => parseImages(doc, IMAGES_FILE, LOCAL_ROOT));
-    expect(error.message).toContain(`${IMAGES_FILE}: payload.images.Container.aarch64[0].path is "../../../etc/shadow"`);
+    expect(parseImages(doc, IMAGES_FILE, LOCAL_ROOT)[0]?.location).toBeUndefined();
+    const error = domainErrorOf(() => planOf(doc));
+    expect(error.message).toContain(`${IMAGES_FILE}: payload.images.Container.aarch64[0].path names a file outside the compose`);
     expect(error.message).toContain('Fix:');
   });
 
@@ -300,17 +319,15 @@ describe('parseImages, productmd 1.x', () => {
     expect(iso).not.toHaveProperty('size');
   });
 
-  it('says which field is missing and which is not an integer on a container entry', () => {
+  it('says which field is missing and which is not an integer on a selected entry', () => {
     const missing = edited(imagesV1(), (d) => {
       delete (d.payload.images.Container.x86_64[0] as { checksums?: unknown }).checksums;
     });
-    expect(domainErrorOf(() => parseImages(missing, IMAGES_FILE, LOCAL_ROOT)).message).toContain(
-      `${IMAGES_FILE}: payload.images.Container.x86_64[0].checksums is missing (expected an object)`,
-    );
+    expect(domainErrorOf(() => planOf(missing)).message).toContain(`${IMAGES_FILE}: payload.images.Container.x86_64[0].checksums.sha256 is missing`);
     const fractional = edited(imagesV1(), (d) => {
       d.payload.images.Container.x86_64[0]!.size = 1.5;
     });
-    expect(domainErrorOf(() => parseImages(fractional, IMAGES_FILE, LOCAL_ROOT)).message).toContain('payload.images.Container.x86_64[0].size is 1.5, expected an integer');
+    expect(domainErrorOf(() => planOf(fractional)).message).toContain("payload.images.Container.x86_64[0].size is 1.5, expected the image file's size in bytes");
   });
 
   it('requires the common fields on every entry', () => {
@@ -357,6 +374,7 @@ describe('parseImages, productmd 2.0', () => {
       location: `${LOCAL_ROOT}/Container/x86_64/images/Fedora-Container-Minimal-Base-Generic-40-20240501.n.0.x86_64.oci.tar.xz`,
       size: 31_000_000,
       sha256: SHA_X86,
+      checksumAlgorithms: ['sha256'],
       origin: { file: IMAGES_FILE, jsonPath: 'payload.images.Container.x86_64[0]', locationPath: 'payload.images.Container.x86_64[0].location.url' },
     });
     expect(images()[3]?.fileName).toBe('Fedora-Container-Toolbox-40-20240501.n.0.x86_64.oci.tar.xz');
@@ -380,14 +398,14 @@ describe('parseImages, productmd 2.0', () => {
     expect(cloud).not.toHaveProperty('size');
   });
 
-  it('names the file, the JSON path and the fix for a container checksum that is not sha256', () => {
+  it('refuses a selected image whose only checksum is not sha256, naming the file, the JSON path and the fix', () => {
     const doc = edited(imagesV2(), (d) => {
       d.payload.images.Container.x86_64[0]!.location.checksum = `md5:${'0'.repeat(32)}`;
     });
-    const error = domainErrorOf(() => parseImages(doc, IMAGES_FILE, LOCAL_ROOT));
+    const error = domainErrorOf(() => planOf(doc));
     expect(error.type).toBe('MalformedComposeMetadata');
-    expect(error.message).toContain(`${IMAGES_FILE}: payload.images.Container.x86_64[0].location.checksum is "md5:`);
-    expect(error.message).toContain('must be "sha256:" followed by the 64 hex digits');
+    expect(error.message).toContain(`${IMAGES_FILE}: payload.images.Container.x86_64[0].location.checksum is missing`);
+    expect(error.message).toContain('it lists only md5');
     expect(error.message).toContain('Fix:');
   });
 
@@ -456,6 +474,7 @@ describe('parseImages round trip (property)', () => {
             location: version === '2.0' && e.https ? `https://cdn.example.org/${path}` : `${base}/${path}`,
             size: e.size,
             sha256: e.sha256,
+            checksumAlgorithms: ['sha256'],
             origin: { file: IMAGES_FILE, jsonPath, locationPath: `${jsonPath}.${version === '1.1' ? 'path' : 'location.url'}` },
           };
         }),

@@ -1,0 +1,105 @@
+import { copyFile, open } from 'node:fs/promises';
+import { ApplicationFailure } from '@temporalio/common';
+import { execa } from 'execa';
+import type { ArchiveCompression, ImageArtifact } from '../domain/types.js';
+import { runTool } from '../tools/run-tool.js';
+import { ToolError } from '../tools/tool-error.js';
+
+/** What a container image archive is, from what it holds: an OCI layout (oci-layout) or a Docker archive (manifest.json). */
+export type ArchiveKind = 'oci' | 'docker';
+
+const MAGIC: Array<{ name: string; offset: number; bytes: number[] }> = [
+  { name: 'xz-compressed', offset: 0, bytes: [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00] },
+  { name: 'gzip-compressed', offset: 0, bytes: [0x1f, 0x8b] },
+  { name: 'zstd-compressed', offset: 0, bytes: [0x28, 0xb5, 0x2f, 0xfd] },
+  { name: 'bzip2-compressed', offset: 0, bytes: [0x42, 0x5a, 0x68] },
+  { name: 'a qcow2 disk image', offset: 0, bytes: [0x51, 0x46, 0x49, 0xfb] },
+  { name: 'an uncompressed tar archive', offset: 257, bytes: [0x75, 0x73, 0x74, 0x61, 0x72] },
+];
+const EXPECTED_MAGIC: Record<ArchiveCompression, string> = { xz: 'xz-compressed', gzip: 'gzip-compressed', none: 'an uncompressed tar archive' };
+
+/** "Container/s390x Container_Base image <location>": how messages name the entry. */
+export function describeEntry(image: ImageArtifact): string {
+  const entry = image.entry ? `${image.entry.variant}/${image.composeArch} ${image.entry.subvariant}` : image.composeArch;
+  return `the ${entry} image ${image.location}`;
+}
+
+/** Refuses a file whose first bytes do not say what images.json's format says (a tar.xz that is really gzip, a disk image). */
+export async function checkCompression(file: string, image: ImageArtifact, compression: ArchiveCompression): Promise<void> {
+  const handle = await open(file, 'r');
+  let head: Buffer;
+  try {
+    const { buffer, bytesRead } = await handle.read(Buffer.alloc(512), 0, 512, 0);
+    head = buffer.subarray(0, bytesRead);
+  } finally {
+    await handle.close();
+  }
+  const found = MAGIC.find(({ offset, bytes }) => bytes.every((byte, i) => head[offset + i] === byte))?.name ?? 'of no archive format compose-publisher knows';
+  if (found === EXPECTED_MAGIC[compression]) return;
+  throw unsupportedArchive(image, `images.json says its format is ${formatOf(compression)}, but the file is ${found}`);
+}
+
+/** Decompresses (or copies) the image file to `target`, an uncompressed tar. The bytes were verified already: a failure is final. */
+export async function decompressArchive(file: string, target: string, image: ImageArtifact, compression: ArchiveCompression, signal?: AbortSignal): Promise<void> {
+  if (compression === 'none') return copyFile(file, target);
+  const tool = compression === 'xz' ? 'xz' : 'gzip';
+  const result = await execa(tool, ['--decompress', '--stdout', file], { stdout: { file: target }, cancelSignal: signal, reject: false, stdin: 'ignore' });
+  if (result.isCanceled) throw signal?.reason ?? new Error(`${tool} was cancelled`);
+  if (result.failed) {
+    throw ApplicationFailure.nonRetryable(
+      `${describeEntry(image)} cannot be decompressed with ${tool}, though its sha256 matches images.json: ${lastLines(String(result.stderr ?? result.message))}. Nothing of this compose was pushed. Fix: rebuild the compose`,
+      'CorruptImage',
+    );
+  }
+}
+
+/**
+ * What an uncompressed tar holds: an OCI archive (oci-layout at the top), a Docker archive (manifest.json), or
+ * something else (a root filesystem, a disk image tarball), which is refused naming what it holds.
+ */
+export async function archiveKind(tarFile: string, image: ImageArtifact, signal?: AbortSignal): Promise<ArchiveKind> {
+  let listing: string;
+  try {
+    listing = await runTool('tar', ['--list', '--file', tarFile], { ...(signal ? { signal } : {}) });
+  } catch (error) {
+    if (!(error instanceof ToolError)) throw error;
+    throw unsupportedArchive(image, `it is not a tar archive once decompressed (${lastLines(error.stderr)})`);
+  }
+  const topLevel = new Set(listing.split('\n').map((name) => name.replace(/^\.\//, '').split('/')[0] ?? '').filter((name) => name !== '' && name !== '.'));
+  if (topLevel.has('oci-layout')) return 'oci';
+  if (topLevel.has('manifest.json')) return 'docker';
+  const names = [...topLevel].sort();
+  const shown = names.slice(0, 8).map((name) => JSON.stringify(name.slice(0, 40))).join(', ') + (names.length > 8 ? `, … (${names.length} in all)` : '');
+  const guess = ['etc', 'usr'].every((name) => topLevel.has(name)) ? ': a root filesystem, not a container image' : '';
+  throw unsupportedArchive(image, `it is a tar archive whose top level holds ${shown || 'nothing'}${guess}`);
+}
+
+/** A Docker archive becomes an OCI archive once, in the cache: layers compressed, manifest as every registry will store it. */
+export async function convertDockerArchive(tarFile: string, target: string, image: ImageArtifact, signal?: AbortSignal): Promise<void> {
+  try {
+    await runTool('skopeo', ['copy', '--quiet', `docker-archive:${tarFile}`, `oci-archive:${target}`], { ...(signal ? { signal } : {}) });
+  } catch (error) {
+    if (!(error instanceof ToolError)) throw error;
+    throw unsupportedArchive(image, `it holds manifest.json like a Docker archive, but skopeo cannot read it as one (${lastLines(error.stderr)})`);
+  }
+}
+
+function unsupportedArchive(image: ImageArtifact, what: string): ApplicationFailure {
+  const subvariant = image.entry?.subvariant ?? 'its subvariant';
+  return ApplicationFailure.nonRetryable(
+    `${describeEntry(image)} is not a container image archive: ${what}. An OCI archive holds oci-layout, a Docker archive manifest.json. Nothing of this compose was pushed. ` +
+      `Fix: publish a compose whose ${subvariant} images are container image archives, or remove ${subvariant} from [repositories] in the config`,
+    'UnsupportedImageArchive',
+  );
+}
+
+function formatOf(compression: ArchiveCompression): string {
+  return compression === 'xz' ? 'tar.xz' : compression === 'gzip' ? 'tar.gz' : 'an uncompressed tar';
+}
+
+/** The end of a tool's output, printable and short: failure messages carry no binary and stay small. */
+export function lastLines(output: string, lines = 3, maxChars = 400): string {
+  const printable = output.replace(/[^\x20-\x7e\n]/g, '?').trim();
+  const tail = printable.split('\n').slice(-lines).join(' / ');
+  return tail.length > maxChars ? `…${tail.slice(-maxChars)}` : tail || 'no output';
+}
