@@ -46,7 +46,7 @@ program
 program
   .command('publish')
   .description('start the run for a compose (idempotent: one run per compose id)')
-  .argument('<location>', 'compose top directory: a local path or an http(s):// URL (the directory that holds metadata/)')
+  .argument('<location>', 'the compose: a local path or an http(s):// URL of its top directory or of its compose/ directory (metadata/ is looked for in both)')
   .option('--wait', 'wait until the run ends and report every repository\'s decision')
   .option('--json', 'machine-readable output')
   .action(async (location: string, options: { wait?: boolean; json?: boolean }) => {

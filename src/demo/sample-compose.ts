@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { execa } from 'execa';
 import { storageArgs, type ContainerStorage } from '../tools/storage.js';
 
@@ -15,11 +15,19 @@ export interface ComposeSpec {
   /** subvariant → compose arches built, e.g. { Container_Base: ['x86_64', 'aarch64'] } */
   images: Record<string, string[]>;
   format: '1.2' | '2.0';
+  /** productmd image type of the container entries: "container" as Fedora 42+ writes it (default), "docker" as Fedora ≤ 41. */
+  imageType?: 'container' | 'docker';
+  /** OCI archives (default), or Docker archives as Fedora ≤ 39 shipped them (named without .oci). */
+  archive?: ImageArchiveKind;
   faults?: {
     breakChecksum?: { subvariant: string; arch: string };
     malformedJson?: 'composeinfo' | 'images';
+    /** This image file is a root filesystem tarball (xz), not a container image: a WSL_Base-like entry. */
+    rootfsInstead?: { subvariant: string; arch: string };
   };
 }
+
+export type ImageArchiveKind = 'oci' | 'docker';
 
 export interface MadeImage {
   subvariant: string;
@@ -46,9 +54,15 @@ export async function makeCompose(spec: ComposeSpec, options: { dir: string; sto
   const root = join(options.dir, spec.composeId, 'compose');
   const jobs = Object.entries(spec.images).flatMap(([subvariant, arches]) => arches.map((arch) => ({ subvariant, arch })));
   const images: MadeImage[] = [];
+  const archive = spec.archive ?? 'oci';
+  const rootfs = spec.faults?.rootfsInstead;
   // Two at a time: the machines this runs on have two cores.
   for (let i = 0; i < jobs.length; i += 2) {
-    images.push(...(await Promise.all(jobs.slice(i, i + 2).map(({ subvariant, arch }) => makeImage(spec.composeId, subvariant, arch, root, options)))));
+    const batch = jobs.slice(i, i + 2).map(({ subvariant, arch }) => {
+      const kind = rootfs && rootfs.subvariant === subvariant && rootfs.arch === arch ? 'rootfs' : archive;
+      return makeImage(spec.composeId, subvariant, arch, root, kind, options);
+    });
+    images.push(...(await Promise.all(batch)));
   }
   const broken = spec.faults?.breakChecksum;
   const listed = images.map((image) =>
@@ -57,7 +71,7 @@ export async function makeCompose(spec: ComposeSpec, options: { dir: string; sto
   const compose = { id: spec.composeId, date, respin, type, label: null };
   mkdirSync(join(root, 'metadata'), { recursive: true });
   writeMetadata(join(root, 'metadata', 'composeinfo.json'), composeInfo(compose, releaseVersion, spec.format), spec.faults?.malformedJson === 'composeinfo');
-  writeMetadata(join(root, 'metadata', 'images.json'), imagesJson(compose, listed, root, spec.format), spec.faults?.malformedJson === 'images');
+  writeMetadata(join(root, 'metadata', 'images.json'), imagesJson(compose, listed, root, spec.format, spec.imageType ?? 'container'), spec.faults?.malformedJson === 'images');
   return { root, composeId: spec.composeId, images };
 }
 
@@ -68,17 +82,28 @@ function describeId(composeId: string) {
   return { releaseVersion: releaseVersion!, date: date!, respin: Number(respin), type: label === 'n' ? 'nightly' : label === 't' ? 'test' : 'production' };
 }
 
-/** Fedora's file name: Fedora-Container-Base-Generic-40-20240501.n.0.x86_64.oci.tar.xz */
-function fileNameOf(composeId: string, subvariant: string, arch: string): string {
+/** Fedora's file names: Fedora-Container-Base-Generic-40-20240501.n.0.x86_64.oci.tar.xz; Docker archives (≤ 39) without .oci. */
+function fileNameOf(composeId: string, subvariant: string, arch: string, archive: ImageArchiveKind | 'rootfs'): string {
   const kind = { Container_Base: 'Base-Generic', Container_Minimal_Base: 'Minimal-Base', Container_Toolbox: 'Toolbox' }[subvariant] ?? subvariant.replace(/^Container_/, '').replace(/_/g, '-');
   const [, version, rest] = /^Fedora-(\w+)-(.*)$/.exec(composeId)!;
-  return `Fedora-Container-${kind}-${version}-${rest}.${arch}.oci.tar.xz`;
+  return `Fedora-Container-${kind}-${version}-${rest}.${arch}${archive === 'docker' ? '' : '.oci'}.tar.xz`;
 }
 
-async function makeImage(composeId: string, subvariant: string, arch: string, root: string, options: { dir: string; storage: ContainerStorage }): Promise<MadeImage> {
-  const fileName = fileNameOf(composeId, subvariant, arch);
-  const cached = join(options.dir, 'image-cache', fileName);
-  if (!existsSync(cached)) await buildArchive(composeId, subvariant, arch, cached, options);
+async function makeImage(
+  composeId: string,
+  subvariant: string,
+  arch: string,
+  root: string,
+  archive: ImageArchiveKind | 'rootfs',
+  options: { dir: string; storage: ContainerStorage },
+): Promise<MadeImage> {
+  const fileName = fileNameOf(composeId, subvariant, arch, archive);
+  const cached = join(options.dir, 'image-cache', archive, fileName);
+  if (!existsSync(cached)) {
+    mkdirSync(join(options.dir, 'image-cache', archive), { recursive: true });
+    if (archive === 'rootfs') await buildRootfsArchive(cached, options.dir);
+    else await buildImageArchive({ label: composeId, subvariant, arch, archive }, cached, options);
+  }
   const target = join(root, 'Container', arch, 'images', fileName);
   mkdirSync(join(root, 'Container', arch, 'images'), { recursive: true });
   const bytes = readFileSync(cached);
@@ -94,32 +119,56 @@ async function makeImage(composeId: string, subvariant: string, arch: string, ro
   };
 }
 
-/** buildah from scratch → one file unique to compose, subvariant and arch → commit → oci-archive → xz. */
-async function buildArchive(composeId: string, subvariant: string, arch: string, target: string, options: { dir: string; storage: ContainerStorage }): Promise<void> {
+/**
+ * buildah from scratch → one file unique to label, subvariant and arch → commit → an OCI or Docker archive → xz.
+ * `label` (a compose id) also goes into the image's org.fedoraproject.compose.id label.
+ */
+export async function buildImageArchive(
+  image: { label: string; subvariant: string; arch: string; archive: ImageArchiveKind },
+  target: string,
+  options: { dir: string; storage: ContainerStorage },
+): Promise<void> {
+  const { label: composeId, subvariant, arch } = image;
   const buildah = (args: string[]) => execa('buildah', [...storageArgs(options.storage), ...args]);
-  const work = join(options.dir, 'image-work', `${composeId}-${subvariant}-${arch}`);
+  const work = join(options.dir, 'image-work', `${composeId}-${subvariant}-${arch}-${image.archive}`);
   mkdirSync(work, { recursive: true });
-  mkdirSync(join(options.dir, 'image-cache'), { recursive: true });
   const payload = join(work, 'compose-id');
   writeFileSync(payload, `${composeId} ${subvariant} ${arch}\n`);
-  const image = `localhost/sample-compose/${subvariant.toLowerCase()}:${composeId.toLowerCase()}-${arch}`;
+  const name = `localhost/sample-compose/${subvariant.toLowerCase()}:${composeId.toLowerCase()}-${arch}-${image.archive}`;
   const container = (await buildah(['from', '--quiet', 'scratch'])).stdout.trim();
   try {
     await buildah(['copy', '--quiet', container, payload, '/etc/compose-id']);
     await buildah(['config', '--arch', OCI_ARCH[arch] ?? arch, '--os', 'linux', '--label', `org.fedoraproject.compose.id=${composeId}`, container]);
-    await buildah(['commit', '--quiet', '--format', 'oci', container, image]);
+    await buildah(['commit', '--quiet', '--format', image.archive === 'oci' ? 'oci' : 'docker', container, name]);
   } finally {
     await buildah(['rm', container]);
   }
   try {
-    const archive = join(work, 'image.oci.tar');
-    await buildah(['push', '--quiet', image, `oci-archive:${archive}`]);
-    await execa('xz', ['-T1', '--compress', '--stdout', archive], { stdout: { file: `${target}.part` } });
-    await execa('mv', [`${target}.part`, target]);
+    const archive = join(work, 'image.tar');
+    await buildah(['push', '--quiet', name, image.archive === 'oci' ? `oci-archive:${archive}` : `docker-archive:${archive}:${name}`]);
+    await compressXz(archive, target);
   } finally {
-    await buildah(['rmi', image]).catch(() => undefined);
+    await buildah(['rmi', name]).catch(() => undefined);
     await rm(work, { recursive: true, force: true });
   }
+}
+
+/** A root filesystem tarball, xz-compressed, as Fedora ships for WSL: a tar.xz that holds no container image. */
+export async function buildRootfsArchive(target: string, dir: string): Promise<void> {
+  const work = join(dir, 'rootfs-work', basename(target));
+  for (const sub of ['etc', 'usr/bin', 'var']) mkdirSync(join(work, 'rootfs', sub), { recursive: true });
+  writeFileSync(join(work, 'rootfs', 'etc', 'os-release'), 'NAME="Fedora Linux"\nVERSION_ID=42\n');
+  try {
+    await execa('tar', ['--create', '--file', join(work, 'rootfs.tar'), '--directory', join(work, 'rootfs'), '.']);
+    await compressXz(join(work, 'rootfs.tar'), target);
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+async function compressXz(file: string, target: string): Promise<void> {
+  await execa('xz', ['-T1', '--compress', '--stdout', file], { stdout: { file: `${target}.part` } });
+  await execa('mv', [`${target}.part`, target]);
 }
 
 function writeMetadata(file: string, document: unknown, malformed: boolean): void {
@@ -149,7 +198,7 @@ function composeInfo(compose: ComposeHeader, version: string, format: '1.2' | '2
   };
 }
 
-function imagesJson(compose: ComposeHeader, images: MadeImage[], root: string, format: '1.2' | '2.0') {
+function imagesJson(compose: ComposeHeader, images: MadeImage[], root: string, format: '1.2' | '2.0', type: 'container' | 'docker') {
   const byArch: Record<string, unknown[]> = {};
   for (const image of images) {
     const relative = image.path.slice(root.length + 1);
@@ -162,7 +211,7 @@ function imagesJson(compose: ComposeHeader, images: MadeImage[], root: string, f
       implant_md5: null,
       mtime: 1714550400,
       subvariant: image.subvariant,
-      type: 'docker',
+      type,
       volume_id: null,
     };
     const where =

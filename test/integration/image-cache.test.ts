@@ -1,4 +1,6 @@
-import { rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { execa } from 'execa';
 import { join } from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -57,5 +59,46 @@ describe('the image cache of pushArchImage', () => {
     expect(short).toBeInstanceOf(Error);
     expect(short).not.toBeInstanceOf(ApplicationFailure);
     expect((short as Error).message).toContain('will retry');
+  });
+
+  /** A local image file with its own size and sha256, as images.json would list it. */
+  function localFile(name: string, bytes: Buffer, overrides: Partial<ImageArtifact> = {}): ImageArtifact {
+    const path = join(dir, name);
+    writeFileSync(path, bytes);
+    return artifact({ location: path, fileName: name, size: statSync(path).size, sha256: createHash('sha256').update(bytes).digest('hex'), ...overrides });
+  }
+
+  it('reads a gzip-compressed OCI archive (format tar.gz) to the same archive as its xz original', async () => {
+    const tar = (await execa('xz', ['--decompress', '--stdout', made.path], { encoding: 'buffer' })).stdout;
+    const gzipped = (await execa('gzip', ['--stdout'], { input: tar, encoding: 'buffer' })).stdout;
+    const fromGzip = await localOciArchive(localFile('image.oci.tar.gz', Buffer.from(gzipped), { compression: 'gzip' }), scratchSubdir('cache'), () => {});
+    const fromXz = await localOciArchive(artifact(), scratchSubdir('cache'), () => {});
+    expect(await archiveManifestDigest(fromGzip)).toBe(await archiveManifestDigest(fromXz));
+  });
+
+  it('refuses a file whose bytes are not what its format says, naming the entry and what it is', async () => {
+    const tar = (await execa('xz', ['--decompress', '--stdout', made.path], { encoding: 'buffer' })).stdout;
+    const gzipped = Buffer.from((await execa('gzip', ['--stdout'], { input: tar, encoding: 'buffer' })).stdout);
+    const entry = { variant: 'Container', subvariant: 'Container_Base' };
+    const failure = await localOciArchive(localFile('mislabelled.oci.tar.xz', gzipped, { compression: 'xz', entry }), scratchSubdir('cache'), () => {}).catch((e: unknown) => e);
+    expect(failure).toMatchObject({ type: 'UnsupportedImageArchive', nonRetryable: true });
+    expect((failure as Error).message).toContain(`the Container/x86_64 Container_Base image ${join(dir, 'mislabelled.oci.tar.xz')} is not a container image archive`);
+    expect((failure as Error).message).toContain('images.json says its format is tar.xz, but the file is gzip-compressed');
+    const qcow = Buffer.concat([Buffer.from([0x51, 0x46, 0x49, 0xfb]), Buffer.alloc(1024)]);
+    const disk = await localOciArchive(localFile('disk.tar.xz', qcow, { compression: 'xz' }), scratchSubdir('cache'), () => {}).catch((e: unknown) => e);
+    expect((disk as Error).message).toContain('the file is a qcow2 disk image');
+  });
+
+  it('refuses for good a local file that is missing or whose size differs from images.json, and a corrupt xz', async () => {
+    const missing = await localOciArchive(artifact({ location: join(dir, 'no-such.oci.tar.xz') }), scratchSubdir('cache'), () => {}).catch((e: unknown) => e);
+    expect(missing).toMatchObject({ type: 'ImageNotFound', nonRetryable: true });
+    const wrongSize = await localOciArchive(artifact({ location: made.path, size: made.size - 1 }), scratchSubdir('cache'), () => {}).catch((e: unknown) => e);
+    expect(wrongSize).toMatchObject({ type: 'ChecksumMismatch', nonRetryable: true });
+    expect((wrongSize as Error).message).toContain(`has ${made.size} bytes, but images.json says ${made.size - 1}`);
+    const truncated = readFileSync(made.path).subarray(0, Math.floor(made.size / 2));
+    const corrupt = await localOciArchive(localFile('truncated.oci.tar.xz', truncated), scratchSubdir('cache'), () => {}).catch((e: unknown) => e);
+    expect(corrupt).toMatchObject({ type: 'CorruptImage', nonRetryable: true });
+    expect((corrupt as Error).message).toMatch(/cannot be decompressed with xz, though its sha256 matches images\.json: .*unexpected end of input/i);
+    expect((corrupt as Error).message.length).toBeLessThan(1000);
   });
 });

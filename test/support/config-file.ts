@@ -6,8 +6,12 @@ import { inject } from 'vitest';
  * Writes a config file that points at the harness's Temporal server and registry (under its own registry
  * namespace), for tests that run the CLI as a process. `extra` is appended TOML.
  */
-export function writeHarnessConfig(dir: string, options: { taskQueue: string; registryNamespace: string; extra?: string }): string {
+export function writeHarnessConfig(
+  dir: string,
+  options: { taskQueue: string; registryNamespace: string; extra?: string; repositories?: Record<string, string>; architectures?: Record<string, string> },
+): string {
   const file = join(dir, `${options.taskQueue}.toml`);
+  const table = (entries: Record<string, string>) => Object.entries(entries).map(([key, value]) => `${key} = "${value}"`).join('\n');
   writeFileSync(
     file,
     `[temporal]
@@ -20,11 +24,10 @@ url = "${inject('registryHost')}/${options.registryNamespace}"
 tls_verify = false
 
 [repositories]
-Container_Base = "fedora"
+${table(options.repositories ?? { Container_Base: 'fedora' })}
 
 [architectures]
-x86_64 = "amd64"
-aarch64 = "arm64"
+${table(options.architectures ?? { x86_64: 'amd64', aarch64: 'arm64' })}
 ${options.extra ?? ''}`,
   );
   return file;

@@ -32,8 +32,23 @@ describe('config', () => {
     expect(config.temporal).toMatchObject({ namespace: 'default', task_queue: 'compose-publisher' });
     expect(config.temporal.address).toBeUndefined();
     expect(config.registries[0]).toEqual({ url: 'quay.io/fedora', credential_prefix: 'QUAY_IO_', tls_verify: true });
-    expect(config.releases).toEqual({ latest: '40', rawhide: '41' });
+    expect(config.releases).toEqual({ latest: '43', rawhide: '44' });
     expect(config.gate.wait_for_override).toBe('72h');
+    expect(config.images).toEqual({ types: ['docker', 'container'], ignore_arches: [] });
+  });
+
+  it("the example's compose id patterns admit production and nightly composes of its releases, and nothing else", () => {
+    const config = parseConfig(readFileSync('config/example.toml', 'utf8'), 'config/example.toml');
+    const patterns = (config.amqp?.compose_id_patterns ?? []).map((source) => new RegExp(source));
+    const admitted = (id: string) => patterns.some((pattern) => pattern.test(id));
+    for (const id of ['Fedora-43-20251023.0', 'Fedora-43-20251024.n.0', 'Fedora-42-20250409.0', 'Fedora-Rawhide-20251201.n.1']) expect(admitted(id), id).toBe(true);
+    for (const id of ['Fedora-40-20240501.n.0', 'Fedora-43-20251023.t.0', 'Fedora-Container-43-Fedora-43-20251023.n.0', 'Fedora-43-20251023.0"']) expect(admitted(id), id).toBe(false);
+  });
+
+  it('refuses a compose status Pungi never sends, listing the real ones', () => {
+    const message = configError(`${MINIMAL}\n[amqp]\nurl = "amqp://127.0.0.1"\nstatuses = ["FINISH"]\n`);
+    expect(message).toContain('[amqp].statuses[0]');
+    expect(message).toContain('STARTED, FINISHED, FINISHED_INCOMPLETE, DOOMED, TERMINATED');
   });
 
   it('fills defaults for the optional tables', () => {

@@ -1,4 +1,7 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { PUNGI_STATUSES } from '../../src/domain/pungi-status.js';
 import { readStatusMessage, type MessageFilter } from '../../src/listener/message.js';
 
 const filter: MessageFilter = { statuses: ['FINISHED', 'FINISHED_INCOMPLETE'], composeIdPatterns: [] };
@@ -43,5 +46,34 @@ describe('reading a Pungi compose status message', () => {
       kind: 'invalid',
       reason: 'location "compose/40" is neither an http(s) URL nor an absolute path',
     });
+  });
+});
+
+describe("Pungi's real message bodies (test/fixtures/messages)", () => {
+  const fixture = (name: string) => readFileSync(join(import.meta.dirname, '..', 'fixtures', 'messages', name));
+  const F43_COMPOSE = 'https://kojipkgs.fedoraproject.org/compose/43/Fedora-43-20251023.0/compose';
+
+  it('reads a flat body and the same body in the fedmsg envelope alike', () => {
+    const wanted = { kind: 'wanted', composeId: 'Fedora-43-20251023.0', location: F43_COMPOSE, status: 'FINISHED' };
+    expect(readStatusMessage(fixture('pungi-finished-flat.json'), filter)).toEqual(wanted);
+    expect(readStatusMessage(fixture('pungi-finished-envelope.json'), filter)).toEqual(wanted);
+  });
+
+  it('takes a top-directory location (pungi-orchestrate) and a numeric release_version it does not use', () => {
+    expect(readStatusMessage(fixture('pungi-orchestrate-top.json'), filter)).toMatchObject({ kind: 'wanted', location: expect.not.stringMatching(/\/compose$/) as unknown });
+    expect(readStatusMessage(fixture('pungi-release-version-number.json'), filter)).toMatchObject({ kind: 'wanted', composeId: 'Fedora-43-20251023.0' });
+    expect(readStatusMessage(fixture('pungi-rawhide-flat.json'), filter)).toMatchObject({ kind: 'wanted', composeId: expect.stringMatching(/^Fedora-Rawhide-\d{8}\.n\.\d+$/) as unknown });
+  });
+
+  it.each(PUNGI_STATUSES)('handles status %s as configured', (status) => {
+    const message = { ...(JSON.parse(fixture('pungi-finished-flat.json').toString('utf8')) as object), status };
+    expect(readStatusMessage(body(message), { statuses: [status], composeIdPatterns: [] }).kind).toBe('wanted');
+    const others = PUNGI_STATUSES.filter((s) => s !== status);
+    expect(readStatusMessage(body(message), { statuses: others, composeIdPatterns: [] }).kind).toBe('ignored');
+  });
+
+  it('dead-letters an envelope whose msg is not a compose status', () => {
+    const envelope = { i: 1, msg_id: 'x', timestamp: 1, topic: 'org.fedoraproject.prod.pungi.compose.status.change', username: 'root', msg: { hello: 'world' } };
+    expect(readStatusMessage(body(envelope), filter)).toMatchObject({ kind: 'invalid', reason: expect.stringContaining('compose_id') as unknown });
   });
 });
