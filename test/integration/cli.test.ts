@@ -121,7 +121,7 @@ describe('compose-publisher CLI', () => {
     const config = writeConfig('cli-unused', 'cli-unused');
     const missing = await cli(['publish', join(dir, 'no-such-compose')], config);
     expect(missing.exitCode).toBe(2);
-    expect(missing.stderr).toMatch(/no-such-compose.*does not exist/);
+    expect(missing.stderr).toMatch(/no compose at .*no-such-compose: neither .*\/metadata\/composeinfo\.json nor .*\/compose\/metadata\/composeinfo\.json exists/);
 
     const usage = await cli(['publish']);
     expect(usage.exitCode).toBe(2);

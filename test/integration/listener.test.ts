@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client, Connection } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
@@ -38,7 +38,7 @@ describe('compose-publisher listen, on a real RabbitMQ', () => {
   let env: TestWorkflowEnvironment;
   let dir: string;
   let broker: RabbitMqServer;
-  let composes: { good: MadeCompose; afterBad: MadeCompose; afterRestart: MadeCompose; whileTemporalDown: MadeCompose };
+  let composes: { good: MadeCompose; afterBad: MadeCompose; afterRestart: MadeCompose; whileTemporalDown: MadeCompose; enveloped: MadeCompose };
 
   beforeAll(async () => {
     env = await connectTestEnvironment();
@@ -47,11 +47,11 @@ describe('compose-publisher listen, on a real RabbitMQ', () => {
     const compose = (composeId: string) => makeCompose({ composeId, images: { Container_Base: ['x86_64'] }, format: '1.2' }, { dir, storage });
     // The broker starts (a few seconds of Erlang boot) while buildah makes the composes.
     const started = startRabbitMq({ dataDir: join(dir, 'rabbitmq') });
-    const [good, afterBad, afterRestart, whileTemporalDown] = await Promise.all(
-      ['Fedora-40-20240910.n.0', 'Fedora-40-20240911.n.0', 'Fedora-40-20240912.n.0', 'Fedora-40-20240913.n.0'].map(compose),
+    const [good, afterBad, afterRestart, whileTemporalDown, enveloped] = await Promise.all(
+      ['Fedora-40-20240910.n.0', 'Fedora-40-20240911.n.0', 'Fedora-40-20240912.n.0', 'Fedora-40-20240913.n.0', 'Fedora-40-20240914.0'].map(compose),
     );
     broker = await started;
-    composes = { good: good!, afterBad: afterBad!, afterRestart: afterRestart!, whileTemporalDown: whileTemporalDown! };
+    composes = { good: good!, afterBad: afterBad!, afterRestart: afterRestart!, whileTemporalDown: whileTemporalDown!, enveloped: enveloped! };
   });
   afterAll(async () => {
     await broker?.stop();
@@ -178,6 +178,19 @@ ${amqpExtra}
       await until(() => deliveries(entries).length === 3, 'the third copy to be handled');
       expect(deliveries(entries)[2]).toMatchObject({ outcome: 'already-started', run: 'COMPLETED' });
       expect(await runsOf(good.composeId)).toBe(1);
+      expect(await drain(queue)).toEqual([]);
+    });
+  });
+
+  it("starts a run from a message in the fedmsg envelope that names the compose's top directory, as pungi-orchestrate does", async () => {
+    const { enveloped } = composes;
+    await withListener({}, async ({ entries, publish, queue }) => {
+      const top = dirname(enveloped.root);
+      const body = { ...statusMessage({ composeId: enveloped.composeId, root: top }), compose_type: 'production', release_version: 40 };
+      await publish({ i: 1, msg_id: '2024-0f0e', timestamp: 1726000000, topic: 'org.fedoraproject.prod.pungi.compose.status.change', username: 'root', msg: body });
+      await until(() => deliveries(entries).length === 1, 'the message to be handled');
+      expect(deliveries(entries)[0]).toMatchObject({ outcome: 'started', composeId: enveloped.composeId, location: top });
+      expect(await publishedRun(enveloped)).toMatchObject({ phase: 'done', repositories: [{ repository: 'fedora', decision: 'pass', built: ['amd64'] }] });
       expect(await drain(queue)).toEqual([]);
     });
   });
