@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { parse as parseToml, TomlError } from 'smol-toml';
 import { z } from 'zod';
+import { normalizeLocation } from './domain/allowed-location.js';
 import { DEFAULT_IMAGE_SELECTION } from './domain/image-selection.js';
 import type { PublishSettings } from './domain/settings.js';
 import { PUNGI_STATUSES } from './domain/pungi-status.js';
@@ -44,6 +45,10 @@ const amqpSchema = z
       .default(['FINISHED', 'FINISHED_INCOMPLETE']),
     /** Empty: every compose id. */
     compose_id_patterns: z.array(regexSource).default([]),
+    /** Location prefixes the listener starts runs for (http(s) URLs or absolute paths); `listen` needs at least one. */
+    allowed_locations: z
+      .array(z.string().refine((prefix) => normalizeLocation(prefix) !== undefined, 'must be an http(s):// URL or an absolute path, e.g. "https://kojipkgs.fedoraproject.org/compose/"'))
+      .default([]),
     dead_letter_exchange: z.string().min(1).default('compose-publisher.dlx'),
     prefetch: z.number().int().min(1).max(1000).default(10),
     topic_prefix: z.string().min(1).default('org.fedoraproject.prod'),
@@ -165,7 +170,7 @@ export function parseConfig(text: string, source: string): Config {
   return { ...result.data, source };
 }
 
-/** The slice of the config a run carries in its workflow input. */
+/** The slice of the config a run uses: the worker's, handed to each run by the workerSettings activity (recorded in its history). */
 export function publishSettings(config: Config): PublishSettings {
   return {
     registries: config.registries.map((r) => ({

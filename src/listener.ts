@@ -30,6 +30,11 @@ export interface Listener {
 export function startListener(options: ListenerOptions): Listener {
   const { amqp } = options.config;
   if (!amqp) throw new ConfigError(`${options.config.source}: no [amqp] table; the listener needs at least [amqp] url = "amqp://user:password@host:5672/%2F"`);
+  if (amqp.allowed_locations.length === 0) {
+    throw new ConfigError(
+      `${options.config.source}: [amqp].allowed_locations is empty; the listener starts runs only for composes under these prefixes, e.g. allowed_locations = ["https://kojipkgs.fedoraproject.org/compose/"]`,
+    );
+  }
   const listener = new AmqpListener(amqp, options);
   const done = listener.run();
   // Whoever awaits `done` still sees a rejection; this only keeps it from being an unhandled one meanwhile.
@@ -69,7 +74,11 @@ class AmqpListener {
     this.context = {
       client: options.client,
       config: options.config,
-      filter: { statuses: amqp.statuses, composeIdPatterns: amqp.compose_id_patterns.map((source) => new RegExp(source)) },
+      filter: {
+        statuses: amqp.statuses,
+        composeIdPatterns: amqp.compose_id_patterns.map((source) => new RegExp(source)),
+        allowedLocations: amqp.allowed_locations,
+      },
       serialize: (key, task) => this.serialize(key, task),
     };
   }

@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { bundleWorkflowCode, NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from './activities/index.js';
 import { activityEnvironment } from './activities/environment.js';
+import type { PublishSettings } from './domain/settings.js';
 
 /** The workflows module next to this file: src/workflows/index.ts under tsx, dist/workflows/index.js when built. */
 export const WORKFLOWS_PATH = fileURLToPath(new URL(`./workflows/index${extname(fileURLToPath(import.meta.url))}`, import.meta.url));
@@ -13,6 +14,8 @@ export interface PublisherWorkerOptions {
   taskQueue: string;
   /** Cache, scratch files and buildah storage of this host. */
   workDir: string;
+  /** What runs publish, and where: from this worker's config (publishSettings), never from a run's input. */
+  settings: PublishSettings;
   env?: NodeJS.ProcessEnv;
   /** A prebuilt bundle (tests build one per run); default: bundle WORKFLOWS_PATH at start. */
   workflowBundle?: WorkerOptions['workflowBundle'];
@@ -30,7 +33,7 @@ export async function createPublisherWorker(options: PublisherWorkerOptions): Pr
     connection: options.connection,
     namespace: options.namespace,
     taskQueue: options.taskQueue,
-    activities: createActivities(activityEnvironment(options.workDir, options.env, options.amqpUrl)),
+    activities: createActivities(activityEnvironment(options.workDir, options.settings, options.env, options.amqpUrl)),
     workflowBundle: options.workflowBundle ?? (await bundleWorkflows()),
     maxConcurrentActivityTaskExecutions: options.maxConcurrentActivityTaskExecutions ?? 8,
     ...(options.shutdownGraceTime ? { shutdownGraceTime: options.shutdownGraceTime } : {}),

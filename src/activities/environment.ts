@@ -1,5 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import type { PublishSettings } from '../domain/settings.js';
 import type { ContainerStorage } from '../tools/storage.js';
 
 /** What activities need from the host they run on. Nothing here is shared between hosts. */
@@ -13,11 +14,18 @@ export interface ActivityEnvironment {
   env: NodeJS.ProcessEnv;
   /** The broker for notifications ([amqp] url); it holds credentials, so it stays on the worker. */
   amqpUrl?: string;
+  /**
+   * This worker's own configuration: the registries, repositories, arch map and releases it publishes to. Runs get
+   * it from here (the workerSettings activity), never from their input, and every registry an activity is asked to
+   * touch must be one of these.
+   */
+  settings: PublishSettings;
 }
 
-export function activityEnvironment(workDir: string, env: NodeJS.ProcessEnv = process.env, amqpUrl?: string): ActivityEnvironment {
+export function activityEnvironment(workDir: string, settings: PublishSettings, env: NodeJS.ProcessEnv = process.env, amqpUrl?: string): ActivityEnvironment {
   const root = resolve(workDir);
   const environment = {
+    settings,
     cacheDir: join(root, 'cache'),
     scratchDir: join(root, 'scratch'),
     storage: { root: join(root, 'storage'), runroot: join(root, 'runroot') },

@@ -6,10 +6,12 @@ import { makePrepareImage } from './prepare-image.js';
 import { makePushArchImage } from './push-arch-image.js';
 import { makeNotify } from './notify.js';
 import { makePushManifest } from './push-manifest.js';
+import { makeWorkerSettings } from './worker-settings.js';
 
 /** Every activity the publishCompose workflow calls, bound to this host's environment. */
 export function createActivities(environment: ActivityEnvironment) {
   return {
+    workerSettings: makeWorkerSettings(environment),
     fetchCompose,
     prepareImage: makePrepareImage(environment),
     inspectPublished: makeInspectPublished(environment),

@@ -19,7 +19,7 @@ export function makeInspectPublished(environment: ActivityEnvironment) {
       const signal = Context.current().cancellationSignal;
       const results: PublishedManifest[] = [];
       for (const registry of input.registries) {
-        await withRegistryAccess(registry, environment.env, environment.scratchDir, async (access) => {
+        await withRegistryAccess(registry.url, environment, async (access) => {
           for (const repository of input.repositories) {
             for (const tag of input.tags) {
               const remote = await inspectRemote(`${registry.url}/${repository}:${tag}`, access, { signal });

@@ -46,7 +46,7 @@ export function makePushArchImage(environment: ActivityEnvironment) {
       const result: ArchImagePush = { ociArch: input.image.ociArch, composeArch: input.image.composeArch, digest, pushedTo: [], alreadyThere: [] };
       for (const registry of input.registries) {
         const destination = `${registry.url}/${input.repository}:${tag}`;
-        await withRegistryAccess(registry, environment.env, environment.scratchDir, async (access) => {
+        await withRegistryAccess(registry.url, environment, async (access) => {
           const current = await inspectRemote(destination, access, { signal });
           if (current.kind !== 'absent' && current.digest === digest) {
             result.alreadyThere.push(registry.url);

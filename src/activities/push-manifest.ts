@@ -41,7 +41,7 @@ export function makePushManifest(environment: ActivityEnvironment) {
   return function pushManifest(input: PushManifestInput): Promise<PushManifestResult> {
     const where = `${input.registry.url}/${input.repository}`;
     return translatingFailures(`publishing the index of ${where}`, () =>
-      withRegistryAccess(input.registry, environment.env, environment.scratchDir, async (access) => {
+      withRegistryAccess(input.registry.url, environment, async (access) => {
         const signal = Context.current().cancellationSignal;
         for (const tag of input.tags) {
           const current = await inspectRemote(`${where}:${tag}`, access, { signal });

@@ -3,18 +3,28 @@ import { join } from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import type { RegistrySettings } from '../domain/settings.js';
 import type { RegistryAccess } from '../tools/registry-access.js';
+import type { ActivityEnvironment } from './environment.js';
 
 /**
- * Runs `body` with access to one registry. Credentials come from <credential_prefix>USER/PASSWORD in the
- * worker's environment and reach skopeo/buildah only through a 0600 authfile that is removed afterwards:
- * never through workflow input, history, logs or process arguments.
+ * Runs `body` with access to one of this worker's registries, named by its url. Whatever the run asked for, the
+ * registry's settings (tls, cert_dir, credential_prefix) come from the worker's own config, and a registry the
+ * config does not list is refused: a run cannot send the worker's credentials anywhere else.
+ * Credentials come from <credential_prefix>USER/PASSWORD in the worker's environment and reach skopeo/buildah only
+ * through a 0600 authfile that is removed afterwards: never through workflow input, history, logs or process arguments.
  */
 export async function withRegistryAccess<T>(
-  registry: RegistrySettings,
-  env: NodeJS.ProcessEnv,
-  scratchDir: string,
+  registryUrl: string,
+  environment: Pick<ActivityEnvironment, 'settings' | 'env' | 'scratchDir'>,
   body: (access: RegistryAccess) => Promise<T>,
 ): Promise<T> {
+  const registry = environment.settings.registries.find((configured) => configured.url === registryUrl);
+  if (!registry) {
+    throw ApplicationFailure.nonRetryable(
+      `registry ${JSON.stringify(registryUrl.slice(0, 200))} is not one of this worker's [[registries]] (${environment.settings.registries.map((r) => r.url).join(', ')}); a run publishes only where the worker's config says`,
+      'UntrustedInput',
+    );
+  }
+  const { env, scratchDir } = environment;
   const base = { tlsVerify: registry.tlsVerify, ...(registry.certDir ? { certDir: registry.certDir } : {}) };
   const credentials = readCredentials(registry, env);
   if (!credentials) return body(base);

@@ -9,7 +9,9 @@ import {
 import { WorkflowIdReusePolicy } from '@temporalio/common';
 import { locateCompose } from '../activities/fetch-compose.js';
 import { CliError, EXIT } from '../cli/exit-codes.js';
-import { publishSettings, type Config } from '../config.js';
+import type { Config } from '../config.js';
+import { DomainError } from '../domain/errors.js';
+import { checkRunRequest } from '../domain/run-input.js';
 import { publishCompose } from '../workflows/publish-compose.js';
 import type { OverrideRecord, OverrideRequest } from '../domain/override.js';
 import { overrideUpdate, publishWorkflowId, statusQuery, type PublishStatus } from '../workflows/messages.js';
@@ -46,6 +48,12 @@ export async function startPublishRun(client: Client, config: Config, location: 
  * listener, which checks it against the message first. Same idempotency rules.
  */
 export async function startRunForCompose(client: Client, config: Config, root: string, composeId: string): Promise<StartedRun> {
+  try {
+    checkRunRequest({ location: root, composeId }, Date.now());
+  } catch (error) {
+    if (error instanceof DomainError) throw new CliError(error.message, EXIT.usage);
+    throw error;
+  }
   const workflowId = publishWorkflowId(composeId);
   const existing = client.workflow.getHandle<typeof publishCompose>(workflowId);
   const previous = await existing.describe().catch(() => undefined);
@@ -56,7 +64,7 @@ export async function startRunForCompose(client: Client, config: Config, root: s
     const handle = await client.workflow.start(publishCompose, {
       workflowId,
       taskQueue: config.temporal.task_queue,
-      args: [{ location: root, composeId, settings: publishSettings(config) }],
+      args: [{ location: root, composeId }],
       // A run that is still going (or started by someone else a moment ago) makes the server refuse: see below.
       workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
     });

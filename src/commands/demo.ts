@@ -4,7 +4,7 @@ import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { startPublishRun, waitForRun } from '../client/publish-runs.js';
 import { formatStatus } from '../cli/format-status.js';
-import { parseConfig, type Config } from '../config.js';
+import { parseConfig, publishSettings, type Config } from '../config.js';
 import { makeCompose, type ComposeSpec } from '../demo/sample-compose.js';
 import { startRegistry } from '../embedded/registry-server.js';
 import { startTemporalDevServer } from '../embedded/temporal-dev-server.js';
@@ -78,7 +78,7 @@ export async function runDemoCommand(options: { keep?: boolean; dataDir?: string
   const workerConnection = await NativeConnection.connect({ address: temporal.address });
   const client = new Client({ connection: await Connection.connect({ address: temporal.address }) });
   try {
-    const worker = await createPublisherWorker({ connection: workerConnection, namespace: 'default', taskQueue: config.temporal.task_queue, workDir: config.publish.work_dir });
+    const worker = await createPublisherWorker({ connection: workerConnection, namespace: 'default', taskQueue: config.temporal.task_queue, workDir: config.publish.work_dir, settings: publishSettings(config) });
     await worker.runUntil(async () => {
       for (const sample of SAMPLES) {
         say();
@@ -121,6 +121,6 @@ async function describePublished(reference: string): Promise<void> {
 }
 
 async function workerUntilSignal(connection: NativeConnection, config: Config): Promise<void> {
-  const worker = await createPublisherWorker({ connection, namespace: 'default', taskQueue: config.temporal.task_queue, workDir: config.publish.work_dir });
+  const worker = await createPublisherWorker({ connection, namespace: 'default', taskQueue: config.temporal.task_queue, workDir: config.publish.work_dir, settings: publishSettings(config) });
   await worker.run();
 }

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { NativeConnection, Runtime } from '@temporalio/worker';
 import type { LogLevel } from '@temporalio/common';
-import type { Config } from '../config.js';
+import { publishSettings, type Config } from '../config.js';
 import { durationMs } from '../domain/duration.js';
 import { ensureTemporal } from '../embedded/embedded-temporal.js';
 import { JsonLogger } from '../observability/json-logger.js';
@@ -28,6 +28,7 @@ export async function runWorkerCommand(config: Config, logLevel: LogLevel): Prom
       namespace: config.temporal.namespace,
       taskQueue: config.temporal.task_queue,
       workDir: resolve(config.publish.work_dir),
+      settings: publishSettings(config),
       shutdownGraceTime: config.worker.shutdown_grace_time,
       maxConcurrentActivityTaskExecutions: config.worker.max_concurrent_activities,
       ...(config.amqp ? { amqpUrl: config.amqp.url } : {}),

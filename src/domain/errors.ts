@@ -5,7 +5,8 @@ export type DomainErrorType =
   | 'UnsupportedImageLocation'
   | 'ReleaseNotConfigured'
   | 'DuplicateImage'
-  | 'InvalidOverride';
+  | 'InvalidOverride'
+  | 'InvalidInput';
 
 /** Every DomainError type: none of them is fixed by a retry. */
 export const DOMAIN_ERROR_TYPES: readonly DomainErrorType[] = [
@@ -16,6 +17,7 @@ export const DOMAIN_ERROR_TYPES: readonly DomainErrorType[] = [
   'ReleaseNotConfigured',
   'DuplicateImage',
   'InvalidOverride',
+  'InvalidInput',
 ];
 
 /**

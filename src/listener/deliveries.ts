@@ -5,6 +5,7 @@ import { locateCompose } from '../activities/fetch-compose.js';
 import { startRunForCompose } from '../client/publish-runs.js';
 import type { Config } from '../config.js';
 import { DomainError } from '../domain/errors.js';
+import { checkRunRequest } from '../domain/run-input.js';
 import type { DeliveryLog } from './log.js';
 import { readStatusMessage, type MessageFilter } from './message.js';
 
@@ -54,6 +55,13 @@ export async function decideDelivery(message: ConsumeMessage, context: DeliveryC
   if (actualId !== verdict.composeId) {
     const reason = `compose_id does not match the compose at the location: its metadata/composeinfo.json says ${actualId}`;
     return { settle: 'dead-letter', log: { ...about, outcome: 'dead-lettered', reason } };
+  }
+
+  try {
+    checkRunRequest({ location: root, composeId: actualId }, Date.now());
+  } catch (error) {
+    if (!(error instanceof DomainError)) throw error;
+    return { settle: 'dead-letter', log: { ...about, outcome: 'dead-lettered', reason: error.message } };
   }
 
   try {

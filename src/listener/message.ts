@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isAllowedLocation } from '../domain/allowed-location.js';
 import { isFetchableLocation } from '../domain/compose-location.js';
 
 /**
@@ -19,6 +20,8 @@ export interface MessageFilter {
   statuses: readonly string[];
   /** A compose id is wanted when any pattern matches; no patterns: every compose. */
   composeIdPatterns: readonly RegExp[];
+  /** Location prefixes ([amqp] allowed_locations): a message naming any other location is dead-lettered. */
+  allowedLocations: readonly string[];
 }
 
 export type MessageVerdict =
@@ -46,7 +49,10 @@ export function readStatusMessage(body: Buffer, filter: MessageFilter): MessageV
   }
   if (location === undefined) return { kind: 'invalid', composeId, reason: 'location: missing (the compose top directory URL)' };
   if (!isFetchableLocation(location)) {
-    return { kind: 'invalid', composeId, reason: `location "${location}" is neither an http(s) URL nor an absolute path` };
+    return { kind: 'invalid', composeId, reason: `location ${JSON.stringify(location.slice(0, 200))} is neither an http(s) URL nor an absolute path` };
+  }
+  if (!isAllowedLocation(location, filter.allowedLocations)) {
+    return { kind: 'invalid', composeId, reason: `location ${JSON.stringify(location.slice(0, 200))} is not under any of [amqp].allowed_locations (${filter.allowedLocations.join(', ')})` };
   }
   return { kind: 'wanted', composeId, location, status };
 }

@@ -3,11 +3,16 @@ import type { PublishSettings } from '../domain/settings.js';
 import type { OverrideRecord, OverrideRequest } from '../domain/override.js';
 import type { OciArch, RepositoryDecision } from '../domain/types.js';
 
+/**
+ * What starts a run: a compose, and nothing the worker uses to reach a registry. The worker's own config says
+ * where and what to publish (see src/domain/run-input.ts); an input with any other field is refused.
+ */
 export interface PublishComposeInput {
-  /** Compose top directory: http(s) URL or absolute local path. */
+  /** The compose: http(s) URL or absolute local path of the directory that holds metadata/ (or its parent). */
   location: string;
   composeId: string;
-  settings: PublishSettings;
+  /** Only in runs started before runs took their settings from the worker (their histories still replay). */
+  settings?: PublishSettings;
 }
 
 export type PublishPhase =

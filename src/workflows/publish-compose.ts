@@ -14,11 +14,12 @@ import {
 } from '@temporalio/workflow';
 import type { PublishActivities } from '../activities/index.js';
 import { durationMs } from '../domain/duration.js';
-import { DOMAIN_ERROR_TYPES } from '../domain/errors.js';
+import { DOMAIN_ERROR_TYPES, DomainError } from '../domain/errors.js';
 import { decideGate } from '../domain/gate.js';
 import { indexInstances } from '../domain/index-instances.js';
 import { notificationFor } from '../domain/notification.js';
 import { overrideTargets, type OverrideRecord, type OverrideRequest } from '../domain/override.js';
+import { checkRunRequest } from '../domain/run-input.js';
 import type { PublishSettings } from '../domain/settings.js';
 import type { PublishedManifest, PublishPlan, RepositoryPlan } from '../domain/types.js';
 import { forEachBounded } from './for-each-bounded.js';
@@ -36,9 +37,20 @@ import {
   type RepositoryStatus,
 } from './messages.js';
 
-const NON_RETRYABLE = [...DOMAIN_ERROR_TYPES, 'ComposeNotFound', 'ChecksumMismatch', 'ImageNotFound', 'RegistryUnauthorized', 'MissingCredentials', 'InvalidInput', 'NotFound'];
+const NON_RETRYABLE = [
+  ...DOMAIN_ERROR_TYPES,
+  'ComposeNotFound',
+  'ChecksumMismatch',
+  'ImageNotFound',
+  'CorruptImage',
+  'UnsupportedImageArchive',
+  'RegistryUnauthorized',
+  'MissingCredentials',
+  'UntrustedInput',
+  'NotFound',
+];
 
-const { fetchCompose, inspectPublished } = proxyActivities<PublishActivities>({
+const { workerSettings, fetchCompose, inspectPublished } = proxyActivities<PublishActivities>({
   startToCloseTimeout: '5 minutes',
   retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 10, nonRetryableErrorTypes: NON_RETRYABLE },
 });
@@ -71,9 +83,14 @@ const MAX_REGATES = 3;
 /** Runs started before blocked repositories waited for an override ended them at once. */
 const WAIT_FOR_OVERRIDE_PATCH = 'wait-for-override';
 
+/** Runs started before the trust boundary took their settings from their input. */
+const WORKER_SETTINGS_PATCH = 'worker-settings';
+
 /** Everything one run knows, shared by the steps below. */
 interface Run {
   input: PublishComposeInput;
+  /** The worker's settings (or, in runs started before WORKER_SETTINGS_PATCH, those of the input). */
+  settings: PublishSettings;
   plan: PublishPlan;
   /** image sha256 → the manifest digest it has in a registry */
   digests: Map<string, string>;
@@ -94,9 +111,10 @@ export async function publishCompose(input: PublishComposeInput): Promise<Publis
       status.rejectedOverrides.push({ request, reason: (error as Error).message, at: new Date().toISOString() });
     }
   });
-  upsertSearchAttributes([{ key: COMPOSE_ID, value: input.composeId }]);
+  upsertSearchAttributes([{ key: COMPOSE_ID, value: String(input.composeId).slice(0, 200) }]);
   try {
-    const plan = await fetchCompose({ location: input.location, settings: input.settings });
+    const settings = await runSettings(input);
+    const plan = await fetchCompose({ location: input.location, settings });
     if (plan.composeId !== input.composeId) {
       throw ApplicationFailure.nonRetryable(
         `the compose at ${input.location} is ${plan.composeId}, but this run was started for ${input.composeId}`,
@@ -108,7 +126,7 @@ export async function publishCompose(input: PublishComposeInput): Promise<Publis
     upsertSearchAttributes([{ key: RELEASE, value: plan.release }]);
 
     status.phase = 'preparing-images';
-    const run: Run = { input, plan, digests: await prepareAll(plan, input.settings.maxParallelPushes), status };
+    const run: Run = { input, settings, plan, digests: await prepareAll(plan, settings.maxParallelPushes), status };
 
     status.phase = 'inspecting';
     const published = await inspect(run, plan.repositories);
@@ -132,6 +150,24 @@ export async function publishCompose(input: PublishComposeInput): Promise<Publis
   } finally {
     await CancellationScope.nonCancellable(() => cleanup());
   }
+}
+
+/**
+ * The settings a run publishes with: the worker's own, asked for by an activity (so the history records them).
+ * The input may name only a compose; a run whose input names anything else, or a malformed compose, fails at once.
+ */
+async function runSettings(input: PublishComposeInput): Promise<PublishSettings> {
+  if (!patched(WORKER_SETTINGS_PATCH)) {
+    if (!input.settings) throw ApplicationFailure.nonRetryable('this run was started before runs took their settings from the worker, without settings', 'InvalidInput');
+    return input.settings;
+  }
+  try {
+    checkRunRequest(input, new Date().getTime());
+  } catch (error) {
+    if (error instanceof DomainError) throw ApplicationFailure.nonRetryable(error.message, error.type);
+    throw error;
+  }
+  return workerSettings();
 }
 
 /** Runs by decision, for dashboards: one count per repository and final decision (metrics emit nothing on replay). */
@@ -161,7 +197,7 @@ async function prepareAll(plan: PublishPlan, parallel: number): Promise<Map<stri
 
 function inspect(run: Run, repositories: RepositoryPlan[]): Promise<PublishedManifest[]> {
   return inspectPublished({
-    registries: run.input.settings.registries,
+    registries: run.settings.registries,
     repositories: repositories.map((repository) => repository.repository),
     tags: run.plan.manifestTags,
   });
@@ -214,8 +250,8 @@ async function pushArchImages(run: Run): Promise<void> {
   const jobs = run.plan.repositories
     .filter((repository) => repositoryStatus(run.status, repository.repository).decision !== 'superseded')
     .flatMap((repository) => repository.images.map((image) => ({ repository, image })));
-  await forEachBounded(jobs, run.input.settings.maxParallelPushes, async ({ repository, image }) => {
-    const pushed = await pushArchImage({ repository: repository.repository, release: run.plan.release, image, registries: run.input.settings.registries });
+  await forEachBounded(jobs, run.settings.maxParallelPushes, async ({ repository, image }) => {
+    const pushed = await pushArchImage({ repository: repository.repository, release: run.plan.release, image, registries: run.settings.registries });
     repositoryStatus(run.status, repository.repository).pushed.push({ ociArch: pushed.ociArch, digest: pushed.digest });
   });
 }
@@ -226,7 +262,7 @@ async function finishRepository(run: Run, repository: RepositoryPlan, inspected:
   let seen = inspected.filter((manifest) => manifest.repository === repository.repository);
   if (current.decision === 'blocked') {
     if (!patched(WAIT_FOR_OVERRIDE_PATCH)) return;
-    if (run.input.settings.notifications) await announce(run, current, run.input.settings.notifications);
+    if (run.settings.notifications) await announce(run, current, run.settings.notifications);
     if (!(await awaitOverride(run, current))) return;
     // The wait may have been long: decide on what the registries hold now, not on what they held then.
     seen = await inspect(run, [repository]);
@@ -234,7 +270,7 @@ async function finishRepository(run: Run, repository: RepositoryPlan, inspected:
     recordDecisions(run.status);
   }
   await publishIndex(run, repository, current, seen);
-  if (run.input.settings.notifications) await announce(run, current, run.input.settings.notifications);
+  if (run.settings.notifications) await announce(run, current, run.settings.notifications);
 }
 
 /**
@@ -250,7 +286,7 @@ async function announce(run: Run, current: RepositoryStatus, settings: NonNullab
     release: run.plan.release,
     repository: current.repository,
     decision: current.decision,
-    registries: run.input.settings.registries.map((registry) => registry.url),
+    registries: run.settings.registries.map((registry) => registry.url),
     tags: run.plan.manifestTags,
     architectures: publishes(current) ? (hybrid ? [...current.built, ...current.missing].sort() : current.built) : current.published,
     missing: current.missing,
@@ -273,7 +309,7 @@ async function announce(run: Run, current: RepositoryStatus, settings: NonNullab
 
 /** Waits on a durable timer for an override; false when the wait runs out (the repository stays blocked). */
 async function awaitOverride(run: Run, current: RepositoryStatus): Promise<boolean> {
-  const wait = durationMs(run.input.settings.waitForOverride);
+  const wait = durationMs(run.settings.waitForOverride);
   current.awaitingOverrideUntil = new Date(new Date().getTime() + wait).toISOString();
   updateWaitingPhase(run.status);
   const overridden = await condition(() => current.override !== undefined, wait);
@@ -300,7 +336,7 @@ const INDEX_LOCK_PATCH = 'index-lock';
 async function publishIndex(run: Run, repository: RepositoryPlan, current: RepositoryStatus, inspected: PublishedManifest[]): Promise<void> {
   if (!publishes(current)) return;
   if (!patched(INDEX_LOCK_PATCH)) return writeIndex(run, repository, current, inspected);
-  const registries = run.input.settings.registries.map((registry) => registry.url).sort();
+  const registries = run.settings.registries.map((registry) => registry.url).sort();
   await withIndexLock(`${registries.join(',')}/${repository.repository}`, async () => {
     // Whatever another run wrote while we waited for the lock is in a fresh inspection.
     const seen = await inspect(run, [repository]);
@@ -332,7 +368,7 @@ async function writeIndex(run: Run, repository: RepositoryPlan, current: Reposit
 
 async function pushToEveryRegistry(run: Run, current: RepositoryStatus, seen: PublishedManifest[]): Promise<'pushed' | 'changed'> {
   current.manifests = [];
-  for (const registry of run.input.settings.registries) {
+  for (const registry of run.settings.registries) {
     const onRegistry = seen.filter((manifest) => manifest.registry === registry.url);
     const instances = indexInstances({
       composeId: run.input.composeId,

@@ -7,8 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PublishStatus } from '../../src/workflows/messages.js';
 import { makeCompose } from '../support/compose-factory.js';
 import { writeHarnessConfig } from '../support/config-file.js';
-import { withPublisherWorker } from '../support/publisher.js';
-import { connectTestEnvironment, scratchSubdir } from '../support/temporal.js';
+import { withConfiguredWorker } from '../support/publisher.js';
+import { connectTestEnvironment, scratchSubdir, uniqueTaskQueue } from '../support/temporal.js';
 
 const CLI = fileURLToPath(new URL('../../bin/compose-publisher.js', import.meta.url));
 
@@ -37,8 +37,8 @@ describe('compose-publisher CLI', () => {
     const storage = { root: join(dir, 'storage'), runroot: join(dir, 'runroot') };
     const good = await makeCompose({ composeId: 'Fedora-40-20240801.n.0', images: { Container_Base: ['x86_64', 'aarch64'] }, format: '1.2' }, { dir, storage });
     const partial = await makeCompose({ composeId: 'Fedora-40-20240802.n.0', images: { Container_Base: ['x86_64'] }, format: '2.0' }, { dir, storage });
-    await withPublisherWorker(env, dir, async ({ taskQueue }) => {
-      const config = writeConfig(taskQueue, 'cli');
+    const config = writeConfig(uniqueTaskQueue('cli'), 'cli');
+    await withConfiguredWorker(env, dir, config, async () => {
 
       const published = await cli(['publish', good.root, '--wait', '--json'], config);
       expect(published.stderr).toBe('');
@@ -69,8 +69,8 @@ describe('compose-publisher CLI', () => {
     const storage = { root: join(dir, 'storage'), runroot: join(dir, 'runroot') };
     const good = await makeCompose({ composeId: 'Fedora-40-20240811.n.0', images: { Container_Base: ['x86_64', 'aarch64'] }, format: '1.2' }, { dir, storage });
     const partial = await makeCompose({ composeId: 'Fedora-40-20240812.n.0', images: { Container_Base: ['x86_64'] }, format: '1.2' }, { dir, storage });
-    await withPublisherWorker(env, dir, async ({ taskQueue }) => {
-      const config = writeConfig(taskQueue, 'cli-override', '10m');
+    const config = writeConfig(uniqueTaskQueue('cli'), 'cli-override', '10m');
+    await withConfiguredWorker(env, dir, config, async () => {
       expect((await cli(['publish', good.root, '--wait'], config)).exitCode).toBe(0);
 
       const blocked = await cli(['publish', partial.root, '--wait'], config);

@@ -11,8 +11,8 @@ import type { PublishStatus } from '../../src/workflows/messages.js';
 import { makeCompose, serveCompose } from '../support/compose-factory.js';
 import { writeHarnessConfig } from '../support/config-file.js';
 import { layOutFedoraCompose } from '../support/fedora-compose.js';
-import { runPublish, testSettings, withPublisherWorker } from '../support/publisher.js';
-import { connectTestEnvironment, scratchSubdir } from '../support/temporal.js';
+import { runPublish, testSettings, withConfiguredWorker, withPublisherWorker } from '../support/publisher.js';
+import { connectTestEnvironment, scratchSubdir, uniqueTaskQueue } from '../support/temporal.js';
 
 const CLI = fileURLToPath(new URL('../../bin/compose-publisher.js', import.meta.url));
 const anonymous = { tlsVerify: false };
@@ -76,8 +76,8 @@ describe("Fedora's composes end to end: Fedora's metadata (productmd), real imag
     const server = await serveCompose(compose.top);
     const namespace = `f43-${Date.now()}`;
     try {
-      await withPublisherWorker(env, dir, async ({ taskQueue }) => {
-        const config = writeConfig(taskQueue, namespace);
+      const config = writeConfig(uniqueTaskQueue('fedora'), namespace);
+      await withConfiguredWorker(env, dir, config, async () => {
         const published = await cli(['publish', `${server.url}compose/`, '--wait', '--json'], config);
         expect(published.stderr).toBe('');
         expect(published.exitCode).toBe(0);
@@ -127,8 +127,8 @@ describe("Fedora's composes end to end: Fedora's metadata (productmd), real imag
     const server = await serveCompose(compose.top);
     const namespace = `f42-${Date.now()}`;
     try {
-      await withPublisherWorker(env, dir, async ({ taskQueue }) => {
-        const config = writeConfig(taskQueue, namespace);
+      const config = writeConfig(uniqueTaskQueue('fedora'), namespace);
+      await withConfiguredWorker(env, dir, config, async () => {
         const started = Date.now();
         const failed = await cli(['publish', server.url, '--wait', '--json'], config);
         const seconds = (Date.now() - started) / 1000;
@@ -161,7 +161,7 @@ describe("Fedora's composes end to end: Fedora's metadata (productmd), real imag
     );
     expect(compose.images.map((image) => image.fileName)).toEqual(['Fedora-Container-Base-Generic-39-20231103.0.x86_64.tar.xz', 'Fedora-Container-Base-Generic-39-20231103.0.aarch64.tar.xz']);
     await withPublisherWorker(env, dir, async ({ taskQueue }) => {
-      const result = await runPublish(env, taskQueue, { location: compose.root, composeId: compose.composeId, settings });
+      const result = await runPublish(env, taskQueue, { location: compose.root, composeId: compose.composeId });
       const fedora = result.repositories.find((r) => r.repository === 'fedora')!;
       expect(fedora).toMatchObject({ decision: 'pass', built: ['amd64', 'arm64'] });
       const registry = settings.registries[0]!.url;
@@ -173,7 +173,7 @@ describe("Fedora's composes end to end: Fedora's metadata (productmd), real imag
         expect(index.instances.find((i) => i.architecture === ociArch)?.digest).toBe((archTag as { digest: string }).digest);
         expect(fedora.pushed.find((p) => p.ociArch === ociArch)?.digest).toBe((archTag as { digest: string }).digest);
       }
-    });
+    }, { settings });
   });
 
   it('finds a compose by its top directory or its compose/ directory, locally and over HTTP, as productmd does', async () => {

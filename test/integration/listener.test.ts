@@ -6,7 +6,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { connect } from 'amqplib';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { waitForRun } from '../../src/client/publish-runs.js';
-import { parseConfig, type Config } from '../../src/config.js';
+import { parseConfig, publishSettings, type Config } from '../../src/config.js';
 import { freePort } from '../../src/embedded/free-port.js';
 import { startRabbitMq, type RabbitMqServer } from '../../src/embedded/rabbitmq-server.js';
 import { startListener, type Listener } from '../../src/listener.js';
@@ -15,7 +15,7 @@ import { deadLetterQueue } from '../../src/listener/topology.js';
 import { publishWorkflowId } from '../../src/workflows/messages.js';
 import { makeCompose, type MadeCompose } from '../support/compose-factory.js';
 import { withPublisherWorker } from '../support/publisher.js';
-import { connectTestEnvironment, scratchSubdir } from '../support/temporal.js';
+import { connectTestEnvironment, scratchSubdir, uniqueTaskQueue } from '../support/temporal.js';
 
 // LISTENER_TEST_LOG=1 prints the listeners' log lines.
 
@@ -38,7 +38,7 @@ describe('compose-publisher listen, on a real RabbitMQ', () => {
   let env: TestWorkflowEnvironment;
   let dir: string;
   let broker: RabbitMqServer;
-  let composes: { good: MadeCompose; afterBad: MadeCompose; afterRestart: MadeCompose; whileTemporalDown: MadeCompose; enveloped: MadeCompose };
+  let composes: { good: MadeCompose; afterBad: MadeCompose; afterRestart: MadeCompose; whileTemporalDown: MadeCompose; enveloped: MadeCompose; forged: MadeCompose };
 
   beforeAll(async () => {
     env = await connectTestEnvironment();
@@ -47,11 +47,11 @@ describe('compose-publisher listen, on a real RabbitMQ', () => {
     const compose = (composeId: string) => makeCompose({ composeId, images: { Container_Base: ['x86_64'] }, format: '1.2' }, { dir, storage });
     // The broker starts (a few seconds of Erlang boot) while buildah makes the composes.
     const started = startRabbitMq({ dataDir: join(dir, 'rabbitmq') });
-    const [good, afterBad, afterRestart, whileTemporalDown, enveloped] = await Promise.all(
-      ['Fedora-40-20240910.n.0', 'Fedora-40-20240911.n.0', 'Fedora-40-20240912.n.0', 'Fedora-40-20240913.n.0', 'Fedora-40-20240914.0'].map(compose),
+    const [good, afterBad, afterRestart, whileTemporalDown, enveloped, forged] = await Promise.all(
+      ['Fedora-40-20240910.n.0', 'Fedora-40-20240911.n.0', 'Fedora-40-20240912.n.0', 'Fedora-40-20240913.n.0', 'Fedora-40-20240914.0', 'Fedora-40-20991231.n.0'].map(compose),
     );
     broker = await started;
-    composes = { good: good!, afterBad: afterBad!, afterRestart: afterRestart!, whileTemporalDown: whileTemporalDown!, enveloped: enveloped! };
+    composes = { good: good!, afterBad: afterBad!, afterRestart: afterRestart!, whileTemporalDown: whileTemporalDown!, enveloped: enveloped!, forged: forged! };
   });
   afterAll(async () => {
     await broker?.stop();
@@ -63,10 +63,10 @@ describe('compose-publisher listen, on a real RabbitMQ', () => {
    * another one on the same queue (stopped afterwards too).
    */
   async function withListener(options: { amqp?: string; client?: Client }, body: (harness: ListenerHarness) => Promise<void>): Promise<void> {
-    await withPublisherWorker(env, dir, async ({ taskQueue }) => {
-      const name = `listen-${randomUUID().slice(0, 8)}`;
+    const name = `listen-${randomUUID().slice(0, 8)}`;
+    const config = listenerConfig(uniqueTaskQueue('listen'), name, options.amqp ?? '');
+    await withPublisherWorker(env, dir, async () => {
       const routingKey = `org.fedoraproject.${name}.pungi.compose.status.change`;
-      const config = listenerConfig(taskQueue, name, options.amqp ?? '');
       const entries: ListenerLogEntry[] = [];
       const listeners: Listener[] = [];
       const listen = async (client: Client) => {
@@ -87,7 +87,7 @@ describe('compose-publisher listen, on a real RabbitMQ', () => {
         await Promise.all(listeners.map((listener) => listener.stop()));
       }
       for (const listener of listeners) await expect(listener.done).resolves.toBeUndefined();
-    });
+    }, { taskQueue: config.temporal.task_queue, settings: publishSettings(config) });
   }
 
   function listenerConfig(taskQueue: string, name: string, amqpExtra: string): Config {
@@ -115,6 +115,7 @@ url = "${broker.url}"
 queue = "${name}"
 routing_keys = ["org.fedoraproject.${name}.pungi.compose.status.change"]
 dead_letter_exchange = "${name}.dlx"
+allowed_locations = ["${dir}/"]
 ${amqpExtra}
 `,
       `${name}.toml`,
@@ -196,16 +197,18 @@ ${amqpExtra}
   });
 
   it('dead-letters malformed, incomplete and mismatched messages, ignores unwanted ones, and still runs the valid one after them', async () => {
-    const { good, afterBad } = composes;
+    const { good, afterBad, forged } = composes;
     await withListener({ amqp: 'compose_id_patterns = ["^Fedora-40-"]' }, async ({ entries, publish, queue }) => {
       const malformed = '{"compose_id": "Fedora-40-20240911.n.0", "status": "FINISHED", ';
       const noLocation = statusMessage({ composeId: afterBad.composeId });
       const mismatched = { ...statusMessage(afterBad), location: good.root };
       const doomed = statusMessage(afterBad, 'DOOMED');
       const otherRelease = statusMessage({ composeId: 'Fedora-Rawhide-20240911.n.0', root: afterBad.root });
-      for (const message of [malformed, noLocation, mismatched, doomed, otherRelease]) await publish(message);
+      const elsewhere = { ...statusMessage(afterBad), location: 'http://127.0.0.1:1/compose' };
+      const future = statusMessage(forged);
+      for (const message of [malformed, noLocation, mismatched, doomed, otherRelease, elsewhere, future]) await publish(message);
       await publish(statusMessage(afterBad));
-      await until(() => deliveries(entries).length === 6, 'all six messages to be handled');
+      await until(() => deliveries(entries).length === 8, 'all eight messages to be handled');
 
       const outcomes = deliveries(entries).map((entry) => [entry.outcome, entry.reason]);
       expect(outcomes).toEqual(
@@ -215,13 +218,15 @@ ${amqpExtra}
           ['dead-lettered', `compose_id does not match the compose at the location: its metadata/composeinfo.json says ${good.composeId}`],
           ['ignored', 'status DOOMED is not one of FINISHED, FINISHED_INCOMPLETE ([amqp].statuses)'],
           ['ignored', 'compose id matches none of [amqp].compose_id_patterns'],
+          ['dead-lettered', `location "http://127.0.0.1:1/compose" is not under any of [amqp].allowed_locations (${dir}/)`],
+          ['dead-lettered', expect.stringMatching(/^compose id Fedora-40-20991231\.n\.0 is dated 20991231, more than a day after now/)],
           ['started', undefined],
         ]),
       );
       expect((await publishedRun(afterBad)).phase).toBe('done');
 
       const dead = await drain(deadLetterQueue(queue));
-      expect(dead.map((message) => message.body).sort()).toEqual([malformed, JSON.stringify(noLocation), JSON.stringify(mismatched)].sort());
+      expect(dead.map((message) => message.body).sort()).toEqual([malformed, JSON.stringify(noLocation), JSON.stringify(mismatched), JSON.stringify(elsewhere), JSON.stringify(future)].sort());
       expect(dead.every((message) => message.reason === 'rejected')).toBe(true);
       expect(await drain(queue)).toEqual([]);
     });

@@ -70,13 +70,13 @@ describe('decision notifications on a real RabbitMQ', () => {
         env,
         dir,
         async ({ taskQueue }) => {
-          await runPublish(env, taskQueue, { location: full.root, composeId: full.composeId, settings: runSettings });
+          await runPublish(env, taskQueue, { location: full.root, composeId: full.composeId });
           const workflowId = `publish:${partial.composeId}:notified`;
-          const blocked = await runPublish(env, taskQueue, { location: partial.root, composeId: partial.composeId, settings: runSettings }, workflowId);
+          const blocked = await runPublish(env, taskQueue, { location: partial.root, composeId: partial.composeId }, workflowId);
           await recordHistory(env.client.workflow.getHandle(workflowId), 'blocked-with-notifications');
           expect(blocked.undeliveredNotifications ?? []).toEqual([]);
         },
-        { amqpUrl: broker.url },
+        { amqpUrl: broker.url, settings: runSettings },
       );
       await expect.poll(() => subscriber.received.length).toBe(2);
       const [published, blocked] = subscriber.received;
@@ -111,14 +111,14 @@ describe('decision notifications on a real RabbitMQ', () => {
       env,
       dir,
       async ({ taskQueue }) => {
-        const result = await runPublish(env, taskQueue, { location: full.root, composeId: full.composeId, settings: settings() });
+        const result = await runPublish(env, taskQueue, { location: full.root, composeId: full.composeId });
         expect(result.phase).toBe('done');
         expect(result.repositories[0]!.decision).toBe('pass');
         expect(result.undeliveredNotifications).toEqual([
           expect.objectContaining({ repository: 'fedora', topic: `${PREFIX}.compose_publisher.container.published`, error: expect.stringMatching(/ECONNREFUSED/) as unknown }),
         ]);
       },
-      { amqpUrl: nobody },
+      { amqpUrl: nobody, settings: settings() },
     );
   });
 });

@@ -9,7 +9,7 @@ import { overrideSignal, overrideUpdate, statusQuery, type PublishStatus } from 
 import { publishCompose } from '../../src/workflows/publish-compose.js';
 import { makeCompose, type MadeCompose } from '../support/compose-factory.js';
 import { recordHistory } from '../support/histories.js';
-import { runPublish, testSettings, withPublisherWorker } from '../support/publisher.js';
+import { runPublish, testSettings, withPublisherWorker, type PublisherHarness } from '../support/publisher.js';
 import { connectTestEnvironment, scratchSubdir } from '../support/temporal.js';
 
 const anonymous = { tlsVerify: false };
@@ -36,6 +36,8 @@ describe('operator control of a blocked repository', () => {
     return composes.get(key)!;
   }
 
+  const inWorker = <T>(settings: PublishSettings, body: (harness: PublisherHarness) => Promise<T>) => withPublisherWorker(env, dir, body, { settings });
+
   function settingsFor(waitForOverride = '5m'): PublishSettings {
     return testSettings({ repositories: { Container_Base: 'fedora' }, waitForOverride });
   }
@@ -50,7 +52,7 @@ describe('operator control of a blocked repository', () => {
     return env.client.workflow.start(publishCompose, {
       taskQueue,
       workflowId: `publish:${made.composeId}:${suffix}`,
-      args: [{ location: made.root, composeId: made.composeId, settings }],
+      args: [{ location: made.root, composeId: made.composeId }],
     });
   }
 
@@ -66,7 +68,7 @@ describe('operator control of a blocked repository', () => {
   /** Publishes a full compose, then starts a compose that lacks aarch64 and waits until it awaits an override. */
   async function blockedRun(taskQueue: string, settings: PublishSettings, name: string) {
     const old = await compose('Fedora-40-20240901.n.0', FULL);
-    await runPublish(env, taskQueue, { location: old.root, composeId: old.composeId, settings });
+    await runPublish(env, taskQueue, { location: old.root, composeId: old.composeId });
     const before = await indexOf(settings);
     const partial = await compose('Fedora-40-20240902.n.0', ['x86_64']);
     const handle = await startRun(taskQueue, partial, settings, name);
@@ -80,7 +82,7 @@ describe('operator control of a blocked repository', () => {
 
   it('hybrid: the new images plus the published instance of the missing arch, with its old digest and compose id', async () => {
     const settings = settingsFor();
-    await withPublisherWorker(env, dir, async ({ taskQueue }) => {
+    await inWorker(settings, async ({ taskQueue }) => {
       const { old, partial, before, handle } = await blockedRun(taskQueue, settings, 'hybrid');
       const records = await handle.executeUpdate(overrideUpdate, { args: [request('hybrid')] });
       expect(records).toEqual([expect.objectContaining({ repository: 'fedora', mode: 'hybrid', operator: 'alice' })]);
@@ -106,13 +108,14 @@ describe('operator control of a blocked repository', () => {
   it('publish-available drops exactly the missing arch; skip leaves the index as it was', async () => {
     const dropping = settingsFor();
     const skipping = settingsFor();
-    await withPublisherWorker(env, dir, async ({ taskQueue }) => {
+    await inWorker(dropping, async ({ taskQueue }) => {
       const drop = await blockedRun(taskQueue, dropping, 'publish-available');
       await drop.handle.executeUpdate(overrideUpdate, { args: [{ ...request('publish-available'), repository: 'fedora' }] });
       const dropped = await drop.handle.result();
       expect(dropped.repositories[0]).toMatchObject({ decision: 'overridden', dropped: ['arm64'] });
       expect((await indexOf(dropping)).instances.map((i) => i.architecture)).toEqual(['amd64']);
-
+    });
+    await inWorker(skipping, async ({ taskQueue }) => {
       const skip = await blockedRun(taskQueue, skipping, 'skip');
       await skip.handle.executeUpdate(overrideUpdate, { args: [request('skip')] });
       const skipped = await skip.handle.result();
@@ -123,7 +126,7 @@ describe('operator control of a blocked repository', () => {
 
   it('rejects invalid updates without writing to history, keeps rejected signals in status, and accepts a valid signal', async () => {
     const settings = settingsFor();
-    await withPublisherWorker(env, dir, async ({ taskQueue }) => {
+    await inWorker(settings, async ({ taskQueue }) => {
       const { handle } = await blockedRun(taskQueue, settings, 'validation');
       const eventsBefore = (await handle.fetchHistory()).events?.length;
       const invalid = [
@@ -148,12 +151,12 @@ describe('operator control of a blocked repository', () => {
 
   it('ends blocked with the index untouched when no override comes before the wait ends', async () => {
     const settings = settingsFor('2s');
-    await withPublisherWorker(env, dir, async ({ taskQueue }) => {
+    await inWorker(settings, async ({ taskQueue }) => {
       const old = await compose('Fedora-40-20240901.n.0', FULL);
-      await runPublish(env, taskQueue, { location: old.root, composeId: old.composeId, settings });
+      await runPublish(env, taskQueue, { location: old.root, composeId: old.composeId });
       const before = await indexOf(settings);
       const partial = await compose('Fedora-40-20240902.n.0', ['x86_64']);
-      const result = await runPublish(env, taskQueue, { location: partial.root, composeId: partial.composeId, settings });
+      const result = await runPublish(env, taskQueue, { location: partial.root, composeId: partial.composeId });
       expect(result.repositories[0]).toMatchObject({ decision: 'blocked', waitEnded: true, manifests: [] });
       expect((await indexOf(settings)).digest).toBe(before.digest);
     });
@@ -161,10 +164,10 @@ describe('operator control of a blocked repository', () => {
 
   it('an older compose overridden after a newer one was published is superseded and writes nothing', async () => {
     const settings = settingsFor();
-    await withPublisherWorker(env, dir, async ({ taskQueue }) => {
+    await inWorker(settings, async ({ taskQueue }) => {
       const { handle } = await blockedRun(taskQueue, settings, 'late');
       const newer = await compose('Fedora-40-20240903.n.0', FULL);
-      await runPublish(env, taskQueue, { location: newer.root, composeId: newer.composeId, settings });
+      await runPublish(env, taskQueue, { location: newer.root, composeId: newer.composeId });
       const published = await indexOf(settings);
       expect(published.instances.map((i) => i.annotations['org.fedoraproject.compose.id'])).toEqual([newer.composeId, newer.composeId]);
 
@@ -177,7 +180,7 @@ describe('operator control of a blocked repository', () => {
 
   it('two composes of one release started together never leave the older one published', async () => {
     const settings = settingsFor();
-    await withPublisherWorker(env, dir, async ({ taskQueue }) => {
+    await inWorker(settings, async ({ taskQueue }) => {
       const older = await compose('Fedora-40-20240904.n.0', FULL);
       const newer = await compose('Fedora-40-20240905.n.0', FULL);
       const [a, b] = await Promise.all([startRun(taskQueue, older, settings, 'race'), startRun(taskQueue, newer, settings, 'race')]);

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { WorkflowFailedError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { PublishSettings } from '../../src/domain/settings.js';
 import { listImageNames } from '../../src/tools/buildah.js';
 import { inspectRemote } from '../../src/tools/skopeo.js';
 import { statusQuery } from '../../src/workflows/messages.js';
@@ -32,7 +33,7 @@ describe('publishCompose on a real registry', () => {
     await env?.teardown();
   });
 
-  const inWorker = <T>(body: (harness: PublisherHarness) => Promise<T>) => withPublisherWorker(env, dir, body);
+  const inWorker = <T>(settings: PublishSettings, body: (harness: PublisherHarness) => Promise<T>) => withPublisherWorker(env, dir, body, { settings });
 
   it('publishes every arch, then blocks the index when a later compose lacks an arch, and pushes its arch tags anyway', async () => {
     const settings = testSettings();
@@ -47,8 +48,8 @@ describe('publishCompose on a real registry', () => {
     );
     const server = await serveCompose(second.root);
     try {
-      await inWorker(async ({ taskQueue, workDir }) => {
-        const one = await runPublish(env, taskQueue, { location: first.root, composeId: first.composeId, settings }, `publish:${first.composeId}:first`);
+      await inWorker(settings, async ({ taskQueue, workDir }) => {
+        const one = await runPublish(env, taskQueue, { location: first.root, composeId: first.composeId }, `publish:${first.composeId}:first`);
         await recordHistory(env.client.workflow.getHandle(`publish:${first.composeId}:first`), 'first-publication');
         expect(one.phase).toBe('done');
         expect(one.repositories.map((r) => [r.repository, r.decision, r.built, r.missing])).toEqual([
@@ -70,7 +71,7 @@ describe('publishCompose on a real registry', () => {
         const amd64Before = await inspectRemote(`${registry}/fedora:40-x86_64`, anonymous);
 
         const location = server.url.replace(/\/$/, '');
-        const two = await runPublish(env, taskQueue, { location, composeId: second.composeId, settings }, `publish:${second.composeId}:blocked`);
+        const two = await runPublish(env, taskQueue, { location, composeId: second.composeId }, `publish:${second.composeId}:blocked`);
         await recordHistory(env.client.workflow.getHandle(`publish:${second.composeId}:blocked`), 'blocked-over-http');
         expect(two.repositories.map((r) => [r.repository, r.decision, r.built, r.published, r.missing])).toEqual([
           ['fedora', 'blocked', ['amd64'], ['amd64', 'arm64'], ['arm64']],
@@ -96,8 +97,8 @@ describe('publishCompose on a real registry', () => {
   it('records the decision in memo and search attributes, answers the status query, and is a noop when run again', async () => {
     const settings = testSettings();
     const compose = await makeCompose({ composeId: 'Fedora-40-20240503.n.0', images: { Container_Base: ['x86_64', 'aarch64'] }, format: '2.0' }, { dir, storage: storage() });
-    await inWorker(async ({ taskQueue }) => {
-      const input = { location: compose.root, composeId: compose.composeId, settings };
+    await inWorker(settings, async ({ taskQueue }) => {
+      const input = { location: compose.root, composeId: compose.composeId };
       const handle = await env.client.workflow.start(publishCompose, { taskQueue, workflowId: `publish:${compose.composeId}:memo`, args: [input] });
       const result = await handle.result();
       expect(result.repositories.find((r) => r.repository === 'fedora')?.decision).toBe('pass');
@@ -124,8 +125,8 @@ describe('publishCompose on a real registry', () => {
     const [one, two] = [testSettings().registries[0]!, testSettings().registries[0]!];
     const settings = testSettings({ registries: [one, two], repositories: { Container_Base: 'fedora' } });
     const compose = await makeCompose({ composeId: 'Fedora-Rawhide-20240507.n.1', images: { Container_Base: ['x86_64', 'aarch64'] }, format: '2.0' }, { dir, storage: storage() });
-    await inWorker(async ({ taskQueue }) => {
-      const result = await runPublish(env, taskQueue, { location: compose.root, composeId: compose.composeId, settings });
+    await inWorker(settings, async ({ taskQueue }) => {
+      const result = await runPublish(env, taskQueue, { location: compose.root, composeId: compose.composeId });
       expect(result).toMatchObject({ release: '42', manifestTags: ['42', 'rawhide'] });
       expect(result.repositories[0]!.manifests.map((m) => `${m.registry}:${m.tag}`).sort()).toEqual(
         [`${one.url}:42`, `${one.url}:rawhide`, `${two.url}:42`, `${two.url}:rawhide`].sort(),
@@ -140,11 +141,11 @@ describe('publishCompose on a real registry', () => {
   it('answers the status query while the run is in progress', async () => {
     const settings = testSettings();
     const compose = await makeCompose({ composeId: 'Fedora-40-20240504.n.0', images: { Container_Base: ['x86_64'] }, format: '1.2' }, { dir, storage: storage() });
-    await inWorker(async ({ taskQueue }) => {
+    await inWorker(settings, async ({ taskQueue }) => {
       const handle = await env.client.workflow.start(publishCompose, {
         taskQueue,
         workflowId: `publish:${compose.composeId}:query`,
-        args: [{ location: compose.root, composeId: compose.composeId, settings }],
+        args: [{ location: compose.root, composeId: compose.composeId }],
       });
       const live = await handle.query(statusQuery);
       expect(live.composeId).toBe(compose.composeId);
@@ -165,8 +166,8 @@ describe('publishCompose on a real registry', () => {
         { composeId: `Fedora-40-20240505.n.${type.length}`, images: { Container_Base: ['x86_64', 'aarch64'] }, format: '1.2', faults },
         { dir, storage: storage() },
       );
-      await inWorker(async ({ taskQueue }) => {
-        const error = await runPublish(env, taskQueue, { location: compose.root, composeId: compose.composeId, settings }).catch((e: unknown) => e);
+      await inWorker(settings, async ({ taskQueue }) => {
+        const error = await runPublish(env, taskQueue, { location: compose.root, composeId: compose.composeId }).catch((e: unknown) => e);
         expect(error).toBeInstanceOf(WorkflowFailedError);
         const cause = (error as WorkflowFailedError).cause?.cause as { type?: string; message: string; nonRetryable?: boolean };
         expect(cause.type).toBe(type);
@@ -181,8 +182,8 @@ describe('publishCompose on a real registry', () => {
     it('an arch the config does not map', async () => {
       const settings = testSettings();
       const compose = await makeCompose({ composeId: 'Fedora-40-20240506.n.0', images: { Container_Base: ['x86_64', 'riscv64'] }, format: '2.0' }, { dir, storage: storage() });
-      await inWorker(async ({ taskQueue }) => {
-        const error = await runPublish(env, taskQueue, { location: compose.root, composeId: compose.composeId, settings }).catch((e: unknown) => e);
+      await inWorker(settings, async ({ taskQueue }) => {
+        const error = await runPublish(env, taskQueue, { location: compose.root, composeId: compose.composeId }).catch((e: unknown) => e);
         const cause = (error as WorkflowFailedError).cause?.cause as { type?: string; message: string };
         expect(cause.type).toBe('UnmappedArchitecture');
         expect(cause.message).toContain('riscv64');

@@ -46,17 +46,16 @@ describe('registry credentials', () => {
       dir,
       async ({ taskQueue }) => {
         const workflowId = `publish:${compose.composeId}:auth`;
-        const result = await runPublish(env, taskQueue, { location: compose.root, composeId: compose.composeId, settings: runSettings }, workflowId);
+        const result = await runPublish(env, taskQueue, { location: compose.root, composeId: compose.composeId }, workflowId);
         expect(result.repositories[0]).toMatchObject({ decision: 'pass', built: ['amd64'] });
         const history = JSON.stringify(await env.client.workflow.getHandle(workflowId).fetchHistory());
         expect(history).not.toContain(PASSWORD);
         expect(history).not.toContain(Buffer.from(`${USER}:${PASSWORD}`).toString('base64'));
       },
-      { env: { TEST_REGISTRY_USER: USER, TEST_REGISTRY_PASSWORD: PASSWORD } },
+      { env: { TEST_REGISTRY_USER: USER, TEST_REGISTRY_PASSWORD: PASSWORD }, settings: runSettings },
     );
-    const published = await withRegistryAccess(runSettings.registries[0]!, { TEST_REGISTRY_USER: USER, TEST_REGISTRY_PASSWORD: PASSWORD }, dir, (access) =>
-      inspectRemote(`${registry.host}/fedora/fedora:40`, access),
-    );
+    const access = { settings: runSettings, env: { TEST_REGISTRY_USER: USER, TEST_REGISTRY_PASSWORD: PASSWORD }, scratchDir: dir };
+    const published = await withRegistryAccess(runSettings.registries[0]!.url, access, (credentials) => inspectRemote(`${registry.host}/fedora/fedora:40`, credentials));
     expect(published).toMatchObject({ kind: 'index' });
   });
 
@@ -68,13 +67,13 @@ describe('registry credentials', () => {
       env,
       dir,
       async ({ taskQueue }) => {
-        const error = await runPublish(env, taskQueue, { location: compose.root, composeId: compose.composeId, settings: settings() }).catch((e: unknown) => e);
+        const error = await runPublish(env, taskQueue, { location: compose.root, composeId: compose.composeId }).catch((e: unknown) => e);
         expect(error).toBeInstanceOf(WorkflowFailedError);
         const cause = (error as WorkflowFailedError).cause?.cause as { type?: string; message: string };
         expect(cause.type).toBe(type);
         expect(cause.message).toMatch(text);
       },
-      { env: { TEST_REGISTRY_PASSWORD: undefined, ...workerEnv } },
+      { env: { TEST_REGISTRY_PASSWORD: undefined, ...workerEnv }, settings: settings() },
     );
   });
 });

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import { inject } from 'vitest';
+import { loadConfig, publishSettings } from '../../src/config.js';
 import type { PublishSettings } from '../../src/domain/settings.js';
 import { bundleWorkflows, createPublisherWorker } from '../../src/worker.js';
 import type { PublishStatus } from '../../src/workflows/messages.js';
@@ -33,33 +34,43 @@ export interface PublisherHarness {
   taskQueue: string;
   worker: Worker;
   workDir: string;
+  /** The worker's settings: what its runs publish, and where. */
+  settings: PublishSettings;
 }
 
-/** Starts a publisher worker on its own task queue for the duration of `body`. */
+/** Starts a publisher worker on its own task queue for the duration of `body`; `settings` is its config (default testSettings()). */
 export async function withPublisherWorker<T>(
   env: TestWorkflowEnvironment,
   workDir: string,
   body: (harness: PublisherHarness) => Promise<T>,
-  options: { env?: NodeJS.ProcessEnv; amqpUrl?: string } = {},
+  options: { env?: NodeJS.ProcessEnv; amqpUrl?: string; settings?: PublishSettings; taskQueue?: string } = {},
 ): Promise<T> {
-  const taskQueue = uniqueTaskQueue('publish');
+  const taskQueue = options.taskQueue ?? uniqueTaskQueue('publish');
+  const settings = options.settings ?? testSettings();
   const worker = await createPublisherWorker({
     connection: env.nativeConnection,
     namespace: inject('temporalNamespace'),
     taskQueue,
     workDir: join(workDir, 'worker'),
+    settings,
     env: { ...process.env, ...options.env },
     ...(options.amqpUrl ? { amqpUrl: options.amqpUrl } : {}),
     workflowBundle: await workflowBundle(),
   });
-  return worker.runUntil(body({ taskQueue, worker, workDir }));
+  return worker.runUntil(body({ taskQueue, worker, workDir, settings }));
 }
 
-/** Runs publishCompose to its end; `workflowId` defaults to a unique one so tests can publish a compose twice. */
+/** A worker as `compose-publisher worker --config <file>` would run it: the config's task queue and settings. */
+export function withConfiguredWorker<T>(env: TestWorkflowEnvironment, workDir: string, configFile: string, body: (harness: PublisherHarness) => Promise<T>): Promise<T> {
+  const config = loadConfig(configFile);
+  return withPublisherWorker(env, workDir, body, { taskQueue: config.temporal.task_queue, settings: publishSettings(config) });
+}
+
+/** Runs publishCompose to its end (with the settings of the worker on `taskQueue`); `workflowId` defaults to a unique one so tests can publish a compose twice. */
 export async function runPublish(
   env: TestWorkflowEnvironment,
   taskQueue: string,
-  input: { location: string; composeId: string; settings: PublishSettings },
+  input: { location: string; composeId: string },
   workflowId = `publish:${input.composeId}:${randomUUID()}`,
 ): Promise<PublishStatus> {
   return env.client.workflow.execute(publishCompose, { taskQueue, workflowId, args: [input] });

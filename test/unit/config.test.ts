@@ -109,6 +109,7 @@ describe('config [amqp]', () => {
       routing_keys: ['org.fedoraproject.*.pungi.compose.status.change'],
       statuses: ['FINISHED', 'FINISHED_INCOMPLETE'],
       compose_id_patterns: [],
+      allowed_locations: [],
       dead_letter_exchange: 'compose-publisher.dlx',
       prefetch: 10,
       topic_prefix: 'org.fedoraproject.prod',

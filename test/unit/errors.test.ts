@@ -15,6 +15,7 @@ describe('DomainError', () => {
     expect([...DOMAIN_ERROR_TYPES].sort()).toEqual([
       'DuplicateImage',
       'InvalidComposeId',
+      'InvalidInput',
       'InvalidOverride',
       'MalformedComposeMetadata',
       'ReleaseNotConfigured',

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { PUNGI_STATUSES } from '../../src/domain/pungi-status.js';
 import { readStatusMessage, type MessageFilter } from '../../src/listener/message.js';
 
-const filter: MessageFilter = { statuses: ['FINISHED', 'FINISHED_INCOMPLETE'], composeIdPatterns: [] };
+const filter: MessageFilter = { statuses: ['FINISHED', 'FINISHED_INCOMPLETE'], composeIdPatterns: [], allowedLocations: ['https://kojipkgs.example.org/compose/', 'https://kojipkgs.fedoraproject.org/compose/'] };
 const body = (value: unknown) => Buffer.from(typeof value === 'string' ? value : JSON.stringify(value));
 const finished = { compose_id: 'Fedora-40-20240501.n.0', status: 'FINISHED', location: 'https://kojipkgs.example.org/compose/40/Fedora-40-20240501.n.0/compose' };
 
@@ -67,9 +67,9 @@ describe("Pungi's real message bodies (test/fixtures/messages)", () => {
 
   it.each(PUNGI_STATUSES)('handles status %s as configured', (status) => {
     const message = { ...(JSON.parse(fixture('pungi-finished-flat.json').toString('utf8')) as object), status };
-    expect(readStatusMessage(body(message), { statuses: [status], composeIdPatterns: [] }).kind).toBe('wanted');
+    expect(readStatusMessage(body(message), { ...filter, statuses: [status] }).kind).toBe('wanted');
     const others = PUNGI_STATUSES.filter((s) => s !== status);
-    expect(readStatusMessage(body(message), { statuses: others, composeIdPatterns: [] }).kind).toBe('ignored');
+    expect(readStatusMessage(body(message), { ...filter, statuses: others }).kind).toBe('ignored');
   });
 
   it('dead-letters an envelope whose msg is not a compose status', () => {
