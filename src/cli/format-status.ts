@@ -1,3 +1,4 @@
+import { shellQuote } from './shell-quote.js';
 import type { PublishStatus } from '../workflows/messages.js';
 
 const DECISION_MEANING: Record<string, string> = {
@@ -37,7 +38,7 @@ export function formatStatus(status: PublishStatus): string {
     if (r.awaitingOverrideUntil) {
       return [
         `  ${r.repository}: awaiting an override until ${r.awaitingOverrideUntil}:`,
-        `    compose-publisher override ${status.composeId} --repository ${r.repository} --mode hybrid|publish-available|skip --reason "…"`,
+        `    compose-publisher override ${shellQuote(status.composeId)} --repository ${shellQuote(r.repository)} --mode hybrid|publish-available|skip --reason "…"`,
       ];
     }
     if (r.waitEnded) return [`  ${r.repository}: no override came before the wait ended; the published index was left as it was`];

@@ -4,6 +4,7 @@ import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { startPublishRun, waitForRun } from '../client/publish-runs.js';
 import { formatStatus } from '../cli/format-status.js';
+import { shellQuote } from '../cli/shell-quote.js';
 import { parseConfig, publishSettings, type Config } from '../config.js';
 import { makeCompose, type ComposeSpec } from '../demo/sample-compose.js';
 import { startRegistry } from '../embedded/registry-server.js';
@@ -84,7 +85,7 @@ export async function runDemoCommand(options: { keep?: boolean; dataDir?: string
         say();
         say(`demo: building sample compose ${sample.composeId} (real OCI images with buildah) …`);
         const compose = await makeCompose(sample, { dir: join(dataDir, 'composes'), storage: { root: join(dataDir, 'factory', 'storage'), runroot: join(dataDir, 'factory', 'run') } });
-        say(`demo: compose-publisher publish ${compose.root} --wait`);
+        say(`demo: compose-publisher publish ${shellQuote(compose.root)} --wait`);
         const run = await startPublishRun(client, config, compose.root);
         const status = await waitForRun(run.handle, run.composeId);
         say(formatStatus(status));

@@ -14,12 +14,17 @@ export interface ParsedComposeId {
 
 // productmd: <release>-<YYYYMMDD><type suffix>.<respin>, suffixes "" (production) / .n / .t / .ci / .d; layered
 // products put their base product in the release part: Fedora-Container-40-Fedora-40-20240501.n.0.
-const COMPOSE_ID = /^(?<release>\S+)-(?<date>\d{8})(?:\.(?<label>n|t|ci|d))?\.(?<respin>\d{1,9})$/;
+// The release part is letters, digits, dots, dashes and underscores only: an id goes into annotations and messages,
+// where a quote or a comma would split a tool's argument (buildah splits --annotation on commas).
+const COMPOSE_ID = /^(?<release>[A-Za-z0-9][A-Za-z0-9._-]*)-(?<date>\d{8})(?:\.(?<label>n|t|ci|d))?\.(?<respin>\d{1,9})$/;
+/** Longer than any real id (Fedora-Container-40-Fedora-40-20240501.n.0 is 42). */
+export const MAX_COMPOSE_ID_LENGTH = 100;
 const TYPE_BY_LABEL: Record<string, ComposeType> = { n: 'nightly', t: 'test', ci: 'ci', d: 'development' };
 const EXPECTED_SHAPE = '<release>-<YYYYMMDD>[.n|.t|.ci|.d].<respin>, e.g. Fedora-40-20240501.n.0 or Fedora-40-20240414.0';
 
 /** Parses a compose id, or returns undefined when it does not have the productmd shape. */
 export function tryParseComposeId(id: string): ParsedComposeId | undefined {
+  if (typeof id !== 'string' || id.length > MAX_COMPOSE_ID_LENGTH) return undefined;
   const groups = COMPOSE_ID.exec(id)?.groups;
   if (!groups?.release || !groups.date || !groups.respin || !isCalendarDate(groups.date)) return undefined;
   return {
@@ -40,7 +45,7 @@ export function parseComposeId(id: string, source = 'The compose id'): ParsedCom
   if (!parsed) {
     throw new DomainError(
       'InvalidComposeId',
-      `${source} ${JSON.stringify(id)} is not a compose id: expected ${EXPECTED_SHAPE}. Fix: use the id exactly as the compose gives it (payload.compose.id in metadata/composeinfo.json)`,
+      `${source} ${JSON.stringify(String(id).slice(0, MAX_COMPOSE_ID_LENGTH))}${String(id).length > MAX_COMPOSE_ID_LENGTH ? '…' : ''} is not a compose id: expected ${EXPECTED_SHAPE}, at most ${MAX_COMPOSE_ID_LENGTH} characters of letters, digits, ".", "_" and "-". Fix: use the id exactly as the compose gives it (payload.compose.id in metadata/composeinfo.json)`,
     );
   }
   return parsed;

@@ -1,5 +1,5 @@
 import { isFetchableLocation } from './compose-location.js';
-import { parseComposeId } from './compose-id.js';
+import { MAX_COMPOSE_ID_LENGTH, parseComposeId } from './compose-id.js';
 import { DomainError } from './errors.js';
 import { hasControlCharacter } from './printable.js';
 
@@ -11,7 +11,6 @@ export interface RunRequest {
 }
 
 const MAX_LOCATION_LENGTH = 2048;
-const MAX_COMPOSE_ID_LENGTH = 100;
 const DAY_MS = 24 * 60 * 60 * 1000;
 
 /**
@@ -32,7 +31,7 @@ export function checkRunRequest(input: unknown, now: number): RunRequest {
     throw invalid(`location must be a URL or path of at most ${MAX_LOCATION_LENGTH} printable characters`);
   }
   if (!isFetchableLocation(location)) throw invalid(`location ${JSON.stringify(location.slice(0, 200))} is neither an http(s) URL nor an absolute path`);
-  if (typeof composeId !== 'string' || composeId.length > MAX_COMPOSE_ID_LENGTH) throw invalid(`composeId must be a compose id of at most ${MAX_COMPOSE_ID_LENGTH} characters`);
+  if (typeof composeId !== 'string') throw invalid(`composeId must be a compose id (a string of at most ${MAX_COMPOSE_ID_LENGTH} characters)`);
   checkComposeDate(composeId, now);
   return { location, composeId };
 }

@@ -105,10 +105,18 @@ export async function publishCompose(input: PublishComposeInput): Promise<Publis
     validator: (request) => void overrideTargets(request, status.repositories),
   });
   setHandler(overrideSignal, (request) => {
+    const strict = patched(STRICT_OVERRIDE_TEXT_PATCH);
     try {
-      acceptOverride(status, request);
+      acceptOverride(status, request, { lenientText: !strict });
     } catch (error) {
-      status.rejectedOverrides.push({ request, reason: (error as Error).message, at: new Date().toISOString() });
+      if (!strict) {
+        status.rejectedOverrides.push({ request, reason: (error as Error).message, at: new Date().toISOString() });
+        return;
+      }
+      // Kept short and in the memo too: the audit trail of who tried what, without whatever the signal carried.
+      const shown = JSON.stringify(request ?? null);
+      status.rejectedOverrides.push({ request: shown.length > 300 ? `${shown.slice(0, 300)}…` : shown, reason: (error as Error).message, at: new Date().toISOString() });
+      upsertMemo({ rejectedOverrides: status.rejectedOverrides });
     }
   });
   upsertSearchAttributes([{ key: COMPOSE_ID, value: String(input.composeId).slice(0, 200) }]);
@@ -176,10 +184,13 @@ function countDecisions(status: PublishStatus): void {
   for (const repository of status.repositories) decisions.add(1, { decision: repository.decision });
 }
 
+/** Signals accepted before reason and operator had to be one bounded printable line keep being accepted on replay. */
+const STRICT_OVERRIDE_TEXT_PATCH = 'strict-override-text';
+
 /** One handler behind the signal and the update. Throws (rejects) when the request is not valid now. */
-function acceptOverride(status: PublishStatus, request: OverrideRequest): OverrideRecord[] {
+function acceptOverride(status: PublishStatus, request: OverrideRequest, options: { lenientText?: boolean } = {}): OverrideRecord[] {
   const at = new Date().toISOString();
-  return overrideTargets(request, status.repositories).map((repository) => {
+  return overrideTargets(request, status.repositories, options).map((repository) => {
     const record: OverrideRecord = { repository, mode: request.mode, reason: request.reason.trim(), operator: request.operator.trim(), at };
     repositoryStatus(status, repository).override = record;
     return record;

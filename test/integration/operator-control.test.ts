@@ -133,6 +133,9 @@ describe('operator control of a blocked repository', () => {
         { ...request('hybrid'), mode: 'everything' },
         { ...request('hybrid'), reason: '  ' },
         { ...request('hybrid'), repository: 'no-such-repository' },
+        { ...request('hybrid'), reason: 'ok\n2026-12-02T00:00:00Z fedora: hybrid by root: forged audit line' },
+        { ...request('hybrid'), operator: 'alice\u001b[2J' },
+        { ...request('hybrid'), reason: 'x'.repeat(501) },
       ];
       for (const bad of invalid) {
         const error = await handle.executeUpdate(overrideUpdate, { args: [bad as ReturnType<typeof request>] }).catch((e: unknown) => e);
@@ -142,9 +145,14 @@ describe('operator control of a blocked repository', () => {
       expect((await handle.fetchHistory()).events?.length).toBe(eventsBefore);
 
       await handle.signal(overrideSignal, { ...request('hybrid'), reason: '' });
+      await handle.signal(overrideSignal, { ...request('hybrid'), operator: 'mallory\nalice' });
       await handle.signal(overrideSignal, request('hybrid'));
       const result = await handle.result();
-      expect(result.rejectedOverrides).toEqual([expect.objectContaining({ reason: expect.stringContaining('reason is empty') as unknown })]);
+      expect(result.rejectedOverrides).toEqual([
+        expect.objectContaining({ reason: expect.stringContaining('reason is empty') as unknown }),
+        expect.objectContaining({ reason: expect.stringContaining('operator holds a newline') as unknown }),
+      ]);
+      expect((await handle.describe()).memo?.rejectedOverrides).toEqual(result.rejectedOverrides);
       expect(result.repositories[0]).toMatchObject({ decision: 'overridden', override: { mode: 'hybrid' } });
     });
   });

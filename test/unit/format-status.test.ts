@@ -1,5 +1,7 @@
+import { execaSync } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { formatStatus } from '../../src/cli/format-status.js';
+import { shellQuote } from '../../src/cli/shell-quote.js';
 import type { PublishStatus } from '../../src/workflows/messages.js';
 
 describe('formatStatus', () => {
@@ -26,5 +28,14 @@ describe('formatStatus', () => {
     expect(formatStatus(status)).toContain(
       'not published from this compose:\n  fedora: Container_Base: 4 entries of type container skipped, not a container image type ([images] types: docker)',
     );
+  });
+});
+
+describe('shellQuote', () => {
+  it('leaves safe words alone and quotes the rest so a shell runs nothing in them', () => {
+    expect(shellQuote('Fedora-40-20240501.n.0')).toBe('Fedora-40-20240501.n.0');
+    expect(shellQuote('x$(id)')).toBe("'x$(id)'");
+    expect(shellQuote("it's")).toBe("'it'\\''s'");
+    for (const word of ['$(touch /tmp/pwned)', "a'b", '`id`', 'a b;c', 'a\nb']) expect(execaSync('sh', ['-c', `printf %s ${shellQuote(word)}`]).stdout).toBe(word);
   });
 });

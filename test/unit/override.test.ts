@@ -36,6 +36,10 @@ describe('overrideTargets', () => {
     [{ ...valid, repository: 'fedora-minimal' }, 'is pass, not blocked'],
     [{ ...valid, repository: 'fedora-toolbox' }, 'wait for an override of "fedora-toolbox" has ended'],
     [null, 'mode undefined'],
+    [{ ...valid, reason: 'fine\nforged: hybrid by root' }, 'reason holds a newline, tab or other control character'],
+    [{ ...valid, operator: 'alice\u001b]0;pwned\u0007' }, 'operator holds a newline, tab or other control character'],
+    [{ ...valid, reason: 'r'.repeat(501) }, 'reason is 501 characters long; at most 500'],
+    [{ ...valid, operator: 'o'.repeat(65) }, 'operator is 65 characters long; at most 64'],
   ])('rejects %j', (request, text) => {
     expect(rejection(request)).toContain(text);
   });
@@ -86,4 +90,10 @@ describe('durationMs', () => {
   ])('%s', (text, ms) => expect(durationMs(text)).toBe(ms));
 
   it('refuses anything else', () => expect(() => durationMs('3 days')).toThrow('not a duration'));
+});
+
+describe('overrideTargets for runs that accepted any text before it was checked', () => {
+  it('still accepts a multi-line reason when lenient', () => {
+    expect(overrideTargets({ ...valid, reason: 'two\nlines' }, repositories, { lenientText: true })).toEqual(['fedora']);
+  });
 });
