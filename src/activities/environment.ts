@@ -1,7 +1,8 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { PublishSettings } from '../domain/settings.js';
 import type { ContainerStorage } from '../tools/storage.js';
+import { AUTHFILE_DIR_PREFIX } from './registry-credentials.js';
 
 /** What activities need from the host they run on. Nothing here is shared between hosts. */
 export interface ActivityEnvironment {
@@ -35,5 +36,16 @@ export function activityEnvironment(workDir: string, settings: PublishSettings, 
   for (const dir of [environment.cacheDir, environment.scratchDir, environment.storage.root, environment.storage.runroot]) {
     mkdirSync(dir, { recursive: true });
   }
+  sweepAuthfiles(environment.scratchDir);
   return environment;
+}
+
+/**
+ * Authfiles live only while one tool call needs them; a worker killed meanwhile leaves its auth-* directories behind.
+ * The work dir is this worker's own (one worker process per work_dir), so whatever is there at start is such a leftover.
+ */
+function sweepAuthfiles(scratchDir: string): void {
+  for (const entry of readdirSync(scratchDir)) {
+    if (entry.startsWith(AUTHFILE_DIR_PREFIX)) rmSync(join(scratchDir, entry), { recursive: true, force: true });
+  }
 }

@@ -2,7 +2,7 @@ import { copyFile, open } from 'node:fs/promises';
 import { ApplicationFailure } from '@temporalio/common';
 import { execa } from 'execa';
 import type { ArchiveCompression, ImageArtifact } from '../domain/types.js';
-import { runTool } from '../tools/run-tool.js';
+import { runTool, toolCommand } from '../tools/run-tool.js';
 import { ToolError } from '../tools/tool-error.js';
 
 /** What a container image archive is, from what it holds: an OCI layout (oci-layout) or a Docker archive (manifest.json). */
@@ -43,7 +43,8 @@ export async function checkCompression(file: string, image: ImageArtifact, compr
 export async function decompressArchive(file: string, target: string, image: ImageArtifact, compression: ArchiveCompression, signal?: AbortSignal): Promise<void> {
   if (compression === 'none') return copyFile(file, target);
   const tool = compression === 'xz' ? 'xz' : 'gzip';
-  const result = await execa(tool, ['--decompress', '--stdout', file], { stdout: { file: target }, cancelSignal: signal, reject: false, stdin: 'ignore' });
+  const command = toolCommand(tool, ['--decompress', '--stdout', file]);
+  const result = await execa(command.file, command.args, { env: command.env, extendEnv: false, stdout: { file: target }, cancelSignal: signal, reject: false, stdin: 'ignore' });
   if (result.isCanceled) throw signal?.reason ?? new Error(`${tool} was cancelled`);
   if (result.failed) {
     throw ApplicationFailure.nonRetryable(

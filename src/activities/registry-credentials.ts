@@ -5,6 +5,9 @@ import type { RegistrySettings } from '../domain/settings.js';
 import type { RegistryAccess } from '../tools/registry-access.js';
 import type { ActivityEnvironment } from './environment.js';
 
+/** Each authfile lives in its own scratch/auth-XXXXXX directory; the worker sweeps leftovers at start. */
+export const AUTHFILE_DIR_PREFIX = 'auth-';
+
 /**
  * Runs `body` with access to one of this worker's registries, named by its url. Whatever the run asked for, the
  * registry's settings (tls, cert_dir, credential_prefix) come from the worker's own config, and a registry the
@@ -28,7 +31,7 @@ export async function withRegistryAccess<T>(
   const base = { tlsVerify: registry.tlsVerify, ...(registry.certDir ? { certDir: registry.certDir } : {}) };
   const credentials = readCredentials(registry, env);
   if (!credentials) return body(base);
-  const dir = await mkdtemp(join(scratchDir, 'auth-'));
+  const dir = await mkdtemp(join(scratchDir, AUTHFILE_DIR_PREFIX));
   const authfile = join(dir, 'auth.json');
   try {
     const auth = Buffer.from(`${credentials.user}:${credentials.password}`).toString('base64');

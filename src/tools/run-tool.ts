@@ -5,7 +5,28 @@ export interface RunOptions {
   /** Called with each line the tool writes, for progress and heartbeats. */
   onOutput?: (line: string) => void;
   signal?: AbortSignal;
-  env?: NodeJS.ProcessEnv;
+}
+
+/**
+ * The only variables a tool sees: where programs and its config are, locale, proxies. Nothing else of the worker's
+ * environment (registry passwords, the broker URL, API keys): registry credentials reach tools by authfile only.
+ */
+const TOOL_VARIABLES = [
+  'PATH', 'HOME', 'LANG', 'LC_ALL', 'TZ', 'TMPDIR', 'XDG_RUNTIME_DIR',
+  'CONTAINERS_CONF', 'CONTAINERS_REGISTRIES_CONF', 'CONTAINERS_STORAGE_CONF',
+  'http_proxy', 'https_proxy', 'no_proxy', 'HTTP_PROXY', 'HTTPS_PROXY', 'NO_PROXY',
+];
+
+export function toolEnvironment(from: NodeJS.ProcessEnv = process.env): Record<string, string> {
+  return Object.fromEntries(TOOL_VARIABLES.flatMap((name) => (from[name] === undefined ? [] : [[name, from[name]]])));
+}
+
+/**
+ * How every tool is started: with toolEnvironment() only, and under `setpriv --pdeathsig SIGKILL`, so the kernel
+ * kills it when the worker dies, even by SIGKILL (an orphaned skopeo would go on pushing).
+ */
+export function toolCommand(file: string, args: string[]): { file: string; args: string[]; env: Record<string, string>; extendEnv: false } {
+  return { file: 'setpriv', args: ['--pdeathsig', 'SIGKILL', '--', file, ...args], env: toolEnvironment(), extendEnv: false };
 }
 
 /**
@@ -13,11 +34,13 @@ export interface RunOptions {
  * Returns stdout byte for byte (no newline stripped: callers hash raw manifests).
  */
 export async function runTool(file: string, args: string[], options: RunOptions = {}): Promise<string> {
-  const result = await execa(file, args, {
+  const command = toolCommand(file, args);
+  const result = await execa(command.file, command.args, {
     reject: false,
     stdin: 'ignore',
     cancelSignal: options.signal,
-    env: options.env,
+    env: command.env,
+    extendEnv: false,
     stripFinalNewline: false,
     stdout: options.onOutput ? ['pipe', lineSink(options.onOutput)] : 'pipe',
     stderr: options.onOutput ? ['pipe', lineSink(options.onOutput)] : 'pipe',

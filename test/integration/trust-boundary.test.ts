@@ -1,3 +1,4 @@
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import { join } from 'node:path';
 import { WorkflowFailedError } from '@temporalio/client';
@@ -107,6 +108,14 @@ describe('the trust boundary: a run chooses a compose, the worker chooses everyt
     expect(failure).toMatchObject({ type: 'UntrustedInput', nonRetryable: true });
     expect((failure as Error).message).toContain(`registry "${loot.host}/loot" is not one of this worker's [[registries]]`);
     expect(loot.requests).toEqual([]);
+  });
+
+  it('sweeps the authfiles a killed worker left in its work dir when a worker starts there', () => {
+    const workDir = join(dir, 'crashed-worker');
+    mkdirSync(join(workDir, 'scratch', 'auth-Xy12ab'), { recursive: true });
+    writeFileSync(join(workDir, 'scratch', 'auth-Xy12ab', 'auth.json'), JSON.stringify({ auths: { 'quay.io': { auth: 'c2VjcmV0' } } }));
+    activityEnvironment(workDir, workerSettings());
+    expect(readdirSync(join(workDir, 'scratch'))).toEqual([]);
   });
 
   it.each([
