@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
+import { fetchComposeFile } from './compose-http.js';
 
 /** A compose location as users give it: an http(s) URL or a local directory. Normalized to end without a slash. */
 export function normalizeComposeLocation(location: string): string {
@@ -27,10 +28,10 @@ export async function readComposeFile(composeRoot: string, relativePath: string,
     }
   }
   const url = `${composeRoot}/${relativePath}`;
-  const response = await fetch(url, { signal });
-  if (response.status === 404 || response.status === 410) {
-    throw ApplicationFailure.nonRetryable(`${url} answered ${response.status}: is ${composeRoot} the top URL of a compose (the one that holds metadata/)?`, 'ComposeNotFound');
-  }
+  const response = await fetchComposeFile(url, {
+    signal,
+    missing: (status) => ApplicationFailure.nonRetryable(`${url} answered ${status}: is ${composeRoot} the top URL of a compose (the one that holds metadata/)?`, 'ComposeNotFound'),
+  });
   if (!response.ok) throw new Error(`${url} answered ${response.status} ${response.statusText}; will retry`);
   return response.text();
 }

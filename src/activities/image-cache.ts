@@ -1,11 +1,12 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream, existsSync } from 'node:fs';
-import { rename, rm } from 'node:fs/promises';
+import { rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { ApplicationFailure } from '@temporalio/common';
 import type { ImageArtifact } from '../domain/types.js';
+import { fetchComposeFile, networkCause } from './compose-http.js';
 import { isRemote } from './compose-source.js';
 import { archiveKind, checkCompression, convertDockerArchive, decompressArchive, describeEntry } from './image-archive.js';
 
@@ -23,7 +24,11 @@ export async function localOciArchive(
   signal?: AbortSignal,
 ): Promise<string> {
   const archive = join(cacheDir, `${image.sha256}.oci.tar`);
-  if (existsSync(archive)) return archive;
+  if (existsSync(archive)) {
+    // The cache spares the work, never the check: the compose must still have this very file.
+    await checkSourceFile(image, signal);
+    return archive;
+  }
   const compressed = isRemote(image.location) ? await download(image, cacheDir, onProgress, signal) : image.location;
   const tarball = `${archive}.${randomUUID()}.part`;
   // xz and skopeo print nothing for long stretches: keep the activity's heartbeat going meanwhile.
@@ -55,11 +60,51 @@ export async function localOciArchive(
 
 const HEARTBEAT_TICK_MS = 10_000;
 
+/** A file the compose lists but does not have (any more). */
+function imageNotFound(image: ImageArtifact, what: string): ApplicationFailure {
+  return ApplicationFailure.nonRetryable(`${describeEntry(image)}: ${what}: the compose lists ${image.fileName} but does not have it; nothing was pushed for it`, 'ImageNotFound');
+}
+
+function sizeMismatch(image: ImageArtifact, actual: number): ApplicationFailure {
+  return ApplicationFailure.nonRetryable(
+    `${describeEntry(image)} has ${actual} bytes, but images.json says ${image.size}; the image or the compose metadata is corrupt, so nothing was pushed for it`,
+    'ChecksumMismatch',
+  );
+}
+
+/** With the image already cached: the compose's file must still be there with its size (a stat, or an HTTP HEAD). */
+async function checkSourceFile(image: ImageArtifact, signal?: AbortSignal): Promise<void> {
+  if (!isRemote(image.location)) {
+    let size: number;
+    try {
+      size = (await stat(image.location)).size;
+    } catch (error) {
+      throw imageNotFound(image, (error as NodeJS.ErrnoException).code ?? String(error));
+    }
+    if (image.size !== undefined && size !== image.size) throw sizeMismatch(image, size);
+    return;
+  }
+  const response = await fetchComposeFile(image.location, { method: 'HEAD', signal, missing: (status) => imageNotFound(image, `answered ${status}`) });
+  if (response.status === 405 || response.status === 501) return; // a host without HEAD: the download check stands
+  if (!response.ok) throw new Error(`${image.location} answered ${response.status} ${response.statusText}; will retry`);
+  const length = declaredLength(response);
+  if (length !== undefined && image.size !== undefined && length !== image.size) throw sizeMismatch(image, length);
+}
+
+function declaredLength(response: Response): number | undefined {
+  const header = response.headers.get('content-length');
+  return header !== null && /^\d+$/.test(header) && !response.headers.get('content-encoding') ? Number(header) : undefined;
+}
+
 async function download(image: ImageArtifact, cacheDir: string, onProgress: (p: CacheProgress) => void, signal?: AbortSignal): Promise<string> {
   const target = join(cacheDir, `${image.sha256}.${randomUUID()}.oci.tar.xz.part`);
-  const response = await fetch(image.location, { signal });
-  if (response.status === 404) throw ApplicationFailure.nonRetryable(`${image.location} answered 404: the compose lists ${image.fileName} but does not serve it`, 'ImageNotFound');
-  if (!response.ok || !response.body) throw new Error(`${image.location} answered ${response.status}; will retry`);
+  const response = await fetchComposeFile(image.location, { signal, missing: (status) => imageNotFound(image, `answered ${status}`) });
+  if (!response.ok || !response.body) throw new Error(`${image.location} answered ${response.status} ${response.statusText}; will retry`);
+  const length = declaredLength(response);
+  if (length !== undefined && image.size !== undefined && length !== image.size) {
+    await response.body.cancel();
+    throw sizeMismatch(image, length);
+  }
   const hash = createHash('sha256');
   let bytes = 0;
   const counter = new Transform({
@@ -71,7 +116,12 @@ async function download(image: ImageArtifact, cacheDir: string, onProgress: (p: 
     },
   });
   try {
-    await pipeline(Readable.fromWeb(response.body), counter, createWriteStream(target), { signal });
+    try {
+      await pipeline(Readable.fromWeb(response.body), counter, createWriteStream(target), { signal });
+    } catch (error) {
+      if (signal?.aborted) throw error;
+      throw new Error(`${image.location}: the download broke off after ${bytes} of ${image.size ?? '?'} bytes (${networkCause(error)}); will retry`);
+    }
     if (image.size !== undefined && bytes !== image.size) {
       throw new Error(`${image.location}: received ${bytes} bytes, the compose says ${image.size}; will retry`);
     }
@@ -94,17 +144,10 @@ async function verifyLocal(image: ImageArtifact, onProgress: (p: CacheProgress) 
     }
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'EISDIR') {
-      throw ApplicationFailure.nonRetryable(`${describeEntry(image)} does not exist (${code}): the compose lists ${image.fileName} but does not have it; nothing was pushed for it`, 'ImageNotFound');
-    }
+    if (code === 'ENOENT' || code === 'EISDIR' || code === 'ENOTDIR') throw imageNotFound(image, `does not exist (${code})`);
     throw error;
   }
-  if (image.size !== undefined && bytes !== image.size) {
-    throw ApplicationFailure.nonRetryable(
-      `${describeEntry(image)} has ${bytes} bytes, but images.json says ${image.size}; the image or the compose metadata is corrupt, so nothing was pushed for it`,
-      'ChecksumMismatch',
-    );
-  }
+  if (image.size !== undefined && bytes !== image.size) throw sizeMismatch(image, bytes);
   checkDigest(image, hash.digest('hex'));
 }
 

@@ -1,10 +1,13 @@
 import { createHash } from 'node:crypto';
 import { readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { execa } from 'execa';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { localOciArchive } from '../../src/activities/image-cache.js';
+import { freePort } from '../../src/embedded/free-port.js';
 import type { ImageArtifact } from '../../src/domain/types.js';
 import { archiveManifestDigest } from '../../src/tools/skopeo.js';
 import { makeCompose, serveCompose, type MadeImage } from '../support/compose-factory.js';
@@ -36,7 +39,7 @@ describe('the image cache of pushArchImage', () => {
     sha256: made.sha256,
     ...overrides,
   });
-  const downloads = () => server.requests.filter((url) => url.endsWith('.tar.xz')).length;
+  const downloads = () => server.requests.filter((request) => request.startsWith('GET ') && request.endsWith('.tar.xz')).length;
 
   it('downloads once, verifies, decompresses, and serves later calls from the cache; a missing cache is fetched again', async () => {
     const cacheDir = scratchSubdir('cache');
@@ -51,14 +54,45 @@ describe('the image cache of pushArchImage', () => {
     expect(downloads()).toBe(before + 1);
   });
 
-  it('refuses a checksum mismatch for good, and retries a short download', async () => {
+  it('refuses a checksum mismatch and a file shorter than images.json says for good, and retries a download that broke off', async () => {
     const mismatch = await localOciArchive(artifact({ sha256: 'a'.repeat(64) }), scratchSubdir('cache'), () => {}).catch((e: unknown) => e);
     expect(mismatch).toBeInstanceOf(ApplicationFailure);
     expect(mismatch).toMatchObject({ type: 'ChecksumMismatch', nonRetryable: true });
     const short = await localOciArchive(artifact({ size: made.size + 10 }), scratchSubdir('cache'), () => {}).catch((e: unknown) => e);
-    expect(short).toBeInstanceOf(Error);
-    expect(short).not.toBeInstanceOf(ApplicationFailure);
-    expect((short as Error).message).toContain('will retry');
+    expect(short).toMatchObject({ type: 'ChecksumMismatch', nonRetryable: true });
+    expect((short as Error).message).toContain(`has ${made.size} bytes, but images.json says ${made.size + 10}`);
+
+    // A host that promises the whole file and hangs up halfway: worth another try, and the error says where.
+    const bytes = readFileSync(made.path);
+    const cut = createServer((_request, response) => {
+      response.writeHead(200, { 'content-length': bytes.length });
+      response.write(bytes.subarray(0, 1000), () => response.destroy());
+    });
+    await new Promise<void>((resolve) => cut.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(cut.address() as AddressInfo).port}/image.oci.tar.xz`;
+    try {
+      const brokenOff = await localOciArchive(artifact({ location: url }), scratchSubdir('cache'), () => {}).catch((e: unknown) => e);
+      expect(brokenOff).toBeInstanceOf(Error);
+      expect(brokenOff).not.toBeInstanceOf(ApplicationFailure);
+      expect((brokenOff as Error).message).toMatch(new RegExp(`^${url.replaceAll('.', '\\.')}: the download broke off after \\d+ of ${made.size} bytes .*; will retry$`));
+    } finally {
+      cut.closeAllConnections();
+      await new Promise((resolve) => cut.close(resolve));
+    }
+    const closed = `http://127.0.0.1:${await freePort()}/image.oci.tar.xz`;
+    const refused = await localOciArchive(artifact({ location: closed }), scratchSubdir('cache'), () => {}).catch((e: unknown) => e);
+    expect((refused as Error).message).toMatch(new RegExp(`^${closed.replaceAll('.', '\\.')}: .*ECONNREFUSED.*; will retry$`));
+  });
+
+  it('checks the compose still has the file, with its size, when the image is cached', async () => {
+    const cacheDir = scratchSubdir('cache');
+    await localOciArchive(artifact(), cacheDir, () => {});
+    const gone = await localOciArchive(artifact({ location: `${server.url}gone.oci.tar.xz` }), cacheDir, () => {}).catch((e: unknown) => e);
+    expect(gone).toMatchObject({ type: 'ImageNotFound', nonRetryable: true });
+    const resized = await localOciArchive(artifact({ size: made.size - 1 }), cacheDir, () => {}).catch((e: unknown) => e);
+    expect(resized).toMatchObject({ type: 'ChecksumMismatch', nonRetryable: true });
+    const missingLocal = await localOciArchive(artifact({ location: join(dir, 'nowhere.oci.tar.xz') }), cacheDir, () => {}).catch((e: unknown) => e);
+    expect(missingLocal).toMatchObject({ type: 'ImageNotFound', nonRetryable: true });
   });
 
   /** A local image file with its own size and sha256, as images.json would list it. */

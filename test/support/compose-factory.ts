@@ -10,9 +10,10 @@ export { makeCompose, OCI_ARCH, type ComposeSpec, type MadeCompose, type MadeIma
  * image file that long (a slow mirror), for tests that need an activity in flight.
  */
 export async function serveCompose(root: string, options: { slowImagesMs?: number } = {}): Promise<{ url: string; requests: string[]; close(): Promise<void> }> {
+  /** "GET /path", "HEAD /path", … */
   const requests: string[] = [];
   const server = createServer((request, response) => {
-    requests.push(request.url ?? '');
+    requests.push(`${request.method} ${request.url ?? ''}`);
     const delay = request.url?.endsWith('.tar.xz') ? (options.slowImagesMs ?? 0) : 0;
     setTimeout(() => serveFile(request.url, response), delay);
   });
