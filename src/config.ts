@@ -12,6 +12,8 @@ export class ConfigError extends Error {
 }
 
 const DURATION = /^\d+(ms|s|m|h|d)$/;
+/** The architecture names of the OCI image spec (Go's GOARCH values): what index platforms and pull clients use. */
+const OCI_ARCHITECTURES = ['386', 'amd64', 'arm', 'arm64', 'loong64', 'mips', 'mips64', 'mips64le', 'mipsle', 'ppc64', 'ppc64le', 'riscv64', 's390x', 'wasm'] as const;
 const REGISTRY_URL = /^[a-z0-9.-]+(:\d+)?(\/[a-z0-9._-]+)+$/;
 const ENV_PREFIX = /^[A-Z_][A-Z0-9_]*$/;
 
@@ -76,7 +78,9 @@ const configSchema = z
       .prefault({}),
     registries: z.array(registrySchema).min(1, 'list at least one [[registries]] entry'),
     repositories: z.record(z.string(), z.string().min(1)).refine((r) => Object.keys(r).length > 0, 'map at least one subvariant to a repository'),
-    architectures: z.record(z.string(), z.string().min(1)).refine((a) => Object.keys(a).length > 0, 'map at least one compose arch to an OCI arch'),
+    architectures: z
+      .record(z.string(), z.enum(OCI_ARCHITECTURES, { message: `must be an OCI architecture name: ${OCI_ARCHITECTURES.join(', ')}` }))
+      .refine((a) => Object.keys(a).length > 0, 'map at least one compose arch to an OCI arch'),
     releases: z.object({ latest: z.string().min(1).optional(), rawhide: z.string().min(1).optional() }).strict().prefault({}),
     images: z
       .object({
@@ -162,7 +166,7 @@ export function parseConfig(text: string, source: string): Config {
     const where = error instanceof TomlError ? ` at line ${error.line}, column ${error.column}` : '';
     throw new ConfigError(`${source}: not valid TOML${where}: ${(error as Error).message.split('\n')[0]}`);
   }
-  const result = configSchema.safeParse(document);
+  const result = configSchema.safeParse(document, { reportInput: true });
   if (!result.success) {
     const problems = result.error.issues.map((issue) => `  ${keyPath(issue.path)}: ${describeIssue(issue)}`);
     throw new ConfigError(`${source}: invalid configuration\n${problems.join('\n')}`);
@@ -189,6 +193,13 @@ export function publishSettings(config: Config): PublishSettings {
   };
 }
 
+function describeValue(value: unknown): string {
+  if (typeof value === 'string') return `the string ${JSON.stringify(value.slice(0, 60))}`;
+  if (Array.isArray(value)) return 'an array';
+  if (value instanceof Date) return 'a date';
+  return typeof value === 'object' && value !== null ? 'a table' : `${typeof value} ${String(value)}`;
+}
+
 function keyPath(path: ReadonlyArray<PropertyKey>): string {
   if (path.length === 0) return '(top level)';
   const [table, ...rest] = path;
@@ -199,6 +210,8 @@ function keyPath(path: ReadonlyArray<PropertyKey>): string {
 
 function describeIssue(issue: z.core.$ZodIssue): string {
   if (issue.code === 'unrecognized_keys') return `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.join(', ')} (check the spelling against DESIGN.md)`;
-  if (issue.code === 'invalid_type' && issue.input === undefined) return `missing: expected ${issue.expected}`;
+  if (issue.code === 'invalid_type') {
+    return issue.input === undefined ? `missing: expected ${issue.expected}` : `expected ${issue.expected}, got ${describeValue(issue.input)}`;
+  }
   return issue.message;
 }

@@ -1,24 +1,40 @@
-import { readFile } from 'node:fs/promises';
-import { isAbsolute, join, resolve } from 'node:path';
+import { readFile, realpath } from 'node:fs/promises';
+import { isAbsolute, join, resolve, sep } from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import { fetchComposeFile } from './compose-http.js';
 
-/** A compose location as users give it: an http(s) URL or a local directory. Normalized to end without a slash. */
+/** Larger than any real productmd file (Fedora's images.json is a few hundred KB); more is not metadata. */
+const MAX_METADATA_BYTES = 64 * 1024 * 1024;
+
+/**
+ * A compose location as users give it: an http(s) URL or a local directory, normalized to end without a slash.
+ * A URL's fragment is dropped; a query is refused (files are found by appending paths to the location).
+ */
 export function normalizeComposeLocation(location: string): string {
-  if (/^https?:\/\//.test(location)) return location.replace(/\/+$/, '');
-  return resolve(location);
+  if (!/^https?:\/\//i.test(location)) return resolve(location);
+  const url = new URL(location);
+  if (url.search) {
+    throw ApplicationFailure.nonRetryable(`the compose location ${location} has a query (${url.search}); give the compose's directory URL without one`, 'InvalidInput');
+  }
+  url.hash = '';
+  return url.href.replace(/\/+$/, '');
 }
 
 export function isRemote(location: string): boolean {
   return /^https?:\/\//.test(location);
 }
 
-/** Reads a file of the compose (e.g. metadata/images.json), telling "no such compose" (final) from trouble worth a retry. */
+/**
+ * Reads a file of the compose (e.g. metadata/images.json) as strict UTF-8, telling "no such compose" (final) from
+ * trouble worth a retry. A local compose is never read outside its directory, symlinks included.
+ */
 export async function readComposeFile(composeRoot: string, relativePath: string, signal?: AbortSignal): Promise<string> {
   if (!isRemote(composeRoot)) {
     const path = isAbsolute(relativePath) ? relativePath : join(composeRoot, relativePath);
+    let bytes: Buffer;
     try {
-      return await readFile(path, 'utf8');
+      await checkInsideCompose(composeRoot, path);
+      bytes = await readFile(path);
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       if (code === 'ENOENT' || code === 'ENOTDIR') {
@@ -26,6 +42,7 @@ export async function readComposeFile(composeRoot: string, relativePath: string,
       }
       throw error;
     }
+    return decodeMetadata(bytes, path);
   }
   const url = `${composeRoot}/${relativePath}`;
   const response = await fetchComposeFile(url, {
@@ -33,5 +50,45 @@ export async function readComposeFile(composeRoot: string, relativePath: string,
     missing: (status) => ApplicationFailure.nonRetryable(`${url} answered ${status}: is ${composeRoot} the top URL of a compose (the one that holds metadata/)?`, 'ComposeNotFound'),
   });
   if (!response.ok) throw new Error(`${url} answered ${response.status} ${response.statusText}; will retry`);
-  return response.text();
+  if (Number(response.headers.get('content-length') ?? 0) > MAX_METADATA_BYTES) {
+    await response.body?.cancel();
+    throw tooLarge(url);
+  }
+  return decodeMetadata(Buffer.from(await response.arrayBuffer()), url);
+}
+
+/** Refuses a local compose file whose real path (symlinks resolved) leaves the compose's real directory. */
+export async function checkInsideCompose(composeRoot: string, path: string): Promise<void> {
+  const [root, real] = await Promise.all([realpath(composeRoot), realpath(path)]);
+  if (real === root || real.startsWith(root + sep)) return;
+  throw ApplicationFailure.nonRetryable(`${path} leads outside the compose (to ${real}): a compose's files must be inside ${composeRoot}`, 'UntrustedInput');
+}
+
+function decodeMetadata(bytes: Buffer, file: string): string {
+  if (bytes.length > MAX_METADATA_BYTES) throw tooLarge(file);
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    throw ApplicationFailure.nonRetryable(
+      `${file} is not valid UTF-8 (the first bad byte is at offset ${firstInvalidUtf8Offset(bytes)}); productmd writes UTF-8 JSON, so the file is damaged`,
+      'MalformedComposeMetadata',
+    );
+  }
+}
+
+/** Feeds the bytes one at a time to a streaming decoder: the one it chokes on is the offset to report. */
+function firstInvalidUtf8Offset(bytes: Buffer): number {
+  const decoder = new TextDecoder('utf-8', { fatal: true });
+  for (let offset = 0; offset < bytes.length; offset++) {
+    try {
+      decoder.decode(bytes.subarray(offset, offset + 1), { stream: true });
+    } catch {
+      return offset;
+    }
+  }
+  return bytes.length;
+}
+
+function tooLarge(file: string): ApplicationFailure {
+  return ApplicationFailure.nonRetryable(`${file} is larger than ${MAX_METADATA_BYTES / 1024 / 1024} MiB: not compose metadata`, 'MalformedComposeMetadata');
 }

@@ -15,16 +15,27 @@ const TOOL_FAILURE_TYPES: Record<ToolErrorKind, string> = {
  * non-retryable ApplicationFailures with a type name; the rest stay retryable.
  */
 export function toFailure(error: unknown, context: string): Error {
-  if (error instanceof ApplicationFailure) return error;
-  if (error instanceof DomainError) return ApplicationFailure.nonRetryable(error.message, error.type);
+  if (error instanceof ApplicationFailure) {
+    if (error.message.length <= MAX_MESSAGE_LENGTH) return error;
+    return ApplicationFailure.create({ message: bounded(error.message), type: error.type ?? 'Error', nonRetryable: error.nonRetryable ?? false });
+  }
+  if (error instanceof DomainError) return ApplicationFailure.nonRetryable(bounded(error.message), error.type);
   if (error instanceof ToolError) {
     return ApplicationFailure.create({
-      message: `${context}: ${error.message}`,
+      message: bounded(`${context}: ${error.message}`),
       type: TOOL_FAILURE_TYPES[error.kind],
       nonRetryable: !error.retryable,
     });
   }
-  return error instanceof Error ? error : new Error(String(error));
+  if (error instanceof Error) return error.message.length <= MAX_MESSAGE_LENGTH ? error : new Error(bounded(error.message));
+  return new Error(bounded(String(error)));
+}
+
+/** Failures go into history, status and logs: a message that names the file, the field and the fix fits in this. */
+const MAX_MESSAGE_LENGTH = 2000;
+
+function bounded(message: string): string {
+  return message.length <= MAX_MESSAGE_LENGTH ? message : `${message.slice(0, MAX_MESSAGE_LENGTH)}… (${message.length - MAX_MESSAGE_LENGTH} more characters cut)`;
 }
 
 /** Runs an activity body and translates its failures. */

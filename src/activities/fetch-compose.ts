@@ -1,10 +1,10 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { buildPlan } from '../domain/plan.js';
-import { parseComposeInfo, parseImages } from '../domain/productmd.js';
+import { imagesComposeId, parseComposeInfo, parseImages } from '../domain/productmd.js';
 import type { ComposeInfo, PublishPlan } from '../domain/types.js';
 import type { PublishSettings } from '../domain/settings.js';
-import { normalizeComposeLocation, readComposeFile } from './compose-source.js';
+import { checkInsideCompose, isRemote, normalizeComposeLocation, readComposeFile } from './compose-source.js';
 import { translatingFailures } from './failures.js';
 
 export interface FetchComposeInput {
@@ -18,16 +18,32 @@ export function fetchCompose(input: FetchComposeInput): Promise<PublishPlan> {
     const signal = Context.current().cancellationSignal;
     const { root, info } = await locateCompose(input.location, signal);
     const imagesFile = `${root}/metadata/images.json`;
-    const images = parseImages(parseJson(await readComposeFile(root, 'metadata/images.json', signal), imagesFile), imagesFile, root);
-    return buildPlan({
+    const imagesJson = parseJson(await readComposeFile(root, 'metadata/images.json', signal), imagesFile);
+    const listedId = imagesComposeId(imagesJson);
+    if (listedId !== undefined && listedId !== info.composeId) {
+      throw ApplicationFailure.nonRetryable(
+        `${imagesFile}: payload.compose.id is ${JSON.stringify(listedId.slice(0, 100))}, but composeinfo.json says ${info.composeId}: the two files are of different composes`,
+        'MalformedComposeMetadata',
+      );
+    }
+    const plan = buildPlan({
       info,
-      images,
       repositories: input.settings.repositories,
       architectures: input.settings.architectures,
       releases: input.settings.releases,
       ...(input.settings.images ? { selection: input.settings.images } : {}),
+      images: parseImages(imagesJson, imagesFile, root),
     });
+    if (!isRemote(root)) {
+      for (const image of plan.repositories.flatMap((repository) => repository.images)) await checkInsideCompose(root, image.location).catch(ignoreMissing);
+    }
+    return plan;
   });
+}
+
+/** A missing image is reported by the step that reads it, with the entry named; here only escapes matter. */
+function ignoreMissing(error: unknown): void {
+  if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
 }
 
 /** A compose found: the directory that holds metadata/ (image paths are relative to it), and its composeinfo. */

@@ -12,7 +12,7 @@ export function toOciArch(composeArch: ComposeArch, architectures: Record<string
   const where = seenAt ? `${seenAt}: the` : 'The';
   throw new DomainError(
     'UnmappedArchitecture',
-    `${where} compose has a container image for architecture ${JSON.stringify(composeArch)}, which the configuration does not map to an OCI architecture, so nothing of this compose is published. ` +
-      `Fix: map it in the config: [architectures] ${composeArch} = "<OCI arch name>"`,
+    `${where} compose has a container image for architecture ${JSON.stringify(composeArch.slice(0, 40))}${composeArch.length > 40 ? '…' : ''}, which the configuration does not map to an OCI architecture, so nothing of this compose is published. ` +
+      `Fix: map it in the config: [architectures] ${composeArch.slice(0, 40)} = "<OCI arch name>"`,
   );
 }

@@ -4,7 +4,7 @@ import { isFetchableLocation, isOciReference } from './compose-location.js';
 import { DomainError, malformedMetadata } from './errors.js';
 import { compareStrings, sortedUnique } from './sorting.js';
 import { DEFAULT_IMAGE_SELECTION, describeSkipped, selectImage, type ImageSelectionSettings, type SkipReason } from './image-selection.js';
-import { releaseTags, type ReleaseSettings } from './tags.js';
+import { archTag, isValidTag, releaseTags, type ReleaseSettings } from './tags.js';
 import type { ArchiveCompression, ComposeImage, ComposeInfo, ImageArtifact, PublishPlan, RepositoryPlan } from './types.js';
 
 export interface BuildPlanInput {
@@ -57,6 +57,12 @@ export function buildPlan(input: BuildPlanInput): PublishPlan {
     }
     const selected = byRepository.get(repository) ?? [];
     const artifact = toArtifact(image, chosen.compression, input.architectures);
+    if (!isValidTag(archTag(release, artifact.composeArch))) {
+      throw new DomainError(
+        'MalformedComposeMetadata',
+        `${image.origin.file}: the tag ${JSON.stringify(archTag(release, artifact.composeArch).slice(0, 140))} of the ${image.subvariant} image for ${image.arch} is not a valid container tag (at most 128 letters, digits, ".", "_", "-"); the release version in composeinfo.json is too long or odd. Fix: publish a compose whose release version is a plain version like "43"`,
+      );
+    }
     const clash = selected.find((other) => other.artifact.ociArch === artifact.ociArch);
     if (clash) throw duplicateImage(repository, release, clash, { image, artifact });
     selected.push({ image, artifact });

@@ -8,7 +8,7 @@ import type { ComposeImage, ComposeInfo, ImageOrigin } from './types.js';
 
 const nonEmpty = z.string().min(1);
 
-const headerShape = z.object({ header: z.object({ version: nonEmpty }) });
+const headerShape = z.object({ header: z.object({ type: nonEmpty, version: nonEmpty }) });
 
 const composeInfoShape = z.object({
   payload: z.object({
@@ -34,10 +34,16 @@ type ProductmdMajor = 1 | 2;
 
 /** Reads composeinfo.json (productmd 1.x or 2.0): compose id, release short name and version. */
 export function parseComposeInfo(json: unknown, file: string): ComposeInfo {
-  productmdMajor(json, file);
+  productmdMajor(json, file, 'productmd.composeinfo');
   const { payload } = checkShape(composeInfoShape, json, file);
   parseComposeId(payload.compose.id, `${file}: payload.compose.id`);
   return { composeId: payload.compose.id, releaseShort: payload.release.short, releaseVersion: payload.release.version };
+}
+
+/** The compose id images.json names (payload.compose.id), when it names one: it must be composeinfo.json's. */
+export function imagesComposeId(json: unknown): string | undefined {
+  const id = (json as { payload?: { compose?: { id?: unknown } } } | null)?.payload?.compose?.id;
+  return typeof id === 'string' ? id : undefined;
 }
 
 /**
@@ -47,7 +53,7 @@ export function parseComposeInfo(json: unknown, file: string): ComposeInfo {
  */
 export function parseImages(json: unknown, file: string, composeRoot: string): ComposeImage[] {
   checkComposeRoot(composeRoot);
-  return productmdMajor(json, file) === 1 ? parseImagesV1(json, file, composeRoot) : parseImagesV2(json, file, composeRoot);
+  return productmdMajor(json, file, 'productmd.images') === 1 ? parseImagesV1(json, file, composeRoot) : parseImagesV2(json, file, composeRoot);
 }
 
 function parseImagesV1(json: unknown, file: string, composeRoot: string): ComposeImage[] {
@@ -115,8 +121,13 @@ function imageOrigin(file: string, where: PropertyKey[], ...locationField: strin
   return { file, jsonPath, locationPath: appendJsonPath(jsonPath, ...locationField) };
 }
 
-function productmdMajor(json: unknown, file: string): ProductmdMajor {
+type ProductmdFileType = 'productmd.composeinfo' | 'productmd.images';
+
+function productmdMajor(json: unknown, file: string, type: ProductmdFileType): ProductmdMajor {
   const { header } = checkShape(headerShape, json, file);
+  if (header.type !== type) {
+    throw malformedMetadata(file, 'header.type', `is ${JSON.stringify(header.type.slice(0, 80))}, expected ${JSON.stringify(type)}: this is not the file it should be`);
+  }
   if (/^1\.\d+$/.test(header.version)) return 1;
   if (header.version === '2.0') return 2;
   throw malformedMetadata(

@@ -18,6 +18,10 @@ export interface ReleaseTags {
 // The OCI distribution spec's tag grammar.
 const OCI_TAG = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
 
+export function isValidTag(tag: string): boolean {
+  return OCI_TAG.test(tag);
+}
+
 /** The per-arch tag: `<release>-<compose arch>`, e.g. 40-aarch64. */
 export function archTag(release: string, composeArch: ComposeArch): string {
   return `${release}-${composeArch}`;

@@ -172,7 +172,7 @@ describe('buildPlan', () => {
       subvariant: 'Container_Base',
       type: 'docker',
     });
-    const doc = { header: { version: '1.2' }, payload: { images: { Container: { x86_64: [entry('x86_64', 1)], aarch64: [entry('aarch64', 2)] } } } };
+    const doc = { header: { type: 'productmd.images', version: '1.2' }, payload: { images: { Container: { x86_64: [entry('x86_64', 1)], aarch64: [entry('aarch64', 2)] } } } };
     const plan = buildPlan(input(parseImages(doc, FILE, ROOT)));
     expect(plan.repositories[0]?.images.map((i) => [i.ociArch, i.location, i.sha256])).toEqual([
       ['amd64', `${ROOT}/Container/x86_64/images/Fedora-Container-Base-Generic-40-20240501.n.0.x86_64.oci.tar.xz`, sha(1)],

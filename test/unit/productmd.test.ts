@@ -417,7 +417,7 @@ describe('parseImages, productmd 2.0', () => {
   });
 
   it('does not read 1.x path fields in a 2.0 document', () => {
-    const doc = { header: { version: '2.0' }, payload: { images: { Container: { x86_64: [containerV1('x86_64', 'Container_Base', SHA_X86, 1)] } } } };
+    const doc = { header: { type: 'productmd.images', version: '2.0' }, payload: { images: { Container: { x86_64: [containerV1('x86_64', 'Container_Base', SHA_X86, 1)] } } } };
     expect(domainErrorOf(() => parseImages(doc, IMAGES_FILE, LOCAL_ROOT)).message).toContain('payload.images.Container.x86_64[0].location is missing');
   });
 });
