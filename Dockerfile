@@ -12,7 +12,7 @@ RUN npm run build && npm prune --omit=dev
 FROM node:20.19-bookworm-slim AS runtime
 # buildah builds and pushes manifest lists, skopeo copies images, xz decompresses compose images.
 RUN apt-get update \
- && apt-get install -y --no-install-recommends buildah skopeo xz-utils ca-certificates \
+ && apt-get install -y --no-install-recommends buildah skopeo xz-utils util-linux ca-certificates \
  && rm -rf /var/lib/apt/lists/*
 # vfs works without fuse-overlayfs or privileges for overlay mounts; the project points buildah at it explicitly.
 ENV STORAGE_DRIVER=vfs \

@@ -12,7 +12,7 @@ say() { printf 'setup: %s\n' "$*" >&2; }
 fail() { printf 'setup: ERROR: %s\n' "$*" >&2; exit 1; }
 
 install_apt_packages() {
-  local wanted=(buildah skopeo docker-registry xz-utils rabbitmq-server)
+  local wanted=(buildah skopeo docker-registry xz-utils rabbitmq-server util-linux openssl)
   local missing=()
   for pkg in "${wanted[@]}"; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")

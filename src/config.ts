@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { normalizeLocation } from './domain/allowed-location.js';
 import { DEFAULT_IMAGE_SELECTION } from './domain/image-selection.js';
 import type { PublishSettings } from './domain/settings.js';
+import type { BrokerSettings } from './tools/broker-connection.js';
 import { PUNGI_STATUSES } from './domain/pungi-status.js';
 
 /** A configuration problem the user must fix: names the file, the key and what is expected. Exit code 2. */
@@ -54,8 +55,16 @@ const amqpSchema = z
     dead_letter_exchange: z.string().min(1).default('compose-publisher.dlx'),
     prefetch: z.number().int().min(1).max(1000).default(10),
     topic_prefix: z.string().min(1).default('org.fedoraproject.prod'),
+    /** TLS with client certificates (Fedora's broker): PEM files, as fedora-messaging's [tls] ca_cert, certfile, keyfile. */
+    ca_cert: z.string().min(1).optional(),
+    cert: z.string().min(1).optional(),
+    key: z.string().min(1).optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((amqp, ctx) => {
+    if (Boolean(amqp.cert) !== Boolean(amqp.key)) ctx.addIssue({ code: 'custom', path: [amqp.cert ? 'key' : 'cert'], message: 'cert and key go together: set both (the client certificate and its private key) or neither' });
+    if ((amqp.ca_cert || amqp.cert) && !amqp.url.startsWith('amqps://')) ctx.addIssue({ code: 'custom', path: ['url'], message: 'certificates need TLS: use an amqps:// URL' });
+  });
 
 const configSchema = z
   .object({
@@ -172,6 +181,11 @@ export function parseConfig(text: string, source: string): Config {
     throw new ConfigError(`${source}: invalid configuration\n${problems.join('\n')}`);
   }
   return { ...result.data, source };
+}
+
+/** How workers and listeners reach the broker of [amqp]. */
+export function brokerSettings(amqp: NonNullable<Config['amqp']>): BrokerSettings {
+  return { url: amqp.url, ...(amqp.ca_cert ? { caCert: amqp.ca_cert } : {}), ...(amqp.cert ? { cert: amqp.cert } : {}), ...(amqp.key ? { key: amqp.key } : {}) };
 }
 
 /** The slice of the config a run uses: the worker's, handed to each run by the workerSettings activity (recorded in its history). */

@@ -1,7 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Client } from '@temporalio/client';
-import { connect, type Channel, type ChannelModel, type ConsumeMessage } from 'amqplib';
-import { ConfigError, type Config } from './config.js';
+import type { Channel, ChannelModel, ConsumeMessage } from 'amqplib';
+import { brokerSettings, ConfigError, type Config } from './config.js';
+import { connectBroker } from './tools/broker-connection.js';
 import { refusal } from './listener/broker-errors.js';
 import { decideDelivery, type DeliveryContext, type DeliveryDecision } from './listener/deliveries.js';
 import { jsonLines, redactedUrl, type ConnectionLog, type ListenerLog } from './listener/log.js';
@@ -130,7 +131,7 @@ class AmqpListener {
   }
 
   private async openSession(): Promise<Session> {
-    const connection = await connect(this.amqp.url, { timeout: 10_000 });
+    const connection = await connectBroker(brokerSettings(this.amqp));
     let end!: (reason: string) => void;
     const ended = new Promise<string>((resolve) => (end = resolve));
     const session: Session = { connection, ended, end };

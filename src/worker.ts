@@ -4,6 +4,7 @@ import { bundleWorkflowCode, NativeConnection, Runtime, Worker, type WorkerOptio
 import { createActivities } from './activities/index.js';
 import { activityEnvironment } from './activities/environment.js';
 import type { PublishSettings } from './domain/settings.js';
+import type { BrokerSettings } from './tools/broker-connection.js';
 
 /** The workflows module next to this file: src/workflows/index.ts under tsx, dist/workflows/index.js when built. */
 export const WORKFLOWS_PATH = fileURLToPath(new URL(`./workflows/index${extname(fileURLToPath(import.meta.url))}`, import.meta.url));
@@ -19,8 +20,8 @@ export interface PublisherWorkerOptions {
   env?: NodeJS.ProcessEnv;
   /** A prebuilt bundle (tests build one per run); default: bundle WORKFLOWS_PATH at start. */
   workflowBundle?: WorkerOptions['workflowBundle'];
-  /** The broker notifications go to ([amqp] url). */
-  amqpUrl?: string;
+  /** The broker notifications go to ([amqp]). */
+  broker?: BrokerSettings;
   /** At most this many activities run at once on this worker. */
   maxConcurrentActivityTaskExecutions?: number;
   /** After shutdown starts, in-flight activities get this long before they are cancelled. */
@@ -33,7 +34,7 @@ export async function createPublisherWorker(options: PublisherWorkerOptions): Pr
     connection: options.connection,
     namespace: options.namespace,
     taskQueue: options.taskQueue,
-    activities: createActivities(activityEnvironment(options.workDir, options.settings, options.env, options.amqpUrl)),
+    activities: createActivities(activityEnvironment(options.workDir, options.settings, options.env, options.broker)),
     workflowBundle: options.workflowBundle ?? (await bundleWorkflows()),
     maxConcurrentActivityTaskExecutions: options.maxConcurrentActivityTaskExecutions ?? 8,
     ...(options.shutdownGraceTime ? { shutdownGraceTime: options.shutdownGraceTime } : {}),

@@ -1,6 +1,7 @@
 import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { PublishSettings } from '../domain/settings.js';
+import type { BrokerSettings } from '../tools/broker-connection.js';
 import type { ContainerStorage } from '../tools/storage.js';
 import { AUTHFILE_DIR_PREFIX } from './registry-credentials.js';
 
@@ -13,8 +14,8 @@ export interface ActivityEnvironment {
   storage: ContainerStorage;
   /** Where registry credentials are read from. */
   env: NodeJS.ProcessEnv;
-  /** The broker for notifications ([amqp] url); it holds credentials, so it stays on the worker. */
-  amqpUrl?: string;
+  /** The broker for notifications ([amqp]); its URL and certificates hold credentials, so they stay on the worker. */
+  broker?: BrokerSettings;
   /**
    * This worker's own configuration: the registries, repositories, arch map and releases it publishes to. Runs get
    * it from here (the workerSettings activity), never from their input, and every registry an activity is asked to
@@ -23,7 +24,7 @@ export interface ActivityEnvironment {
   settings: PublishSettings;
 }
 
-export function activityEnvironment(workDir: string, settings: PublishSettings, env: NodeJS.ProcessEnv = process.env, amqpUrl?: string): ActivityEnvironment {
+export function activityEnvironment(workDir: string, settings: PublishSettings, env: NodeJS.ProcessEnv = process.env, broker?: BrokerSettings): ActivityEnvironment {
   const root = resolve(workDir);
   const environment = {
     settings,
@@ -31,7 +32,7 @@ export function activityEnvironment(workDir: string, settings: PublishSettings, 
     scratchDir: join(root, 'scratch'),
     storage: { root: join(root, 'storage'), runroot: join(root, 'runroot') },
     env,
-    ...(amqpUrl ? { amqpUrl } : {}),
+    ...(broker ? { broker } : {}),
   };
   for (const dir of [environment.cacheDir, environment.scratchDir, environment.storage.root, environment.storage.runroot]) {
     mkdirSync(dir, { recursive: true });

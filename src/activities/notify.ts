@@ -1,7 +1,7 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import amqp from 'amqplib';
 import { NOTIFICATION_SCHEMA, type Notification } from '../domain/notification.js';
+import { connectBroker } from '../tools/broker-connection.js';
 import type { ActivityEnvironment } from './environment.js';
 
 export interface NotifyInput {
@@ -14,10 +14,10 @@ export interface NotifyInput {
 /** Publishes one decision message (fedora-messaging compatible) and waits for the broker's confirm. */
 export function makeNotify(environment: ActivityEnvironment) {
   return async function notify(input: NotifyInput): Promise<void> {
-    if (!environment.amqpUrl) {
+    if (!environment.broker) {
       throw ApplicationFailure.nonRetryable('this worker has no [amqp] url in its config, so it cannot send notifications; add [amqp] url', 'NotificationsNotConfigured');
     }
-    const connection = await amqp.connect(environment.amqpUrl, { timeout: 10_000 });
+    const connection = await connectBroker(environment.broker);
     try {
       const channel = await connection.createConfirmChannel();
       channel.publish(input.exchange, input.notification.topic, Buffer.from(JSON.stringify(input.notification.body)), {

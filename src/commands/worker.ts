@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { NativeConnection, Runtime } from '@temporalio/worker';
 import type { LogLevel } from '@temporalio/common';
-import { publishSettings, type Config } from '../config.js';
+import { brokerSettings, publishSettings, type Config } from '../config.js';
 import { durationMs } from '../domain/duration.js';
 import { ensureTemporal } from '../embedded/embedded-temporal.js';
 import { JsonLogger } from '../observability/json-logger.js';
@@ -31,7 +31,7 @@ export async function runWorkerCommand(config: Config, logLevel: LogLevel): Prom
       settings: publishSettings(config),
       shutdownGraceTime: config.worker.shutdown_grace_time,
       maxConcurrentActivityTaskExecutions: config.worker.max_concurrent_activities,
-      ...(config.amqp ? { amqpUrl: config.amqp.url } : {}),
+      ...(config.amqp ? { broker: brokerSettings(config.amqp) } : {}),
     });
     for (const signal of ['SIGINT', 'SIGTERM'] as const) {
       process.once(signal, () =>

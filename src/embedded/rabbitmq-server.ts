@@ -17,11 +17,18 @@ export interface RabbitMqOptions {
   dataDir: string;
   /** AMQP port on 127.0.0.1. Default: a free port. */
   port?: number;
+  /**
+   * Also listen for AMQP over TLS (tlsUrl), verifying clients: one without a certificate signed by caCert is
+   * refused (fail_if_no_peer_cert), as Fedora's broker does. PEM files; the server certificate must name localhost.
+   */
+  tls?: { caCert: string; cert: string; key: string };
 }
 
 export interface RabbitMqServer extends ServiceProcess {
   /** amqp://guest:guest@127.0.0.1:<port>/%2F (guest may log in over loopback only). */
   url: string;
+  /** With options.tls: amqps://guest:guest@localhost:<tls port>/%2F. */
+  tlsUrl?: string;
   port: number;
   nodeName: string;
   /** Stops the node, then starts it again with the same node name, ports and data: durable queues survive. */
@@ -40,7 +47,8 @@ export async function startRabbitMq(options: RabbitMqOptions): Promise<RabbitMqS
   const nodeName = `cp-${process.pid}-${nodeCounter}@localhost`;
   const port = options.port ?? (await freePort());
   const distPort = await freePortOtherThan(port);
-  const env = nodeEnvironment(options.dataDir, nodeName, port, distPort);
+  const tlsPort = options.tls ? await freePortOtherThan(port, distPort) : undefined;
+  const env = nodeEnvironment(options.dataDir, nodeName, port, distPort, options.tls && tlsPort ? { ...options.tls, port: tlsPort } : undefined);
   const url = `amqp://guest:guest@127.0.0.1:${port}/%2F`;
   const logFile = join(options.dataDir, 'rabbitmq.log');
   const pidFile = env.RABBITMQ_PID_FILE!;
@@ -50,6 +58,7 @@ export async function startRabbitMq(options: RabbitMqOptions): Promise<RabbitMqS
     name: node.name,
     logFile,
     url,
+    ...(tlsPort ? { tlsUrl: `amqps://guest:guest@localhost:${tlsPort}/%2F` } : {}),
     port,
     nodeName,
     stop: () => stopNode(node, pidFile, nodeName),
@@ -60,10 +69,20 @@ export async function startRabbitMq(options: RabbitMqOptions): Promise<RabbitMqS
   };
 }
 
-function nodeEnvironment(dataDir: string, nodeName: string, port: number, distPort: number): NodeJS.ProcessEnv {
+function nodeEnvironment(dataDir: string, nodeName: string, port: number, distPort: number, tls?: RabbitMqOptions['tls'] & { port: number }): NodeJS.ProcessEnv {
   const configFile = join(dataDir, 'rabbitmq.conf');
   const pluginsFile = join(dataDir, 'enabled_plugins');
-  writeFileSync(configFile, 'log.console = true\nlog.console.level = info\nlog.console.use_colors = off\nlog.file = false\n');
+  const tlsConfig = tls
+    ? [
+        `listeners.ssl.1 = 127.0.0.1:${tls.port}`,
+        `ssl_options.cacertfile = ${tls.caCert}`,
+        `ssl_options.certfile = ${tls.cert}`,
+        `ssl_options.keyfile = ${tls.key}`,
+        'ssl_options.verify = verify_peer',
+        'ssl_options.fail_if_no_peer_cert = true',
+      ]
+    : [];
+  writeFileSync(configFile, ['log.console = true', 'log.console.level = info', 'log.console.use_colors = off', 'log.file = false', ...tlsConfig, ''].join('\n'));
   writeFileSync(pluginsFile, '[].\n');
   const pluginsDir = minimalPluginsDir(join(dataDir, 'plugins'));
   return {
@@ -122,9 +141,9 @@ function nodeProcess(pidFile: string, nodeName: string): number | undefined {
   }
 }
 
-async function freePortOtherThan(taken: number): Promise<number> {
+async function freePortOtherThan(...taken: number[]): Promise<number> {
   for (;;) {
     const port = await freePort();
-    if (port !== taken) return port;
+    if (!taken.includes(port)) return port;
   }
 }

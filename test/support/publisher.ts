@@ -54,7 +54,7 @@ export async function withPublisherWorker<T>(
     workDir: join(workDir, 'worker'),
     settings,
     env: { ...process.env, ...options.env },
-    ...(options.amqpUrl ? { amqpUrl: options.amqpUrl } : {}),
+    ...(options.amqpUrl ? { broker: { url: options.amqpUrl } } : {}),
     workflowBundle: await workflowBundle(),
   });
   return worker.runUntil(body({ taskQueue, worker, workDir, settings }));
