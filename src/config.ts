@@ -54,6 +54,8 @@ const amqpSchema = z
       .default([]),
     dead_letter_exchange: z.string().min(1).default('compose-publisher.dlx'),
     prefetch: z.number().int().min(1).max(1000).default(10),
+    /** A message that keeps failing is requeued this many times (5 s apart), then dead-lettered with its last error. */
+    max_redeliveries: z.number().int().min(0).max(100_000).default(120),
     topic_prefix: z.string().min(1).default('org.fedoraproject.prod'),
     /** TLS with client certificates (Fedora's broker): PEM files, as fedora-messaging's [tls] ca_cert, certfile, keyfile. */
     ca_cert: z.string().min(1).optional(),

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Client } from '@temporalio/client';
 import type { Channel, ChannelModel, ConsumeMessage } from 'amqplib';
@@ -52,6 +53,9 @@ interface Session {
   end(reason: string): void;
 }
 
+/** Messages whose failed attempts are counted at once; the oldest is forgotten beyond this. */
+const MAX_TRACKED_MESSAGES = 10_000;
+
 /** How long stopping waits for each step (cancel, deliveries in progress, close) of a broker or Temporal that hangs. */
 const STOP_GRACE_MS = 10_000;
 
@@ -65,6 +69,8 @@ class AmqpListener {
   private readonly stopSignal = new AbortController();
   private readonly inFlight = new Set<Promise<void>>();
   private readonly chains = new Map<string, Promise<void>>();
+  /** Failed attempts per message (by content), for [amqp] max_redeliveries. */
+  private readonly attempts = new Map<string, number>();
   private session: Session | undefined;
 
   constructor(
@@ -176,8 +182,31 @@ class AmqpListener {
         log: { outcome: 'dead-lettered', routingKey: message.fields.routingKey, redelivered: message.fields.redelivered, reason: `listener error: ${String(error)}` },
       }),
     );
-    if (decision.settle === 'requeue') await sleep(this.options.requeueDelayMs ?? 5_000, undefined, { signal: this.stopSignal.signal }).catch(() => {});
-    this.log({ ...decision.log, ...this.settle(channel, message, decision) });
+    const settled = this.capRedeliveries(message, decision);
+    if (settled.settle === 'requeue') await sleep(this.options.requeueDelayMs ?? 5_000, undefined, { signal: this.stopSignal.signal }).catch(() => {});
+    this.log({ ...settled.log, ...this.settle(channel, message, settled) });
+  }
+
+  /**
+   * A message that keeps failing (compose host or Temporal down for good) is requeued at most [amqp] max_redeliveries
+   * times by this listener, then dead-lettered with its last error: never requeued forever.
+   */
+  private capRedeliveries(message: ConsumeMessage, decision: DeliveryDecision): DeliveryDecision {
+    const key = createHash('sha256').update(message.content).digest('hex');
+    if (decision.settle !== 'requeue') {
+      this.attempts.delete(key);
+      return decision;
+    }
+    const attempts = (this.attempts.get(key) ?? 0) + 1;
+    if (attempts <= this.amqp.max_redeliveries) {
+      this.attempts.delete(key);
+      this.attempts.set(key, attempts);
+      if (this.attempts.size > MAX_TRACKED_MESSAGES) this.attempts.delete(this.attempts.keys().next().value!);
+      return decision;
+    }
+    this.attempts.delete(key);
+    const reason = `gave up after ${attempts} attempts ([amqp] max_redeliveries = ${this.amqp.max_redeliveries}); the last: ${decision.log.reason ?? 'unknown'}`;
+    return { settle: 'dead-letter', log: { ...decision.log, outcome: 'dead-lettered', reason } };
   }
 
   /** Acks or rejects on the channel the message came on; a closed channel means the broker will redeliver it. */

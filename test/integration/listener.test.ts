@@ -274,6 +274,23 @@ ${amqpExtra}
     }
   });
 
+  it('dead-letters, with its last error, a message that still fails after [amqp] max_redeliveries', async () => {
+    const { whileTemporalDown } = composes;
+    const unreachable = new Client({ connection: Connection.lazy({ address: `127.0.0.1:${await freePort()}`, interceptors: [] }) });
+    try {
+      await withListener({ client: unreachable, amqp: 'max_redeliveries = 2' }, async ({ entries, publish, queue }) => {
+        await publish(statusMessage(whileTemporalDown));
+        await until(() => deliveries(entries).length >= 3, 'three attempts');
+        expect(deliveries(entries).map((entry) => entry.outcome)).toEqual(['requeued', 'requeued', 'dead-lettered']);
+        expect(deliveries(entries)[2]?.reason).toMatch(/^gave up after 3 attempts \(\[amqp\] max_redeliveries = 2\); the last: Temporal did not confirm the start/);
+        expect((await drain(deadLetterQueue(queue))).map((message) => message.body)).toEqual([JSON.stringify(statusMessage(whileTemporalDown))]);
+        expect(await drain(queue)).toEqual([]);
+      });
+    } finally {
+      await unreachable.connection.close();
+    }
+  });
+
   it('stops with an error naming the [amqp] key when the broker refuses the setup', async () => {
     const name = `listen-${randomUUID().slice(0, 8)}`;
     const noExchange = startListener({ client: env.client, config: listenerConfig('unused', name, 'exchange = "no-such-exchange"'), log: () => {} });

@@ -112,6 +112,7 @@ describe('config [amqp]', () => {
       allowed_locations: [],
       dead_letter_exchange: 'compose-publisher.dlx',
       prefetch: 10,
+      max_redeliveries: 120,
       topic_prefix: 'org.fedoraproject.prod',
     });
   });
