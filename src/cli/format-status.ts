@@ -26,7 +26,7 @@ export function formatStatus(status: PublishStatus): string {
       list(r.built),
       list(r.published),
       list(r.missing),
-      DECISION_MEANING[r.decision] ?? '',
+      meaning(r, status),
     ]),
   ];
   const lines = [header.join('  ·  '), ...table(rows)];
@@ -53,6 +53,15 @@ export function formatStatus(status: PublishStatus): string {
   if (manifests.length) lines.push('', 'published indexes:', ...manifests);
   if (status.error) lines.push('', `error: ${status.error}`);
   return lines.join('\n');
+}
+
+/** What a decision means now: a pass is "published" only once its indexes are written. */
+function meaning(repository: PublishStatus['repositories'][number], status: PublishStatus): string {
+  const publishes = repository.decision === 'pass' || repository.decision === 'overridden';
+  if (publishes && repository.manifests.length === 0) {
+    return status.phase === 'failed' ? 'NOT published: the run failed (see error)' : status.phase === 'done' ? 'nothing written' : 'to be published; the run is still working';
+  }
+  return DECISION_MEANING[repository.decision] ?? '';
 }
 
 function list(values: string[]): string {

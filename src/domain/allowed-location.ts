@@ -1,3 +1,4 @@
+import { pathSegments } from './compose-location.js';
 import { hasControlCharacter } from './printable.js';
 
 /**
@@ -30,14 +31,6 @@ export function normalizeLocation(location: string): string | undefined {
 }
 
 function normalizePath(path: string): string | undefined {
-  const segments: string[] = [];
-  for (const segment of path.split('/')) {
-    if (segment === '' || segment === '.') continue;
-    if (segment === '..') {
-      if (segments.pop() === undefined) return undefined;
-    } else {
-      segments.push(segment);
-    }
-  }
-  return `/${segments.join('/')}`;
+  const segments = pathSegments(path);
+  return segments === undefined ? undefined : `/${segments.join('/')}`;
 }

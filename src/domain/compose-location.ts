@@ -33,8 +33,15 @@ export function checkComposeRoot(composeRoot: string): void {
 export function resolveImageLocation(composeRoot: string, reference: string): string | undefined {
   if (ANY_URL.test(reference)) return reference;
   if (reference.startsWith('/')) return undefined;
+  const segments = pathSegments(reference);
+  if (segments === undefined || segments.length === 0) return undefined;
+  return `${composeRoot.replace(/\/+$/, '')}/${segments.join('/')}`;
+}
+
+/** The segments of a path with "", "." and ".." resolved; undefined when ".." climbs above its start. */
+export function pathSegments(path: string): string[] | undefined {
   const segments: string[] = [];
-  for (const segment of reference.split('/')) {
+  for (const segment of path.split('/')) {
     if (segment === '' || segment === '.') continue;
     if (segment === '..') {
       if (segments.pop() === undefined) return undefined;
@@ -42,8 +49,7 @@ export function resolveImageLocation(composeRoot: string, reference: string): st
       segments.push(segment);
     }
   }
-  if (segments.length === 0) return undefined;
-  return `${composeRoot.replace(/\/+$/, '')}/${segments.join('/')}`;
+  return segments;
 }
 
 /** The last path segment of a path or URL, without query or fragment. */

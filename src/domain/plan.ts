@@ -79,11 +79,16 @@ export function buildPlan(input: BuildPlanInput): PublishPlan {
 }
 
 const SHA256_HEX = /^[0-9a-fA-F]{64}$/;
+/** Keeps a plan (a workflow payload) small whatever images.json says: real locations are a few hundred characters. */
+const MAX_LOCATION_LENGTH = 4096;
 
 /** A selected entry must say exactly which file to publish: where it is, its size and its sha256. */
 function toArtifact(image: ComposeImage, compression: ArchiveCompression, architectures: Record<string, string>): ImageArtifact {
   const where = `${image.origin.file}: ${image.origin.jsonPath}`;
   if (image.location === undefined) throw outsideCompose(image);
+  if (image.location.length > MAX_LOCATION_LENGTH) {
+    throw malformedMetadata(image.origin.file, image.origin.locationPath, `is ${image.location.length} characters long; a compose's image location has at most ${MAX_LOCATION_LENGTH}`);
+  }
   if (!isFetchableLocation(image.location)) throw unsupportedLocation(image, image.location);
   const sizeField = image.origin.locationPath.endsWith('.url') ? image.origin.locationPath.replace(/\.url$/, '.size') : `${image.origin.jsonPath}.size`;
   if (!Number.isSafeInteger(image.size) || (image.size as number) < 0) {
@@ -142,12 +147,14 @@ function repositoryPlan(repository: string, selected: Selected[], repositories: 
         `Fix: map ${first.image.subvariant} and ${other.image.subvariant} to different repositories in [repositories] of the config`,
     );
   }
-  const configured = Object.keys(repositories).filter((subvariant) => repositories[subvariant] === repository);
+  const configured = sortedUnique(Object.keys(repositories).filter((subvariant) => repositories[subvariant] === repository));
+  // Nothing to publish is said, never left to a bare noop or blocked: the compose simply has no such image.
+  const notes = selected.length === 0 && skipped.length === 0 ? [`${configured.join(', ')}: this compose has no image of ${configured.length > 1 ? 'these subvariants' : 'this subvariant'}`] : skipped;
   return {
     repository,
-    subvariant: first?.image.subvariant ?? sortedUnique(configured)[0] ?? '',
+    subvariant: first?.image.subvariant ?? configured[0] ?? '',
     images: selected.map(({ artifact }) => artifact).sort((a, b) => compareStrings(a.ociArch, b.ociArch)),
-    ...(skipped.length > 0 ? { skipped } : {}),
+    ...(notes.length > 0 ? { skipped: notes } : {}),
   };
 }
 

@@ -31,6 +31,23 @@ describe('formatStatus', () => {
   });
 });
 
+describe('formatStatus says what is true at that moment', () => {
+  const status = (phase: PublishStatus['phase']): PublishStatus => ({
+    composeId: 'Fedora-43-20251023.0',
+    manifestTags: ['43'],
+    phase,
+    rejectedOverrides: [],
+    repositories: [{ repository: 'fedora', decision: 'pass', built: ['amd64'], published: [], missing: [], pushed: [], manifests: [] }],
+  });
+
+  it.each([
+    ['pushing-images', 'to be published; the run is still working'],
+    ['failed', 'NOT published: the run failed (see error)'],
+  ] as const)('a pass whose index is not written yet, in phase %s: %s', (phase, meaning) => {
+    expect(formatStatus(status(phase))).toMatch(new RegExp(`fedora\\s+pass\\s+amd64\\s+-\\s+-\\s+${meaning.replace(/[()]/g, '\\$&')}`));
+  });
+});
+
 describe('shellQuote', () => {
   it('leaves safe words alone and quotes the rest so a shell runs nothing in them', () => {
     expect(shellQuote('Fedora-40-20240501.n.0')).toBe('Fedora-40-20240501.n.0');
