@@ -92,7 +92,15 @@ const configSchema = z
     architectures: z
       .record(z.string(), z.enum(OCI_ARCHITECTURES, { message: `must be an OCI architecture name: ${OCI_ARCHITECTURES.join(', ')}` }))
       .refine((a) => Object.keys(a).length > 0, 'map at least one compose arch to an OCI arch'),
-    releases: z.object({ latest: z.string().min(1).optional(), rawhide: z.string().min(1).optional() }).strict().prefault({}),
+    releases: z
+      .object({
+        latest: z.string().min(1).optional(),
+        rawhide: z.string().min(1).optional(),
+        /** The release versions this worker publishes ("43", "Rawhide"); a compose of any other is refused. Omitted: any. */
+        allowed: z.array(z.string().min(1)).min(1, 'list at least one release version, e.g. ["42", "43", "Rawhide"], or leave allowed out').optional(),
+      })
+      .strict()
+      .prefault({}),
     images: z
       .object({
         /** productmd image types that are container images: "docker" (Fedora ≤ 41), "container" (Fedora 42+). */

@@ -1,4 +1,5 @@
 import type { ImageSelectionSettings } from './image-selection.js';
+import type { ReleaseSettings } from './tags.js';
 
 /** The part of the configuration a run needs, carried in the workflow input so every run records what it used. No secrets. */
 export interface RegistrySettings {
@@ -16,7 +17,7 @@ export interface PublishSettings {
   repositories: Record<string, string>;
   /** compose arch → OCI arch */
   architectures: Record<string, string>;
-  releases: { latest?: string; rawhide?: string };
+  releases: ReleaseSettings;
   /** How long a blocked repository waits for an operator, as a duration like "72h". */
   waitForOverride: string;
   /** [images]: which images.json entries are container images. Absent in runs started before it existed: the defaults. */

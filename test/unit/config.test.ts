@@ -32,7 +32,7 @@ describe('config', () => {
     expect(config.temporal).toMatchObject({ namespace: 'default', task_queue: 'compose-publisher' });
     expect(config.temporal.address).toBeUndefined();
     expect(config.registries[0]).toEqual({ url: 'quay.io/fedora', credential_prefix: 'QUAY_IO_', tls_verify: true });
-    expect(config.releases).toEqual({ latest: '43', rawhide: '44' });
+    expect(config.releases).toEqual({ latest: '43', rawhide: '44', allowed: ['42', '43', 'Rawhide'] });
     expect(config.gate.wait_for_override).toBe('72h');
     expect(config.images).toEqual({ types: ['docker', 'container'], ignore_arches: [] });
   });

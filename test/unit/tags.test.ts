@@ -54,3 +54,17 @@ describe('releaseTags', () => {
     expect(error.message).toContain('Fix:');
   });
 });
+
+describe('[releases] allowed', () => {
+  const info = (composeId: string, releaseVersion: string) => ({ composeId, releaseShort: 'Fedora', releaseVersion });
+  it('publishes a compose of an allowed release, Rawhide included', () => {
+    expect(releaseTags(info('Fedora-43-20251023.0', '43'), { latest: '43', allowed: ['42', '43', 'Rawhide'] }).manifestTags).toEqual(['43', 'latest']);
+    expect(releaseTags(info('Fedora-Rawhide-20251201.n.0', 'Rawhide'), { rawhide: '44', allowed: ['rawhide'] }).release).toBe('44');
+  });
+  it('refuses a compose of any other release, naming the key to change', () => {
+    const error = domainErrorOf(() => releaseTags(info('Fedora-41-20241025.0', '41'), { allowed: ['42', '43'] }));
+    expect(error.type).toBe('ReleaseNotConfigured');
+    expect(error.message).toContain('release "41"');
+    expect(error.message).toContain('[releases] allowed');
+  });
+});
