@@ -1,8 +1,9 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { DomainError } from '../domain/errors.js';
+import { isRetryable, type FailureType } from '../domain/failure-types.js';
 import { ToolError, type ToolErrorKind } from '../tools/tool-error.js';
 
-const TOOL_FAILURE_TYPES: Record<ToolErrorKind, string> = {
+const TOOL_FAILURE_TYPES: Record<ToolErrorKind, FailureType> = {
   'not-found': 'NotFound',
   unauthorized: 'RegistryUnauthorized',
   transient: 'TransientRegistryError',
@@ -19,7 +20,7 @@ export function toFailure(error: unknown, context: string): Error {
     if (error.message.length <= MAX_MESSAGE_LENGTH) return error;
     return ApplicationFailure.create({ message: bounded(error.message), type: error.type ?? 'Error', nonRetryable: error.nonRetryable ?? false });
   }
-  if (error instanceof DomainError) return ApplicationFailure.nonRetryable(bounded(error.message), error.type);
+  if (error instanceof DomainError) return ApplicationFailure.create({ message: bounded(error.message), type: error.type, nonRetryable: !isRetryable(error.type) });
   if (error instanceof ToolError) {
     return ApplicationFailure.create({
       message: bounded(`${context}: ${error.message}`),

@@ -4,7 +4,7 @@ import { archiveManifestDigest } from '../tools/skopeo.js';
 import type { ActivityEnvironment } from './environment.js';
 import { translatingFailures } from './failures.js';
 import { throttledHeartbeat } from './heartbeat.js';
-import { localOciArchive } from './image-cache.js';
+import { localOciArchive } from '../compose/image-cache.js';
 
 /**
  * Downloads, verifies and decompresses one image into this host's cache and returns the manifest digest it will

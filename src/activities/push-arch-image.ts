@@ -9,7 +9,7 @@ import { archiveManifestDigest, copyToRegistry, inspectRemote } from '../tools/s
 import type { ActivityEnvironment } from './environment.js';
 import { translatingFailures } from './failures.js';
 import { throttledHeartbeat } from './heartbeat.js';
-import { localOciArchive } from './image-cache.js';
+import { localOciArchive } from '../compose/image-cache.js';
 import { withRegistryAccess } from './registry-credentials.js';
 import { logContext } from './log-context.js';
 import { publisherMetrics } from '../observability/metrics.js';

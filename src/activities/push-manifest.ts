@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { rm } from 'node:fs/promises';
 import { Context } from '@temporalio/activity';
-import { ApplicationFailure } from '@temporalio/common';
+import { DomainError } from '../domain/errors.js';
 import type { RegistrySettings } from '../domain/settings.js';
 import type { IndexInstance } from '../domain/index-instances.js';
 import { COMPOSE_ID_ANNOTATION } from '../domain/types.js';
@@ -90,9 +90,6 @@ async function verifyPublished(reference: string, instances: IndexInstanceInput[
   const want = instances.map((i) => `${i.ociArch}@${i.digest}`).sort();
   const got = published.kind === 'index' ? published.instances.map((i) => `${i.architecture}@${i.digest}`).sort() : [];
   if (want.join() !== got.join()) {
-    throw ApplicationFailure.create({
-      message: `${reference} reads back as [${got.join(', ')}] after the push, expected [${want.join(', ')}]`,
-      type: 'PublishedIndexMismatch',
-    });
+    throw new DomainError('PublishedIndexMismatch', `${reference} reads back as [${got.join(', ')}] after the push, expected [${want.join(', ')}]`);
   }
 }

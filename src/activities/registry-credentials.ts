@@ -1,6 +1,6 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ApplicationFailure } from '@temporalio/common';
+import { DomainError } from '../domain/errors.js';
 import type { RegistrySettings } from '../domain/settings.js';
 import type { RegistryAccess } from '../tools/registry-access.js';
 import type { ActivityEnvironment } from './environment.js';
@@ -22,10 +22,7 @@ export async function withRegistryAccess<T>(
 ): Promise<T> {
   const registry = environment.settings.registries.find((configured) => configured.url === registryUrl);
   if (!registry) {
-    throw ApplicationFailure.nonRetryable(
-      `registry ${JSON.stringify(registryUrl.slice(0, 200))} is not one of this worker's [[registries]] (${environment.settings.registries.map((r) => r.url).join(', ')}); a run publishes only where the worker's config says`,
-      'UntrustedInput',
-    );
+    throw new DomainError('UntrustedInput', `registry ${JSON.stringify(registryUrl.slice(0, 200))} is not one of this worker's [[registries]] (${environment.settings.registries.map((r) => r.url).join(', ')}); a run publishes only where the worker's config says`);
   }
   const { env, scratchDir } = environment;
   const base = { tlsVerify: registry.tlsVerify, ...(registry.certDir ? { certDir: registry.certDir } : {}) };
@@ -49,10 +46,7 @@ function readCredentials(registry: RegistrySettings, env: NodeJS.ProcessEnv): { 
   const password = env[`${prefix}PASSWORD`];
   if (user && password) return { user, password };
   const absent = [user ? undefined : `${prefix}USER`, password ? undefined : `${prefix}PASSWORD`].filter(Boolean).join(' and ');
-  throw ApplicationFailure.nonRetryable(
-    `registry ${registry.url} has credential_prefix = "${prefix}" but ${absent} is not set in the worker's environment; set it, or remove credential_prefix for anonymous access`,
-    'MissingCredentials',
-  );
+  throw new DomainError('MissingCredentials', `registry ${registry.url} has credential_prefix = "${prefix}" but ${absent} is not set in the worker's environment; set it, or remove credential_prefix for anonymous access`);
 }
 
 export function registryHost(registryUrl: string): string {

@@ -7,7 +7,7 @@ import {
   type WorkflowHandle,
 } from '@temporalio/client';
 import { WorkflowIdReusePolicy } from '@temporalio/common';
-import { locateCompose } from '../activities/fetch-compose.js';
+import { locateCompose } from '../compose/read-compose.js';
 import { CliError, EXIT } from '../cli/exit-codes.js';
 import type { Config } from '../config.js';
 import { DomainError } from '../domain/errors.js';

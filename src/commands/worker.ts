@@ -3,7 +3,7 @@ import { NativeConnection, Runtime } from '@temporalio/worker';
 import type { LogLevel } from '@temporalio/common';
 import { brokerSettings, publishSettings, type Config } from '../config.js';
 import { durationMs } from '../domain/duration.js';
-import { ensureTemporal } from '../embedded/embedded-temporal.js';
+import { ensureTemporal } from '../dev/embedded-temporal.js';
 import { JsonLogger } from '../observability/json-logger.js';
 import { connectionOptions } from '../temporal-connection.js';
 import { createPublisherWorker } from '../worker.js';

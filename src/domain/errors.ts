@@ -1,35 +1,15 @@
-export type DomainErrorType =
-  | 'MalformedComposeMetadata'
-  | 'UnmappedArchitecture'
-  | 'InvalidComposeId'
-  | 'UnsupportedImageLocation'
-  | 'ReleaseNotConfigured'
-  | 'DuplicateImage'
-  | 'InvalidOverride'
-  | 'InvalidInput';
-
-/** Every DomainError type: none of them is fixed by a retry. */
-export const DOMAIN_ERROR_TYPES: readonly DomainErrorType[] = [
-  'MalformedComposeMetadata',
-  'UnmappedArchitecture',
-  'InvalidComposeId',
-  'UnsupportedImageLocation',
-  'ReleaseNotConfigured',
-  'DuplicateImage',
-  'InvalidOverride',
-  'InvalidInput',
-];
+import type { FailureType } from './failure-types.js';
 
 /**
- * A problem with the compose or the configuration that a person must fix; retrying cannot help.
- * `type` becomes the (non-retryable) Temporal ApplicationFailure type. The message names the input,
- * the field and the fix.
+ * A failure of a type in FAILURE_TYPES, typically one a person must fix (a retry cannot help, the table says so).
+ * `type` becomes the Temporal ApplicationFailure type. The message names the input, the field and the fix.
+ * Thrown by src/domain and src/compose, which know nothing of Temporal.
  */
 export class DomainError extends Error {
   override readonly name = 'DomainError';
 
   constructor(
-    readonly type: DomainErrorType,
+    readonly type: FailureType,
     message: string,
   ) {
     super(message);

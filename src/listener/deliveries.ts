@@ -1,10 +1,10 @@
 import type { Client } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
 import type { ConsumeMessage } from 'amqplib';
-import { locateCompose } from '../activities/fetch-compose.js';
+import { locateCompose } from '../compose/read-compose.js';
 import { startRunForCompose } from '../client/publish-runs.js';
 import type { Config } from '../config.js';
 import { DomainError } from '../domain/errors.js';
+import { isRetryable } from '../domain/failure-types.js';
 import { checkRunRequest } from '../domain/run-input.js';
 import type { DeliveryLog } from './log.js';
 import { readStatusMessage, type MessageFilter } from './message.js';
@@ -76,7 +76,7 @@ export async function decideDelivery(message: ConsumeMessage, context: DeliveryC
 
 /** Missing or malformed compose metadata: the same message will fail the same way. */
 function isPermanent(error: unknown): boolean {
-  return error instanceof DomainError || (error instanceof ApplicationFailure && error.nonRetryable === true);
+  return error instanceof DomainError && !isRetryable(error.type);
 }
 
 /** "Failed to start Workflow: 14 UNAVAILABLE: …": the client's errors keep the useful part in their causes. */

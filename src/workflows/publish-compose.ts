@@ -14,7 +14,8 @@ import {
 } from '@temporalio/workflow';
 import type { PublishActivities } from '../activities/index.js';
 import { durationMs } from '../domain/duration.js';
-import { DOMAIN_ERROR_TYPES, DomainError } from '../domain/errors.js';
+import { DomainError } from '../domain/errors.js';
+import { NON_RETRYABLE_FAILURE_TYPES } from '../domain/failure-types.js';
 import { decideGate } from '../domain/gate.js';
 import { indexInstances } from '../domain/index-instances.js';
 import { notificationFor } from '../domain/notification.js';
@@ -37,18 +38,7 @@ import {
   type RepositoryStatus,
 } from './messages.js';
 
-const NON_RETRYABLE = [
-  ...DOMAIN_ERROR_TYPES,
-  'ComposeNotFound',
-  'ChecksumMismatch',
-  'ImageNotFound',
-  'CorruptImage',
-  'UnsupportedImageArchive',
-  'RegistryUnauthorized',
-  'MissingCredentials',
-  'UntrustedInput',
-  'NotFound',
-];
+const NON_RETRYABLE = [...NON_RETRYABLE_FAILURE_TYPES];
 
 const { workerSettings, fetchCompose, inspectPublished } = proxyActivities<PublishActivities>({
   startToCloseTimeout: '5 minutes',
@@ -69,7 +59,7 @@ const { pushManifest } = proxyActivities<PublishActivities>({
 
 const { notify } = proxyActivities<PublishActivities>({
   startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumAttempts: 4, nonRetryableErrorTypes: ['NotificationsNotConfigured'] },
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumAttempts: 4, nonRetryableErrorTypes: NON_RETRYABLE },
 });
 
 const { cleanup } = proxyActivities<PublishActivities>({

@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parseConfig } from '../../src/config.js';
-import { startRabbitMq, type RabbitMqServer } from '../../src/embedded/rabbitmq-server.js';
+import { startRabbitMq, type RabbitMqServer } from '../../src/dev/rabbitmq-server.js';
 import { startListener } from '../../src/listener.js';
 import type { ListenerLogEntry } from '../../src/listener/log.js';
 import { connectBroker } from '../../src/tools/broker-connection.js';

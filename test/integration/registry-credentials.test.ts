@@ -5,7 +5,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import bcrypt from 'bcryptjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { withRegistryAccess } from '../../src/activities/registry-credentials.js';
-import { startRegistry, type RegistryServer } from '../../src/embedded/registry-server.js';
+import { startRegistry, type RegistryServer } from '../../src/dev/registry-server.js';
 import { inspectRemote } from '../../src/tools/skopeo.js';
 import { makeCompose, type MadeCompose } from '../support/compose-factory.js';
 import { runPublish, testSettings, withPublisherWorker } from '../support/publisher.js';

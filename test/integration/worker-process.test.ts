@@ -5,7 +5,7 @@ import { execa, type ResultPromise } from 'execa';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startPublishRun, waitForRun } from '../../src/client/publish-runs.js';
 import { loadConfig, type Config } from '../../src/config.js';
-import { freePort } from '../../src/embedded/free-port.js';
+import { freePort } from '../../src/dev/free-port.js';
 import { makeCompose, serveCompose } from '../support/compose-factory.js';
 import { writeHarnessConfig } from '../support/config-file.js';
 import { connectTestEnvironment, scratchSubdir, uniqueTaskQueue } from '../support/temporal.js';

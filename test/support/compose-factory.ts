@@ -3,7 +3,7 @@ import { stat } from 'node:fs/promises';
 import { createServer, type ServerResponse } from 'node:http';
 import { join, normalize, sep } from 'node:path';
 
-export { makeCompose, OCI_ARCH, type ComposeSpec, type MadeCompose, type MadeImage } from '../../src/demo/sample-compose.js';
+export { makeCompose, OCI_ARCH, type ComposeSpec, type MadeCompose, type MadeImage } from '../../src/dev/sample-compose.js';
 
 /**
  * Serves a compose directory over HTTP on 127.0.0.1, as a compose host would. `slowImagesMs` holds back every

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type {} from 'vitest';
 import type { TestProject } from 'vitest/node';
-import { startRegistry } from '../../src/embedded/registry-server.js';
-import { startTemporalDevServer } from '../../src/embedded/temporal-dev-server.js';
+import { startRegistry } from '../../src/dev/registry-server.js';
+import { startTemporalDevServer } from '../../src/dev/temporal-dev-server.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { DOMAIN_ERROR_TYPES, DomainError, malformedMetadata } from '../../src/domain/errors.js';
+import { DomainError, malformedMetadata } from '../../src/domain/errors.js';
+import { FAILURE_TYPES, NON_RETRYABLE_FAILURE_TYPES, type FailureType } from '../../src/domain/failure-types.js';
 import { appendJsonPath, formatJsonPath } from '../../src/domain/json-path.js';
 
 describe('DomainError', () => {
@@ -11,17 +12,11 @@ describe('DomainError', () => {
     expect(error.message).toBe('two images');
   });
 
-  it('lists every type', () => {
-    expect([...DOMAIN_ERROR_TYPES].sort()).toEqual([
-      'DuplicateImage',
-      'InvalidComposeId',
-      'InvalidInput',
-      'InvalidOverride',
-      'MalformedComposeMetadata',
-      'ReleaseNotConfigured',
-      'UnmappedArchitecture',
-      'UnsupportedImageLocation',
-    ]);
+  it('takes its type from the one failure table, which says what a retry can fix', () => {
+    expect(new DomainError('ImageNotFound', 'x').type).toBe('ImageNotFound');
+    expect(NON_RETRYABLE_FAILURE_TYPES).toContain('MalformedComposeMetadata');
+    expect(NON_RETRYABLE_FAILURE_TYPES).not.toContain('TransientRegistryError');
+    expect((Object.keys(FAILURE_TYPES) as FailureType[]).filter((type) => FAILURE_TYPES[type] === 'retry').sort()).toEqual(['PublishedIndexMismatch', 'ToolFailed', 'TransientRegistryError']);
   });
 
   it('formats metadata errors as file, field, problem and fix', () => {

@@ -1,6 +1,6 @@
 import { readFile, realpath } from 'node:fs/promises';
 import { isAbsolute, join, resolve, sep } from 'node:path';
-import { ApplicationFailure } from '@temporalio/common';
+import { DomainError } from '../domain/errors.js';
 import { fetchComposeFile } from './compose-http.js';
 
 /** Larger than any real productmd file (Fedora's images.json is a few hundred KB); more is not metadata. */
@@ -14,7 +14,7 @@ export function normalizeComposeLocation(location: string): string {
   if (!/^https?:\/\//i.test(location)) return resolve(location);
   const url = new URL(location);
   if (url.search) {
-    throw ApplicationFailure.nonRetryable(`the compose location ${location} has a query (${url.search}); give the compose's directory URL without one`, 'InvalidInput');
+    throw new DomainError('InvalidInput', `the compose location ${location} has a query (${url.search}); give the compose's directory URL without one`);
   }
   url.hash = '';
   return url.href.replace(/\/+$/, '');
@@ -38,7 +38,7 @@ export async function readComposeFile(composeRoot: string, relativePath: string,
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       if (code === 'ENOENT' || code === 'ENOTDIR') {
-        throw ApplicationFailure.nonRetryable(`${path} does not exist: is ${composeRoot} the top directory of a compose (the one that holds metadata/)?`, 'ComposeNotFound');
+        throw new DomainError('ComposeNotFound', `${path} does not exist: is ${composeRoot} the top directory of a compose (the one that holds metadata/)?`);
       }
       throw error;
     }
@@ -47,7 +47,7 @@ export async function readComposeFile(composeRoot: string, relativePath: string,
   const url = `${composeRoot}/${relativePath}`;
   const response = await fetchComposeFile(url, {
     signal,
-    missing: (status) => ApplicationFailure.nonRetryable(`${url} answered ${status}: is ${composeRoot} the top URL of a compose (the one that holds metadata/)?`, 'ComposeNotFound'),
+    missing: (status) => new DomainError('ComposeNotFound', `${url} answered ${status}: is ${composeRoot} the top URL of a compose (the one that holds metadata/)?`),
   });
   if (!response.ok) throw new Error(`${url} answered ${response.status} ${response.statusText}; will retry`);
   if (Number(response.headers.get('content-length') ?? 0) > MAX_METADATA_BYTES) {
@@ -61,7 +61,7 @@ export async function readComposeFile(composeRoot: string, relativePath: string,
 export async function checkInsideCompose(composeRoot: string, path: string): Promise<void> {
   const [root, real] = await Promise.all([realpath(composeRoot), realpath(path)]);
   if (real === root || real.startsWith(root + sep)) return;
-  throw ApplicationFailure.nonRetryable(`${path} leads outside the compose (to ${real}): a compose's files must be inside ${composeRoot}`, 'UntrustedInput');
+  throw new DomainError('UntrustedInput', `${path} leads outside the compose (to ${real}): a compose's files must be inside ${composeRoot}`);
 }
 
 function decodeMetadata(bytes: Buffer, file: string): string {
@@ -69,10 +69,7 @@ function decodeMetadata(bytes: Buffer, file: string): string {
   try {
     return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
   } catch {
-    throw ApplicationFailure.nonRetryable(
-      `${file} is not valid UTF-8 (the first bad byte is at offset ${firstInvalidUtf8Offset(bytes)}); productmd writes UTF-8 JSON, so the file is damaged`,
-      'MalformedComposeMetadata',
-    );
+    throw new DomainError('MalformedComposeMetadata', `${file} is not valid UTF-8 (the first bad byte is at offset ${firstInvalidUtf8Offset(bytes)}); productmd writes UTF-8 JSON, so the file is damaged`);
   }
 }
 
@@ -89,6 +86,6 @@ function firstInvalidUtf8Offset(bytes: Buffer): number {
   return bytes.length;
 }
 
-function tooLarge(file: string): ApplicationFailure {
-  return ApplicationFailure.nonRetryable(`${file} is larger than ${MAX_METADATA_BYTES / 1024 / 1024} MiB: not compose metadata`, 'MalformedComposeMetadata');
+function tooLarge(file: string): DomainError {
+  return new DomainError('MalformedComposeMetadata', `${file} is larger than ${MAX_METADATA_BYTES / 1024 / 1024} MiB: not compose metadata`);
 }

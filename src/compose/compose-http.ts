@@ -1,11 +1,11 @@
-import { ApplicationFailure } from '@temporalio/common';
+import { DomainError } from '../domain/errors.js';
 
 /**
  * GET or HEAD a file of a compose host. Network trouble (refused, DNS, TLS, reset) becomes a retryable error that
  * names the URL and the cause; 401/403 is final (credentials or permissions do not fix themselves), and so is
  * 404/410 (`missing` says what is not there). Other statuses are returned for the caller to judge.
  */
-export async function fetchComposeFile(url: string, options: { method?: 'GET' | 'HEAD'; signal?: AbortSignal | undefined; missing: (status: number) => ApplicationFailure }): Promise<Response> {
+export async function fetchComposeFile(url: string, options: { method?: 'GET' | 'HEAD'; signal?: AbortSignal | undefined; missing: (status: number) => DomainError }): Promise<Response> {
   let response: Response;
   try {
     response = await fetch(url, { method: options.method ?? 'GET', redirect: 'follow', ...(options.signal ? { signal: options.signal } : {}) });
@@ -15,7 +15,7 @@ export async function fetchComposeFile(url: string, options: { method?: 'GET' | 
   }
   if (response.status === 404 || response.status === 410) throw options.missing(response.status);
   if (response.status === 401 || response.status === 403) {
-    throw ApplicationFailure.nonRetryable(`${url} answered ${response.status} ${response.statusText}: the compose host refuses to serve it; make it readable to the worker`, 'ComposeAccessDenied');
+    throw new DomainError('ComposeAccessDenied', `${url} answered ${response.status} ${response.statusText}: the compose host refuses to serve it; make it readable to the worker`);
   }
   return response;
 }

@@ -4,10 +4,10 @@ import { rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { ApplicationFailure } from '@temporalio/common';
+import { DomainError } from '../domain/errors.js';
 import type { ImageArtifact } from '../domain/types.js';
 import { fetchComposeFile, networkCause } from './compose-http.js';
-import { isRemote } from './compose-source.js';
+import { isRemote } from './compose-files.js';
 import { archiveKind, checkCompression, convertDockerArchive, decompressArchive, describeEntry } from './image-archive.js';
 
 export type CacheProgress = { stage: 'download' | 'verify' | 'decompress'; bytes: number; total?: number };
@@ -61,15 +61,12 @@ export async function localOciArchive(
 const HEARTBEAT_TICK_MS = 10_000;
 
 /** A file the compose lists but does not have (any more). */
-function imageNotFound(image: ImageArtifact, what: string): ApplicationFailure {
-  return ApplicationFailure.nonRetryable(`${describeEntry(image)}: ${what}: the compose lists ${image.fileName} but does not have it; nothing was pushed for it`, 'ImageNotFound');
+function imageNotFound(image: ImageArtifact, what: string): DomainError {
+  return new DomainError('ImageNotFound', `${describeEntry(image)}: ${what}: the compose lists ${image.fileName} but does not have it; nothing was pushed for it`);
 }
 
-function sizeMismatch(image: ImageArtifact, actual: number): ApplicationFailure {
-  return ApplicationFailure.nonRetryable(
-    `${describeEntry(image)} has ${actual} bytes, but images.json says ${image.size}; the image or the compose metadata is corrupt, so nothing was pushed for it`,
-    'ChecksumMismatch',
-  );
+function sizeMismatch(image: ImageArtifact, actual: number): DomainError {
+  return new DomainError('ChecksumMismatch', `${describeEntry(image)} has ${actual} bytes, but images.json says ${image.size}; the image or the compose metadata is corrupt, so nothing was pushed for it`);
 }
 
 /** With the image already cached: the compose's file must still be there with its size (a stat, or an HTTP HEAD). */
@@ -153,9 +150,6 @@ async function verifyLocal(image: ImageArtifact, onProgress: (p: CacheProgress) 
 
 function checkDigest(image: ImageArtifact, actual: string): void {
   if (actual !== image.sha256) {
-    throw ApplicationFailure.nonRetryable(
-      `${image.fileName}: sha256 is ${actual} but images.json says ${image.sha256}; the image or the compose metadata is corrupt, so nothing was pushed for it`,
-      'ChecksumMismatch',
-    );
+    throw new DomainError('ChecksumMismatch', `${image.fileName}: sha256 is ${actual} but images.json says ${image.sha256}; the image or the compose metadata is corrupt, so nothing was pushed for it`);
   }
 }

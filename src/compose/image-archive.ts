@@ -1,5 +1,5 @@
 import { copyFile, open } from 'node:fs/promises';
-import { ApplicationFailure } from '@temporalio/common';
+import { DomainError } from '../domain/errors.js';
 import { execa } from 'execa';
 import type { ArchiveCompression, ImageArtifact } from '../domain/types.js';
 import { runTool, toolCommand } from '../tools/run-tool.js';
@@ -47,10 +47,7 @@ export async function decompressArchive(file: string, target: string, image: Ima
   const result = await execa(command.file, command.args, { env: command.env, extendEnv: false, stdout: { file: target }, cancelSignal: signal, reject: false, stdin: 'ignore' });
   if (result.isCanceled) throw signal?.reason ?? new Error(`${tool} was cancelled`);
   if (result.failed) {
-    throw ApplicationFailure.nonRetryable(
-      `${describeEntry(image)} cannot be decompressed with ${tool}, though its sha256 matches images.json: ${lastLines(String(result.stderr ?? result.message))}. Nothing of this compose was pushed. Fix: rebuild the compose`,
-      'CorruptImage',
-    );
+    throw new DomainError('CorruptImage', `${describeEntry(image)} cannot be decompressed with ${tool}, though its sha256 matches images.json: ${lastLines(String(result.stderr ?? result.message))}. Nothing of this compose was pushed. Fix: rebuild the compose`);
   }
 }
 
@@ -85,12 +82,12 @@ export async function convertDockerArchive(tarFile: string, target: string, imag
   }
 }
 
-function unsupportedArchive(image: ImageArtifact, what: string): ApplicationFailure {
+function unsupportedArchive(image: ImageArtifact, what: string): DomainError {
   const subvariant = image.entry?.subvariant ?? 'its subvariant';
-  return ApplicationFailure.nonRetryable(
+  return new DomainError(
+    'UnsupportedImageArchive',
     `${describeEntry(image)} is not a container image archive: ${what}. An OCI archive holds oci-layout, a Docker archive manifest.json. Nothing of this compose was pushed. ` +
       `Fix: publish a compose whose ${subvariant} images are container image archives, or remove ${subvariant} from [repositories] in the config`,
-    'UnsupportedImageArchive',
   );
 }
 

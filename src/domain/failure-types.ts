@@ -1,0 +1,42 @@
+/**
+ * Every failure type a run can end with, and whether a retry can fix it. The one table: the DomainError type, the
+ * workflow's non-retryable list and the activities' ApplicationFailures all come from here.
+ */
+export const FAILURE_TYPES = {
+  // The compose and its metadata: fixed by a new or repaired compose.
+  MalformedComposeMetadata: 'final',
+  InvalidComposeId: 'final',
+  UnmappedArchitecture: 'final',
+  UnsupportedImageLocation: 'final',
+  DuplicateImage: 'final',
+  ReleaseNotConfigured: 'final',
+  ComposeNotFound: 'final',
+  ComposeAccessDenied: 'final',
+  ComposeIdMismatch: 'final',
+  ImageNotFound: 'final',
+  ChecksumMismatch: 'final',
+  CorruptImage: 'final',
+  UnsupportedImageArchive: 'final',
+  // Who asked: input, overrides.
+  InvalidInput: 'final',
+  UntrustedInput: 'final',
+  InvalidOverride: 'final',
+  // The worker's own setup.
+  MissingCredentials: 'final',
+  NotificationsNotConfigured: 'final',
+  // Registries, through the tools.
+  RegistryUnauthorized: 'final',
+  NotFound: 'final',
+  ConcurrentPublisher: 'final',
+  TransientRegistryError: 'retry',
+  PublishedIndexMismatch: 'retry',
+  ToolFailed: 'retry',
+} as const;
+
+export type FailureType = keyof typeof FAILURE_TYPES;
+
+export const NON_RETRYABLE_FAILURE_TYPES: readonly FailureType[] = (Object.keys(FAILURE_TYPES) as FailureType[]).filter((type) => FAILURE_TYPES[type] === 'final');
+
+export function isRetryable(type: FailureType): boolean {
+  return FAILURE_TYPES[type] === 'retry';
+}
