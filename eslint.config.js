@@ -15,6 +15,33 @@ const workflowImportRule = {
   ],
 };
 
+/**
+ * The layers, and the folders each may not import from (relative imports only; see README "How the code is laid out"):
+ * domain ← compose, tools ← activities ← workflows (types only) … worker.ts; client ← listener, cli; dev is for cli and tests.
+ */
+const LAYERS = {
+  'src/tools/**/*.ts': ['compose', 'activities', 'workflows', 'client', 'listener', 'cli', 'dev', 'observability', 'config', 'worker'],
+  'src/observability/**/*.ts': ['compose', 'activities', 'workflows', 'client', 'listener', 'cli', 'dev', 'config', 'worker'],
+  'src/compose/**/*.ts': ['activities', 'workflows', 'client', 'listener', 'cli', 'dev', 'observability', 'config', 'worker'],
+  'src/config.ts': ['compose', 'activities', 'workflows', 'client', 'listener', 'cli', 'dev', 'observability', 'worker'],
+  'src/activities/**/*.ts': ['workflows', 'client', 'listener', 'cli', 'dev', 'config', 'worker'],
+  'src/worker.ts': ['client', 'listener', 'cli', 'dev', 'compose'],
+  'src/client/**/*.ts': ['activities', 'listener', 'cli', 'dev', 'worker', 'tools'],
+  'src/listener/**/*.ts': ['activities', 'cli', 'dev', 'worker'],
+  'src/dev/**/*.ts': ['activities', 'workflows', 'listener', 'cli', 'worker'],
+};
+
+function layerRule(forbidden) {
+  return {
+    patterns: [
+      {
+        regex: `^(\\.\\./)+(${forbidden.join('|')})(/|\\.js$)`,
+        message: `Imports go one way only (README, "How the code is laid out"): this layer may not import from ${forbidden.join(', ')}.`,
+      },
+    ],
+  };
+}
+
 export default tseslint.config(
   { ignores: ['dist/', 'node_modules/', '.tools/', '.data/', 'coverage/'] },
   js.configs.recommended,
@@ -47,6 +74,10 @@ export default tseslint.config(
       }],
     },
   },
+  ...Object.entries(LAYERS).map(([files, forbidden]) => ({
+    files: [files],
+    rules: { '@typescript-eslint/no-restricted-imports': ['error', layerRule(forbidden)] },
+  })),
   {
     files: ['**/*.js'],
     ...tseslint.configs.disableTypeChecked,

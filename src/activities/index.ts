@@ -26,6 +26,6 @@ export type PublishActivities = ReturnType<typeof createActivities>;
 export type { FetchComposeInput } from './fetch-compose.js';
 export type { InspectPublishedInput } from './inspect-published.js';
 export type { ArchImagePush, PushArchImageInput } from './push-arch-image.js';
-export type { IndexInstanceInput, PushManifestInput, PushManifestResult } from './push-manifest.js';
+export type { PushManifestInput, PushManifestResult } from './push-manifest.js';
 export type { CleanupResult } from './cleanup.js';
 export type { NotifyInput } from './notify.js';

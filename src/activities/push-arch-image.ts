@@ -23,12 +23,8 @@ export interface PushArchImageInput {
 
 export interface ArchImagePush {
   ociArch: string;
-  composeArch: string;
   /** The manifest digest of this arch image; the same on every registry, since skopeo keeps the manifest. */
   digest: string;
-  pushedTo: string[];
-  /** Registries that already held this digest at the arch tag. */
-  alreadyThere: string[];
 }
 
 /** Pushes one arch image to `<registry>/<repo>:<release>-<arch>` on every registry. Safe to run again. */
@@ -43,13 +39,12 @@ export function makePushArchImage(environment: ActivityEnvironment) {
       const started = Date.now();
       const archive = await localOciArchive(input.image, environment.cacheDir, heartbeat, signal);
       const digest = await archiveManifestDigest(archive, { signal });
-      const result: ArchImagePush = { ociArch: input.image.ociArch, composeArch: input.image.composeArch, digest, pushedTo: [], alreadyThere: [] };
+      const result: ArchImagePush = { ociArch: input.image.ociArch, digest };
       for (const registry of input.registries) {
         const destination = `${registry.url}/${input.repository}:${tag}`;
         await withRegistryAccess(registry.url, environment, async (access) => {
           const current = await inspectRemote(destination, access, { signal });
           if (current.kind !== 'absent' && current.digest === digest) {
-            result.alreadyThere.push(registry.url);
             metrics.archImagesSkipped.add(1, { registry: registry.url });
             context.log.info('arch image already in the registry', { ...logContext(context), repository: input.repository, registry: registry.url, tag, digest });
             return;
@@ -66,7 +61,6 @@ export function makePushArchImage(environment: ActivityEnvironment) {
           } finally {
             await rm(digestFile, { force: true });
           }
-          result.pushedTo.push(registry.url);
           metrics.archImagesPushed.add(1, { registry: registry.url });
           metrics.bytesPushed.add(input.image.size ?? 0, { registry: registry.url });
           context.log.info('arch image pushed', { ...logContext(context), repository: input.repository, registry: registry.url, tag, digest });

@@ -4,7 +4,7 @@ import { rm } from 'node:fs/promises';
 import { Context } from '@temporalio/activity';
 import { DomainError } from '../domain/errors.js';
 import type { RegistrySettings } from '../domain/settings.js';
-import type { IndexInstance } from '../domain/index-instances.js';
+import type { IndexInstance } from '../domain/types.js';
 import { COMPOSE_ID_ANNOTATION } from '../domain/types.js';
 import { manifestAdd, manifestAnnotate, manifestCreate, manifestPush, removeImages } from '../tools/buildah.js';
 import { inspectRemote } from '../tools/skopeo.js';
@@ -17,13 +17,12 @@ import { logContext } from './log-context.js';
 import { publisherMetrics } from '../observability/metrics.js';
 
 /** The compose an instance came from: this compose, or an older one for a carried-forward (hybrid) instance. */
-export type IndexInstanceInput = IndexInstance;
 
 export interface PushManifestInput {
   repository: string;
   registry: RegistrySettings;
   tags: string[];
-  instances: IndexInstanceInput[];
+  instances: IndexInstance[];
   /** Compare-before-write: the digest each tag had when the run inspected it (null: absent). */
   expected: Record<string, string | null>;
 }
@@ -77,7 +76,7 @@ export function makePushManifest(environment: ActivityEnvironment) {
   };
 }
 
-async function buildList(environment: ActivityEnvironment, listName: string, where: string, instances: IndexInstanceInput[], access: RegistryAccess) {
+async function buildList(environment: ActivityEnvironment, listName: string, where: string, instances: IndexInstance[], access: RegistryAccess) {
   await manifestCreate(environment.storage, listName);
   for (const instance of instances) {
     const added = await manifestAdd(environment.storage, listName, `${where}@${instance.digest}`, access);
@@ -85,7 +84,7 @@ async function buildList(environment: ActivityEnvironment, listName: string, whe
   }
 }
 
-async function verifyPublished(reference: string, instances: IndexInstanceInput[], access: RegistryAccess, signal: AbortSignal) {
+async function verifyPublished(reference: string, instances: IndexInstance[], access: RegistryAccess, signal: AbortSignal) {
   const published = await inspectRemote(reference, access, { signal });
   const want = instances.map((i) => `${i.ociArch}@${i.digest}`).sort();
   const got = published.kind === 'index' ? published.instances.map((i) => `${i.architecture}@${i.digest}`).sort() : [];

@@ -1,4 +1,5 @@
 import { shellQuote } from './shell-quote.js';
+import { formatTable } from './table.js';
 import type { PublishStatus } from '../workflows/messages.js';
 
 const DECISION_MEANING: Record<string, string> = {
@@ -29,7 +30,7 @@ export function formatStatus(status: PublishStatus): string {
       meaning(r, status),
     ]),
   ];
-  const lines = [header.join('  ·  '), ...table(rows)];
+  const lines = [header.join('  ·  '), ...formatTable(rows)];
   const notes = status.repositories.flatMap((r) => {
     if (r.override) {
       const dropped = r.dropped?.length ? `, dropped ${r.dropped.join(' ')}` : '';
@@ -66,9 +67,4 @@ function meaning(repository: PublishStatus['repositories'][number], status: Publ
 
 function list(values: string[]): string {
   return values.length ? values.join(' ') : '-';
-}
-
-function table(rows: string[][]): string[] {
-  const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
-  return rows.map((row) => row.map((cell, column) => cell.padEnd(widths[column]!)).join('  ').trimEnd());
 }

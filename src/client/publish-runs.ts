@@ -8,8 +8,8 @@ import {
 } from '@temporalio/client';
 import { WorkflowIdReusePolicy } from '@temporalio/common';
 import { locateCompose } from '../compose/read-compose.js';
-import { CliError, EXIT } from '../cli/exit-codes.js';
 import type { Config } from '../config.js';
+import { ClientError } from './client-error.js';
 import { DomainError } from '../domain/errors.js';
 import { checkRunRequest } from '../domain/run-input.js';
 import { publishCompose } from '../workflows/publish-compose.js';
@@ -38,7 +38,7 @@ export async function startPublishRun(client: Client, config: Config, location: 
   try {
     found = await locateCompose(location);
   } catch (error) {
-    throw new CliError(`cannot read the compose at ${location}: ${(error as Error).message}`, EXIT.usage);
+    throw new ClientError('bad-request', `cannot read the compose at ${location}: ${(error as Error).message}`);
   }
   return startRunForCompose(client, config, found.root, found.info.composeId);
 }
@@ -51,7 +51,7 @@ export async function startRunForCompose(client: Client, config: Config, root: s
   try {
     checkRunRequest({ location: root, composeId }, Date.now());
   } catch (error) {
-    if (error instanceof DomainError) throw new CliError(error.message, EXIT.usage);
+    if (error instanceof DomainError) throw new ClientError('bad-request', error.message);
     throw error;
   }
   const workflowId = publishWorkflowId(composeId);
@@ -83,10 +83,10 @@ export async function readRunStatus(client: Client, composeId: string): Promise<
   try {
     description = await handle.describe();
   } catch {
-    throw new CliError(`no run for compose ${composeId} (workflow id ${publishWorkflowId(composeId)}); start one with \`compose-publisher publish <location>\``, EXIT.usage);
+    throw new ClientError('bad-request', `no run for compose ${composeId} (workflow id ${publishWorkflowId(composeId)}); start one with \`compose-publisher publish <location>\``);
   }
   if (description.status.name === 'RUNNING') return handle.query(statusQuery);
-  return finishedStatus(handle, composeId, (description.memo?.gate as PublishStatus['repositories'] | undefined) ?? []);
+  return finishedStatus(handle, composeId, recordedDecisions(description.memo));
 }
 
 /**
@@ -108,10 +108,15 @@ async function finishedStatus(handle: WorkflowHandle<typeof publishCompose>, com
     return await handle.result();
   } catch (error) {
     const cause = rootCauseMessage(error);
-    const memo = recorded.length > 0 ? recorded : (((await handle.describe()).memo?.gate as PublishStatus['repositories'] | undefined) ?? []);
-    const repositories = memo.map((r) => ({ ...r, pushed: r.pushed ?? [], manifests: r.manifests ?? [] }));
+    const repositories = recorded.length > 0 ? recorded : recordedDecisions((await handle.describe()).memo);
     return { composeId, manifestTags: [], phase: 'failed', repositories, rejectedOverrides: [], error: cause };
   }
+}
+
+/** The decisions a run recorded in its memo (gate), as status entries. */
+function recordedDecisions(memo: Record<string, unknown> | undefined): PublishStatus['repositories'] {
+  const gate = (memo?.gate as Array<Partial<PublishStatus['repositories'][number]>> | undefined) ?? [];
+  return gate.map((r) => ({ ...r, pushed: r.pushed ?? [], manifests: r.manifests ?? [] }) as PublishStatus['repositories'][number]);
 }
 
 /** "Workflow execution failed" → "Activity task failed" → the message that names the file and the fix: the last cause. */
@@ -127,9 +132,9 @@ export async function overrideRun(client: Client, composeId: string, request: Ov
   try {
     return await handle.executeUpdate(overrideUpdate, { args: [request] });
   } catch (error) {
-    if (error instanceof WorkflowUpdateFailedError) throw new CliError(error.cause?.message ?? error.message, EXIT.usage);
+    if (error instanceof WorkflowUpdateFailedError) throw new ClientError('bad-request', error.cause?.message ?? error.message);
     if (error instanceof WorkflowNotFoundError) {
-      throw new CliError(`no running run for compose ${composeId}: overrides apply only while a run waits for one (see \`compose-publisher list --decision blocked\`)`, EXIT.usage);
+      throw new ClientError('bad-request', `no running run for compose ${composeId}: overrides apply only while a run waits for one (see \`compose-publisher list --decision blocked\`)`);
     }
     throw error;
   }

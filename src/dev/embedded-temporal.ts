@@ -1,7 +1,7 @@
 import { join, resolve } from 'node:path';
 import { Connection } from '@temporalio/client';
 import type { Config } from '../config.js';
-import { EMBEDDED_TEMPORAL, temporalAddress } from '../temporal-connection.js';
+import { EMBEDDED_TEMPORAL, temporalAddress } from '../client/connection.js';
 import { startTemporalDevServer } from './temporal-dev-server.js';
 
 export interface TemporalEndpoint {

@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'no
 import { rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { execa } from 'execa';
+import { COMPOSE_ID_ANNOTATION } from '../domain/types.js';
 import { storageArgs, type ContainerStorage } from '../tools/storage.js';
 
 /**
@@ -138,7 +139,7 @@ export async function buildImageArchive(
   const container = (await buildah(['from', '--quiet', 'scratch'])).stdout.trim();
   try {
     await buildah(['copy', '--quiet', container, payload, '/etc/compose-id']);
-    await buildah(['config', '--arch', OCI_ARCH[arch] ?? arch, '--os', 'linux', '--label', `org.fedoraproject.compose.id=${composeId}`, container]);
+    await buildah(['config', '--arch', OCI_ARCH[arch] ?? arch, '--os', 'linux', '--label', `${COMPOSE_ID_ANNOTATION}=${composeId}`, container]);
     await buildah(['commit', '--quiet', '--format', image.archive === 'oci' ? 'oci' : 'docker', container, name]);
   } finally {
     await buildah(['rm', container]);

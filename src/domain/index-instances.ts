@@ -1,12 +1,5 @@
 import { sortedUnique } from './sorting.js';
-import type { OciArch, PublishedManifest } from './types.js';
-
-export interface IndexInstance {
-  ociArch: OciArch;
-  digest: string;
-  /** The compose the instance came from; absent when a carried instance had no annotation. */
-  composeId?: string;
-}
+import type { IndexInstance, OciArch, PublishedManifest } from './types.js';
 
 /**
  * The instances of the index to publish on one registry: this compose's images, plus, for a hybrid override,

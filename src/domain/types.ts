@@ -48,8 +48,8 @@ export interface PublishPlan {
   repositories: RepositoryPlan[];
 }
 
-/** One instance of a published index. */
-export interface PublishedInstance {
+/** One instance (arch image) of an index, published or to be published. */
+export interface IndexInstance {
   ociArch: OciArch;
   digest: string;
   /** From the instance's org.fedoraproject.compose.id annotation, when it has one. */
@@ -62,7 +62,7 @@ export interface PublishedManifest {
   repository: string;
   tag: string;
   digest: string | null;
-  instances: PublishedInstance[];
+  instances: IndexInstance[];
 }
 
 export type GateDecisionKind = 'pass' | 'blocked' | 'noop' | 'overridden' | 'superseded' | 'skipped';
@@ -72,7 +72,7 @@ export interface RepositoryDecision {
   decision: GateDecisionKind;
   /** OCI arches this compose built, sorted. */
   built: OciArch[];
-  /** OCI arches in the published index (union over registries and tags), sorted. */
+  /** OCI arches in the index published before this run (union over registries and tags): what the gate compared with. Sorted. */
   published: OciArch[];
   /** published − built, sorted. */
   missing: OciArch[];

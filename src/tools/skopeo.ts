@@ -6,9 +6,9 @@ import { runTool, type RunOptions } from './run-tool.js';
 import { ToolError } from './tool-error.js';
 
 export const OCI_INDEX = 'application/vnd.oci.image.index.v1+json';
-export const DOCKER_MANIFEST_LIST = 'application/vnd.docker.distribution.manifest.list.v2+json';
 
-export interface IndexInstance {
+/** One entry of an index as the registry holds it: digest, media type, platform, annotations. */
+export interface IndexEntry {
   digest: string;
   mediaType: string;
   architecture: string;
@@ -19,7 +19,7 @@ export interface IndexInstance {
 
 /** What a registry holds at a reference: a multi-arch index, a single-arch image, or nothing. */
 export type RemoteManifest =
-  | { kind: 'index'; digest: string; mediaType: string; instances: IndexInstance[] }
+  | { kind: 'index'; digest: string; mediaType: string; instances: IndexEntry[] }
   | { kind: 'image'; digest: string; mediaType: string; architecture: string; os: string }
   | { kind: 'absent' };
 

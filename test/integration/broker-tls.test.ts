@@ -4,7 +4,7 @@ import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parseConfig } from '../../src/config.js';
 import { startRabbitMq, type RabbitMqServer } from '../../src/dev/rabbitmq-server.js';
-import { startListener } from '../../src/listener.js';
+import { startListener } from '../../src/listener/listener.js';
 import type { ListenerLogEntry } from '../../src/listener/log.js';
 import { connectBroker } from '../../src/tools/broker-connection.js';
 import { makeCertificates, type TestCertificates } from '../support/certificates.js';

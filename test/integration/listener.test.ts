@@ -9,7 +9,7 @@ import { waitForRun } from '../../src/client/publish-runs.js';
 import { parseConfig, publishSettings, type Config } from '../../src/config.js';
 import { freePort } from '../../src/dev/free-port.js';
 import { startRabbitMq, type RabbitMqServer } from '../../src/dev/rabbitmq-server.js';
-import { startListener, type Listener } from '../../src/listener.js';
+import { startListener, type Listener } from '../../src/listener/listener.js';
 import { jsonLines, type DeliveryLog, type ListenerLogEntry } from '../../src/listener/log.js';
 import { deadLetterQueue } from '../../src/listener/topology.js';
 import { publishWorkflowId } from '../../src/workflows/messages.js';

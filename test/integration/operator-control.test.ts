@@ -4,7 +4,7 @@ import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/clie
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PublishSettings } from '../../src/domain/settings.js';
-import { inspectRemote, type IndexInstance } from '../../src/tools/skopeo.js';
+import { inspectRemote, type IndexEntry } from '../../src/tools/skopeo.js';
 import { overrideSignal, overrideUpdate, statusQuery, type PublishStatus } from '../../src/workflows/messages.js';
 import { publishCompose } from '../../src/workflows/publish-compose.js';
 import { makeCompose, type MadeCompose } from '../support/compose-factory.js';
@@ -42,7 +42,7 @@ describe('operator control of a blocked repository', () => {
     return testSettings({ repositories: { Container_Base: 'fedora' }, waitForOverride });
   }
 
-  async function indexOf(settings: PublishSettings): Promise<{ digest: string; instances: IndexInstance[] }> {
+  async function indexOf(settings: PublishSettings): Promise<{ digest: string; instances: IndexEntry[] }> {
     const index = await inspectRemote(`${settings.registries[0]!.url}/fedora:40`, anonymous);
     if (index.kind !== 'index') throw new Error(`expected an index, found ${index.kind}`);
     return { digest: index.digest, instances: [...index.instances].sort((a, b) => a.architecture.localeCompare(b.architecture)) };

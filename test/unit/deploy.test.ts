@@ -21,7 +21,7 @@ const stack = parse(readFileSync('docker-compose.yml', 'utf8')) as { services: R
 const services = stack.services;
 const dockerfile = readFileSync('Dockerfile', 'utf8');
 const deployConfig = loadConfig('deploy/config.toml');
-const cliCommands = [...readFileSync('src/cli.ts', 'utf8').matchAll(/\.command\('([a-z-]+)'\)/g)].map((m) => m[1]);
+const cliCommands = [...readFileSync('src/cli/main.ts', 'utf8').matchAll(/\.command\('([a-z-]+)'\)/g)].map((m) => m[1]);
 
 describe('docker-compose.yml', () => {
   it('has the whole stack', () => {

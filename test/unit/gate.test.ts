@@ -1,15 +1,15 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { decideGate, type GateInput } from '../../src/domain/gate.js';
-import type { PublishedInstance, PublishedManifest } from '../../src/domain/types.js';
+import type { IndexInstance, PublishedManifest } from '../../src/domain/types.js';
 
 const OURS = 'Fedora-40-20240501.n.0';
 const d = (n: number) => `sha256:${String(n).padStart(64, '0')}`;
 
-function manifest(instances: PublishedInstance[] | null, registry = 'quay.io/fedora', tag = '40'): PublishedManifest {
+function manifest(instances: IndexInstance[] | null, registry = 'quay.io/fedora', tag = '40'): PublishedManifest {
   return { registry, repository: 'fedora', tag, digest: instances === null ? null : d(999), instances: instances ?? [] };
 }
-const instance = (ociArch: string, digest: string, composeId?: string): PublishedInstance => ({ ociArch, digest, ...(composeId ? { composeId } : {}) });
+const instance = (ociArch: string, digest: string, composeId?: string): IndexInstance => ({ ociArch, digest, ...(composeId ? { composeId } : {}) });
 
 function gate(built: GateInput['built'], published: PublishedManifest[]) {
   return decideGate({ repository: 'fedora', composeId: OURS, built, published });

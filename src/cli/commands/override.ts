@@ -1,9 +1,9 @@
 import { userInfo } from 'node:os';
-import { overrideRun } from '../client/publish-runs.js';
-import { EXIT } from '../cli/exit-codes.js';
-import type { Config } from '../config.js';
-import type { OverrideMode } from '../domain/override.js';
-import { connectClient } from '../temporal-connection.js';
+import { overrideRun } from '../../client/publish-runs.js';
+import { EXIT } from '../exit-codes.js';
+import type { Config } from '../../config.js';
+import type { OverrideMode } from '../../domain/override.js';
+import { connectClient } from '../../client/connection.js';
 
 export interface OverrideOptions {
   mode: OverrideMode;

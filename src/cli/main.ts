@@ -1,6 +1,6 @@
 import { Command, CommanderError, Option } from 'commander';
-import { CliError, EXIT } from './cli/exit-codes.js';
-import { configFromOptions } from './cli/load-config.js';
+import { CliError, EXIT } from './exit-codes.js';
+import { configFromOptions } from './load-config.js';
 import { runDemoCommand } from './commands/demo.js';
 import { runListenCommand } from './commands/listen.js';
 import { runListCommand } from './commands/list.js';
@@ -9,8 +9,9 @@ import { runPublishCommand } from './commands/publish.js';
 import { runStatusCommand } from './commands/status.js';
 import { runWorkerCommand } from './commands/worker.js';
 import type { LogLevel } from '@temporalio/common';
-import { ConfigError } from './config.js';
-import { OVERRIDE_MODES } from './domain/override.js';
+import { ConfigError } from '../config.js';
+import { ClientError } from '../client/client-error.js';
+import { OVERRIDE_MODES } from '../domain/override.js';
 
 const program = new Command('compose-publisher')
   .description(
@@ -115,6 +116,10 @@ function report(error: unknown): number {
   if (error instanceof CliError) {
     console.error(`compose-publisher: ${error.message}`);
     return error.exitCode;
+  }
+  if (error instanceof ClientError) {
+    console.error(`compose-publisher: ${error.message}`);
+    return error.kind === 'bad-request' ? EXIT.usage : EXIT.failed;
   }
   console.error(`compose-publisher: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
   return EXIT.failed;

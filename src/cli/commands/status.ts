@@ -1,8 +1,8 @@
-import { readRunStatus } from '../client/publish-runs.js';
-import { exitCodeFor } from '../cli/exit-codes.js';
-import { formatStatus } from '../cli/format-status.js';
-import type { Config } from '../config.js';
-import { connectClient } from '../temporal-connection.js';
+import { readRunStatus } from '../../client/publish-runs.js';
+import { exitCodeFor } from '../exit-codes.js';
+import { formatStatus } from '../format-status.js';
+import type { Config } from '../../config.js';
+import { connectClient } from '../../client/connection.js';
 
 /** `compose-publisher status <compose id>`: the run's phase and per-repository decisions. */
 export async function runStatusCommand(config: Config, composeId: string, options: { json?: boolean }): Promise<number> {

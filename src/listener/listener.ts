@@ -2,12 +2,12 @@ import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Client } from '@temporalio/client';
 import type { Channel, ChannelModel, ConsumeMessage } from 'amqplib';
-import { brokerSettings, ConfigError, type Config } from './config.js';
-import { connectBroker } from './tools/broker-connection.js';
-import { refusal } from './listener/broker-errors.js';
-import { decideDelivery, type DeliveryContext, type DeliveryDecision } from './listener/deliveries.js';
-import { jsonLines, redactedUrl, type ConnectionLog, type ListenerLog } from './listener/log.js';
-import { declareTopology, type AmqpSettings } from './listener/topology.js';
+import { brokerSettings, ConfigError, type Config } from '../config.js';
+import { connectBroker } from '../tools/broker-connection.js';
+import { refusal } from './broker-errors.js';
+import { decideDelivery, type DeliveryContext, type DeliveryDecision } from './deliveries.js';
+import { jsonLines, redactedUrl, type ConnectionLog, type ListenerLog } from './log.js';
+import { declareTopology, type AmqpSettings } from './topology.js';
 
 export interface ListenerOptions {
   client: Client;

@@ -2,16 +2,17 @@ import { rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
-import { startPublishRun, waitForRun } from '../client/publish-runs.js';
-import { formatStatus } from '../cli/format-status.js';
-import { shellQuote } from '../cli/shell-quote.js';
-import { parseConfig, publishSettings, type Config } from '../config.js';
-import { makeCompose, type ComposeSpec } from '../dev/sample-compose.js';
-import { startRegistry } from '../dev/registry-server.js';
-import { startTemporalDevServer } from '../dev/temporal-dev-server.js';
-import { inspectRemote } from '../tools/skopeo.js';
-import { EMBEDDED_TEMPORAL } from '../temporal-connection.js';
-import { createPublisherWorker } from '../worker.js';
+import { startPublishRun, waitForRun } from '../../client/publish-runs.js';
+import { formatStatus } from '../format-status.js';
+import { shellQuote } from '../shell-quote.js';
+import { parseConfig, publishSettings, type Config } from '../../config.js';
+import { makeCompose, type ComposeSpec } from '../../dev/sample-compose.js';
+import { COMPOSE_ID_ANNOTATION } from '../../domain/types.js';
+import { startRegistry } from '../../dev/registry-server.js';
+import { startTemporalDevServer } from '../../dev/temporal-dev-server.js';
+import { inspectRemote } from '../../tools/skopeo.js';
+import { EMBEDDED_TEMPORAL } from '../../client/connection.js';
+import { createPublisherWorker } from '../../worker.js';
 
 const SAMPLES: ComposeSpec[] = [
   {
@@ -117,7 +118,7 @@ async function describePublished(reference: string): Promise<void> {
   if (manifest.kind === 'image') return say(`  ${reference}: single-arch ${manifest.architecture} ${manifest.digest}`);
   say(`  ${reference}: index ${manifest.digest}`);
   for (const instance of manifest.instances) {
-    say(`    ${instance.architecture.padEnd(8)} ${instance.digest}  from ${instance.annotations['org.fedoraproject.compose.id'] ?? '?'}`);
+    say(`    ${instance.architecture.padEnd(8)} ${instance.digest}  from ${instance.annotations[COMPOSE_ID_ANNOTATION] ?? '?'}`);
   }
 }
 

@@ -1,9 +1,9 @@
-import { ConfigError, type Config } from '../config.js';
+import { ConfigError, type Config } from '../../config.js';
 import type { LogLevel } from '@temporalio/common';
-import { startListener } from '../listener.js';
-import { leveledLog } from '../listener/log.js';
-import { JsonLogger } from '../observability/json-logger.js';
-import { connectClient } from '../temporal-connection.js';
+import { startListener } from '../../listener/listener.js';
+import { leveledLog } from '../../listener/log.js';
+import { JsonLogger } from '../../observability/json-logger.js';
+import { connectClient } from '../../client/connection.js';
 
 /**
  * `compose-publisher listen`: consumes Pungi's compose status messages and starts a run per wanted compose,

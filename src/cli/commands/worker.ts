@@ -1,12 +1,12 @@
 import { resolve } from 'node:path';
 import { NativeConnection, Runtime } from '@temporalio/worker';
 import type { LogLevel } from '@temporalio/common';
-import { brokerSettings, publishSettings, type Config } from '../config.js';
-import { durationMs } from '../domain/duration.js';
-import { ensureTemporal } from '../dev/embedded-temporal.js';
-import { JsonLogger } from '../observability/json-logger.js';
-import { connectionOptions } from '../temporal-connection.js';
-import { createPublisherWorker } from '../worker.js';
+import { brokerSettings, publishSettings, type Config } from '../../config.js';
+import { durationMs } from '../../domain/duration.js';
+import { ensureTemporal } from '../../dev/embedded-temporal.js';
+import { JsonLogger } from '../../observability/json-logger.js';
+import { connectionOptions } from '../../client/connection.js';
+import { createPublisherWorker } from '../../worker.js';
 
 /**
  * `compose-publisher worker`: polls the task queue until SIGINT/SIGTERM. Then it stops polling, gives in-flight

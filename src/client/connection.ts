@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Client, Connection, type ConnectionOptions } from '@temporalio/client';
-import { CliError, EXIT } from './cli/exit-codes.js';
-import { ConfigError, type Config } from './config.js';
+import { ConfigError, type Config } from '../config.js';
+import { ClientError } from './client-error.js';
 
 /** Where the embedded dev server listens when [temporal] has no address. */
 export const EMBEDDED_TEMPORAL = { ip: '127.0.0.1', port: 7233 } as const;
@@ -54,6 +54,6 @@ export async function connectClient(config: Config): Promise<Client> {
     const hint = config.temporal.address
       ? `check [temporal] address, tls_* and api_key_env in ${config.source}`
       : 'start `compose-publisher worker` first: without [temporal].address it runs an embedded Temporal server there';
-    throw new CliError(`cannot reach Temporal at ${options.address} (${(error as Error).message}); ${hint}`, EXIT.failed);
+    throw new ClientError('unreachable', `cannot reach Temporal at ${options.address} (${(error as Error).message}); ${hint}`);
   }
 }

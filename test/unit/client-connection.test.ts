@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config.js';
-import { connectionOptions } from '../../src/temporal-connection.js';
+import { connectionOptions } from '../../src/client/connection.js';
 
 const REST = '[[registries]]\nurl = "quay.io/fedora"\n[repositories]\nContainer_Base = "fedora"\n[architectures]\nx86_64 = "amd64"\n';
 const config = (temporal: string) => parseConfig(`[temporal]\n${temporal}\n${REST}`, 'prod.toml');

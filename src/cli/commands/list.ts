@@ -1,5 +1,6 @@
-import type { Config } from '../config.js';
-import { connectClient } from '../temporal-connection.js';
+import type { Config } from '../../config.js';
+import { connectClient } from '../../client/connection.js';
+import { formatTable } from '../table.js';
 
 export interface ListOptions {
   decision?: string;
@@ -45,10 +46,8 @@ export async function runListCommand(config: Config, options: ListOptions): Prom
       console.log(`no runs match: ${listQuery(options)}`);
       return 0;
     }
-    const widths = [Math.max(10, ...rows.map((r) => r.composeId.length)), 7, Math.max(9, ...rows.map((r) => r.decisions.join(',').length)), 10];
-    const line = (cells: string[]) => cells.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join('  ').trimEnd();
-    console.log(line(['COMPOSE ID', 'RELEASE', 'DECISIONS', 'STATUS', 'STARTED']));
-    for (const r of rows) console.log(line([r.composeId, r.release, r.decisions.join(','), r.status, r.started]));
+    const table = [['COMPOSE ID', 'RELEASE', 'DECISIONS', 'STATUS', 'STARTED'], ...rows.map((r) => [r.composeId, r.release, r.decisions.join(','), r.status, r.started])];
+    for (const line of formatTable(table)) console.log(line);
     return 0;
   } finally {
     await client.connection.close();

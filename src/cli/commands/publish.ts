@@ -1,8 +1,8 @@
-import { startPublishRun, waitForRun } from '../client/publish-runs.js';
-import { exitCodeFor, EXIT } from '../cli/exit-codes.js';
-import { formatStatus } from '../cli/format-status.js';
-import type { Config } from '../config.js';
-import { connectClient } from '../temporal-connection.js';
+import { startPublishRun, waitForRun } from '../../client/publish-runs.js';
+import { exitCodeFor, EXIT } from '../exit-codes.js';
+import { formatStatus } from '../format-status.js';
+import type { Config } from '../../config.js';
+import { connectClient } from '../../client/connection.js';
 
 export interface PublishOptions {
   wait?: boolean;

@@ -1,0 +1,18 @@
+/**
+ * What went wrong talking to Temporal about a run, for the caller to present: the CLI turns the kind into an exit
+ * code, the listener into a settlement.
+ * - bad-request: the request itself is wrong (no such compose, an invalid id, an override the run refuses);
+ * - unreachable: Temporal did not answer.
+ */
+export type ClientErrorKind = 'bad-request' | 'unreachable';
+
+export class ClientError extends Error {
+  override readonly name = 'ClientError';
+
+  constructor(
+    readonly kind: ClientErrorKind,
+    message: string,
+  ) {
+    super(message);
+  }
+}
