@@ -4,9 +4,9 @@ import { execa } from 'execa';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { ApplicationFailure } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { localOciArchive } from '../../src/compose/image-cache.js';
+import { DomainError } from '../../src/domain/errors.js';
 import { freePort } from '../../src/dev/free-port.js';
 import type { ImageArtifact } from '../../src/domain/types.js';
 import { archiveManifestDigest } from '../../src/tools/skopeo.js';
@@ -56,10 +56,10 @@ describe('the image cache of pushArchImage', () => {
 
   it('refuses a checksum mismatch and a file shorter than images.json says for good, and retries a download that broke off', async () => {
     const mismatch = await localOciArchive(artifact({ sha256: 'a'.repeat(64) }), scratchSubdir('cache'), () => {}).catch((e: unknown) => e);
-    expect(mismatch).toBeInstanceOf(ApplicationFailure);
-    expect(mismatch).toMatchObject({ type: 'ChecksumMismatch', nonRetryable: true });
+    expect(mismatch).toBeInstanceOf(DomainError);
+    expect(mismatch).toMatchObject({ name: 'DomainError', type: 'ChecksumMismatch' });
     const short = await localOciArchive(artifact({ size: made.size + 10 }), scratchSubdir('cache'), () => {}).catch((e: unknown) => e);
-    expect(short).toMatchObject({ type: 'ChecksumMismatch', nonRetryable: true });
+    expect(short).toMatchObject({ name: 'DomainError', type: 'ChecksumMismatch' });
     expect((short as Error).message).toContain(`has ${made.size} bytes, but images.json says ${made.size + 10}`);
 
     // A host that promises the whole file and hangs up halfway: worth another try, and the error says where.
@@ -73,7 +73,7 @@ describe('the image cache of pushArchImage', () => {
     try {
       const brokenOff = await localOciArchive(artifact({ location: url }), scratchSubdir('cache'), () => {}).catch((e: unknown) => e);
       expect(brokenOff).toBeInstanceOf(Error);
-      expect(brokenOff).not.toBeInstanceOf(ApplicationFailure);
+      expect(brokenOff).not.toBeInstanceOf(DomainError);
       expect((brokenOff as Error).message).toMatch(new RegExp(`^${url.replaceAll('.', '\\.')}: the download broke off after \\d+ of ${made.size} bytes .*; will retry$`));
     } finally {
       cut.closeAllConnections();
@@ -88,11 +88,11 @@ describe('the image cache of pushArchImage', () => {
     const cacheDir = scratchSubdir('cache');
     await localOciArchive(artifact(), cacheDir, () => {});
     const gone = await localOciArchive(artifact({ location: `${server.url}gone.oci.tar.xz` }), cacheDir, () => {}).catch((e: unknown) => e);
-    expect(gone).toMatchObject({ type: 'ImageNotFound', nonRetryable: true });
+    expect(gone).toMatchObject({ name: 'DomainError', type: 'ImageNotFound' });
     const resized = await localOciArchive(artifact({ size: made.size - 1 }), cacheDir, () => {}).catch((e: unknown) => e);
-    expect(resized).toMatchObject({ type: 'ChecksumMismatch', nonRetryable: true });
+    expect(resized).toMatchObject({ name: 'DomainError', type: 'ChecksumMismatch' });
     const missingLocal = await localOciArchive(artifact({ location: join(dir, 'nowhere.oci.tar.xz') }), cacheDir, () => {}).catch((e: unknown) => e);
-    expect(missingLocal).toMatchObject({ type: 'ImageNotFound', nonRetryable: true });
+    expect(missingLocal).toMatchObject({ name: 'DomainError', type: 'ImageNotFound' });
   });
 
   /** A local image file with its own size and sha256, as images.json would list it. */
@@ -115,7 +115,7 @@ describe('the image cache of pushArchImage', () => {
     const gzipped = Buffer.from((await execa('gzip', ['--stdout'], { input: tar, encoding: 'buffer' })).stdout);
     const entry = { variant: 'Container', subvariant: 'Container_Base' };
     const failure = await localOciArchive(localFile('mislabelled.oci.tar.xz', gzipped, { compression: 'xz', entry }), scratchSubdir('cache'), () => {}).catch((e: unknown) => e);
-    expect(failure).toMatchObject({ type: 'UnsupportedImageArchive', nonRetryable: true });
+    expect(failure).toMatchObject({ name: 'DomainError', type: 'UnsupportedImageArchive' });
     expect((failure as Error).message).toContain(`the Container/x86_64 Container_Base image ${join(dir, 'mislabelled.oci.tar.xz')} is not a container image archive`);
     expect((failure as Error).message).toContain('images.json says its format is tar.xz, but the file is gzip-compressed');
     const qcow = Buffer.concat([Buffer.from([0x51, 0x46, 0x49, 0xfb]), Buffer.alloc(1024)]);
@@ -125,13 +125,13 @@ describe('the image cache of pushArchImage', () => {
 
   it('refuses for good a local file that is missing or whose size differs from images.json, and a corrupt xz', async () => {
     const missing = await localOciArchive(artifact({ location: join(dir, 'no-such.oci.tar.xz') }), scratchSubdir('cache'), () => {}).catch((e: unknown) => e);
-    expect(missing).toMatchObject({ type: 'ImageNotFound', nonRetryable: true });
+    expect(missing).toMatchObject({ name: 'DomainError', type: 'ImageNotFound' });
     const wrongSize = await localOciArchive(artifact({ location: made.path, size: made.size - 1 }), scratchSubdir('cache'), () => {}).catch((e: unknown) => e);
-    expect(wrongSize).toMatchObject({ type: 'ChecksumMismatch', nonRetryable: true });
+    expect(wrongSize).toMatchObject({ name: 'DomainError', type: 'ChecksumMismatch' });
     expect((wrongSize as Error).message).toContain(`has ${made.size} bytes, but images.json says ${made.size - 1}`);
     const truncated = readFileSync(made.path).subarray(0, Math.floor(made.size / 2));
     const corrupt = await localOciArchive(localFile('truncated.oci.tar.xz', truncated), scratchSubdir('cache'), () => {}).catch((e: unknown) => e);
-    expect(corrupt).toMatchObject({ type: 'CorruptImage', nonRetryable: true });
+    expect(corrupt).toMatchObject({ name: 'DomainError', type: 'CorruptImage' });
     expect((corrupt as Error).message).toMatch(/cannot be decompressed with xz, though its sha256 matches images\.json: .*unexpected end of input/i);
     expect((corrupt as Error).message.length).toBeLessThan(1000);
   });
