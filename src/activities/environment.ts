@@ -1,7 +1,8 @@
-import { mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { PublishSettings } from '../domain/settings.js';
 import type { BrokerSettings } from '../tools/broker-connection.js';
+import { useToolTempDir } from '../tools/run-tool.js';
 import type { ContainerStorage } from '../tools/storage.js';
 import { AUTHFILE_DIR_PREFIX } from './registry-credentials.js';
 
@@ -11,6 +12,8 @@ export interface ActivityEnvironment {
   cacheDir: string;
   /** Short-lived files: authfiles, digest files. */
   scratchDir: string;
+  /** The tools' TMPDIR. */
+  tmpDir: string;
   storage: ContainerStorage;
   /** Where registry credentials are read from. */
   env: NodeJS.ProcessEnv;
@@ -30,23 +33,30 @@ export function activityEnvironment(workDir: string, settings: PublishSettings, 
     settings,
     cacheDir: join(root, 'cache'),
     scratchDir: join(root, 'scratch'),
+    tmpDir: join(root, 'tmp'),
     storage: { root: join(root, 'storage'), runroot: join(root, 'runroot') },
     env,
     ...(broker ? { broker } : {}),
   };
-  for (const dir of [environment.cacheDir, environment.scratchDir, environment.storage.root, environment.storage.runroot]) {
+  sweepLeftovers(environment);
+  for (const dir of [environment.cacheDir, environment.scratchDir, environment.tmpDir, environment.storage.root, environment.storage.runroot]) {
     mkdirSync(dir, { recursive: true });
   }
-  sweepAuthfiles(environment.scratchDir);
+  useToolTempDir(environment.tmpDir);
   return environment;
 }
 
 /**
- * Authfiles live only while one tool call needs them; a worker killed meanwhile leaves its auth-* directories behind.
- * The work dir is this worker's own (one worker process per work_dir), so whatever is there at start is such a leftover.
+ * What a killed worker leaves behind: authfiles (auth-* directories), the tools' temporary files (skopeo's oci*
+ * unpacked archives) and half-written cache files (*.part). The work dir is this worker's own (one worker process
+ * per work_dir), so whatever of these is there at start is such a leftover.
  */
-function sweepAuthfiles(scratchDir: string): void {
-  for (const entry of readdirSync(scratchDir)) {
-    if (entry.startsWith(AUTHFILE_DIR_PREFIX)) rmSync(join(scratchDir, entry), { recursive: true, force: true });
-  }
+function sweepLeftovers(environment: Pick<ActivityEnvironment, 'scratchDir' | 'tmpDir' | 'cacheDir'>): void {
+  const remove = (dir: string, wanted: (entry: string) => boolean) => {
+    if (!existsSync(dir)) return;
+    for (const entry of readdirSync(dir)) if (wanted(entry)) rmSync(join(dir, entry), { recursive: true, force: true });
+  };
+  remove(environment.scratchDir, (entry) => entry.startsWith(AUTHFILE_DIR_PREFIX));
+  remove(environment.tmpDir, () => true);
+  remove(environment.cacheDir, (entry) => entry.endsWith('.part'));
 }

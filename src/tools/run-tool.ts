@@ -18,7 +18,18 @@ const TOOL_VARIABLES = [
 ];
 
 export function toolEnvironment(from: NodeJS.ProcessEnv = process.env): Record<string, string> {
-  return Object.fromEntries(TOOL_VARIABLES.flatMap((name) => (from[name] === undefined ? [] : [[name, from[name]]])));
+  const env: Record<string, string> = Object.fromEntries(TOOL_VARIABLES.flatMap((name) => (from[name] === undefined ? [] : [[name, from[name]]])));
+  return toolTempDir ? { ...env, TMPDIR: toolTempDir } : env;
+}
+
+let toolTempDir: string | undefined;
+
+/**
+ * Where tools put their temporary files (skopeo unpacks a whole oci-archive there on every call): the worker's own
+ * work dir, which it sweeps at start, instead of /var/tmp, where a killed tool's leftovers would stay forever.
+ */
+export function useToolTempDir(dir: string): void {
+  toolTempDir = dir;
 }
 
 /**

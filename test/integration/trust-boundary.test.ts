@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { activityEnvironment } from '../../src/activities/environment.js';
 import { createActivities } from '../../src/activities/index.js';
 import type { PublishSettings } from '../../src/domain/settings.js';
+import { runTool } from '../../src/tools/run-tool.js';
 import { inspectRemote } from '../../src/tools/skopeo.js';
 import { publishCompose } from '../../src/workflows/publish-compose.js';
 import { makeCompose, type MadeCompose } from '../support/compose-factory.js';
@@ -110,12 +111,20 @@ describe('the trust boundary: a run chooses a compose, the worker chooses everyt
     expect(loot.requests).toEqual([]);
   });
 
-  it('sweeps the authfiles a killed worker left in its work dir when a worker starts there', () => {
+  it('sweeps what a killed worker left in its work dir (authfiles, tool temp dirs, partial cache files) when a worker starts there', async () => {
     const workDir = join(dir, 'crashed-worker');
     mkdirSync(join(workDir, 'scratch', 'auth-Xy12ab'), { recursive: true });
     writeFileSync(join(workDir, 'scratch', 'auth-Xy12ab', 'auth.json'), JSON.stringify({ auths: { 'quay.io': { auth: 'c2VjcmV0' } } }));
+    mkdirSync(join(workDir, 'tmp', 'oci1234567'), { recursive: true });
+    mkdirSync(join(workDir, 'cache'), { recursive: true });
+    writeFileSync(join(workDir, 'cache', `${'a'.repeat(64)}.oci.tar.0f1e.part`), 'half');
+    writeFileSync(join(workDir, 'cache', `${'b'.repeat(64)}.oci.tar`), 'kept');
     activityEnvironment(workDir, workerSettings());
     expect(readdirSync(join(workDir, 'scratch'))).toEqual([]);
+    expect(readdirSync(join(workDir, 'tmp'))).toEqual([]);
+    expect(readdirSync(join(workDir, 'cache'))).toEqual([`${'b'.repeat(64)}.oci.tar`]);
+    // And the tools' temporary files go there from now on, not to /var/tmp.
+    expect((await runTool('sh', ['-c', 'printf %s "$TMPDIR"'])).trim()).toBe(join(workDir, 'tmp'));
   });
 
   it.each([
