@@ -1,5 +1,5 @@
 import { ApplicationFailure } from '@temporalio/common';
-import { DomainError } from '../domain/errors.js';
+import { DomainError, RetryLaterError } from '../domain/errors.js';
 import { isRetryable, type FailureType } from '../domain/failure-types.js';
 import { ToolError, type ToolErrorKind } from '../tools/tool-error.js';
 
@@ -20,7 +20,14 @@ export function toFailure(error: unknown, context: string): Error {
     if (error.message.length <= MAX_MESSAGE_LENGTH) return error;
     return ApplicationFailure.create({ message: bounded(error.message), type: error.type ?? 'Error', nonRetryable: error.nonRetryable ?? false });
   }
-  if (error instanceof DomainError) return ApplicationFailure.create({ message: bounded(error.message), type: error.type, nonRetryable: !isRetryable(error.type) });
+  if (error instanceof DomainError) {
+    return ApplicationFailure.create({
+      message: bounded(error.message),
+      type: error.type,
+      nonRetryable: !isRetryable(error.type),
+      ...(error instanceof RetryLaterError ? { nextRetryDelay: Math.max(error.delayMs, 100) } : {}),
+    });
+  }
   if (error instanceof ToolError) {
     return ApplicationFailure.create({
       message: bounded(`${context}: ${error.message}`),

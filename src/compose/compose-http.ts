@@ -1,4 +1,4 @@
-import { DomainError } from '../domain/errors.js';
+import { DomainError, RetryLaterError } from '../domain/errors.js';
 
 /**
  * GET or HEAD a file of a compose host. Network trouble (refused, DNS, TLS, reset) becomes a retryable error that
@@ -14,10 +14,23 @@ export async function fetchComposeFile(url: string, options: { method?: 'GET' | 
     throw new Error(`${url}: ${networkCause(error)}; will retry`);
   }
   if (response.status === 404 || response.status === 410) throw options.missing(response.status);
+  const retryAfter = retryAfterMs(response);
+  if ((response.status === 429 || response.status === 503) && retryAfter !== undefined) {
+    await response.body?.cancel();
+    throw new RetryLaterError(`${url} answered ${response.status} ${response.statusText} with Retry-After ${response.headers.get('retry-after')}; will retry then`, retryAfter);
+  }
   if (response.status === 401 || response.status === 403) {
     throw new DomainError('ComposeAccessDenied', `${url} answered ${response.status} ${response.statusText}: the compose host refuses to serve it; make it readable to the worker`);
   }
   return response;
+}
+
+/** Retry-After in seconds or as an HTTP date, bounded to an hour; undefined when absent or unreadable. */
+function retryAfterMs(response: Response): number | undefined {
+  const header = response.headers.get('retry-after');
+  if (header === null) return undefined;
+  const delay = /^\d+$/.test(header.trim()) ? Number(header.trim()) * 1000 : Date.parse(header) - Date.now();
+  return Number.isFinite(delay) ? Math.min(Math.max(delay, 0), 60 * 60 * 1000) : undefined;
 }
 
 /** "fetch failed" says nothing: the cause (ECONNREFUSED 127.0.0.1:1, ENOTFOUND host, a certificate error) does. */

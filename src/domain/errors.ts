@@ -23,3 +23,13 @@ export function malformedMetadata(file: string, field: string, problem: string, 
 
 export const METADATA_FIX =
   'this file is written by pungi (productmd); make sure the compose finished and its metadata is complete and unmodified, or regenerate it';
+
+/** A server asked to be asked again later (429 or 503 with Retry-After): retried after that delay, not the fixed back-off. */
+export class RetryLaterError extends DomainError {
+  constructor(
+    message: string,
+    readonly delayMs: number,
+  ) {
+    super('ComposeHostBusy', message);
+  }
+}

@@ -29,6 +29,7 @@ export const FAILURE_TYPES = {
   NotFound: 'final',
   ConcurrentPublisher: 'final',
   TransientRegistryError: 'retry',
+  ComposeHostBusy: 'retry',
   PublishedIndexMismatch: 'retry',
   ToolFailed: 'retry',
 } as const;

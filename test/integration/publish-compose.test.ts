@@ -155,6 +155,24 @@ describe('publishCompose on a real registry', () => {
     });
   });
 
+  it('waits as long as a busy compose host asks (429 with Retry-After), not the fixed back-off', async () => {
+    const settings = testSettings({ repositories: { Container_Base: 'fedora' } });
+    const compose = await makeCompose({ composeId: 'Fedora-40-20240508.n.0', images: { Container_Base: ['x86_64'] }, format: '1.2' }, { dir, storage: storage() });
+    const server = await serveCompose(compose.root, { busyImages: { times: 3, retryAfter: '1' } });
+    try {
+      await inWorker(settings, async ({ taskQueue }) => {
+        const started = Date.now();
+        const result = await runPublish(env, taskQueue, { location: server.url.replace(/\/$/, ''), composeId: compose.composeId });
+        // The activity's own back-off would wait 5 + 10 + 20 s for three refusals.
+        expect(Date.now() - started).toBeLessThan(20_000);
+        expect(result.repositories[0]).toMatchObject({ decision: 'pass', built: ['amd64'] });
+      });
+      expect(server.requests.filter((request) => request.endsWith('.tar.xz')).length).toBeGreaterThanOrEqual(4);
+    } finally {
+      await server.close();
+    }
+  });
+
   describe('bad input publishes nothing and fails with a named, non-retryable error', () => {
     const cases = [
       { name: 'a broken checksum', type: 'ChecksumMismatch', faults: { breakChecksum: { subvariant: 'Container_Base', arch: 'aarch64' } }, text: /sha256 is [0-9a-f]{64} but images\.json says/ },

@@ -7,13 +7,23 @@ export { makeCompose, OCI_ARCH, type ComposeSpec, type MadeCompose, type MadeIma
 
 /**
  * Serves a compose directory over HTTP on 127.0.0.1, as a compose host would. `slowImagesMs` holds back every
- * image file that long (a slow mirror), for tests that need an activity in flight.
+ * image file that long (a slow mirror), for tests that need an activity in flight; `busyImages` answers the first
+ * `times` image requests 429 with a Retry-After.
  */
-export async function serveCompose(root: string, options: { slowImagesMs?: number } = {}): Promise<{ url: string; requests: string[]; close(): Promise<void> }> {
+export async function serveCompose(
+  root: string,
+  options: { slowImagesMs?: number; busyImages?: { times: number; retryAfter: string } } = {},
+): Promise<{ url: string; requests: string[]; close(): Promise<void> }> {
   /** "GET /path", "HEAD /path", … */
   const requests: string[] = [];
+  let busy = options.busyImages?.times ?? 0;
   const server = createServer((request, response) => {
     requests.push(`${request.method} ${request.url ?? ''}`);
+    if (busy > 0 && request.url?.endsWith('.tar.xz')) {
+      busy -= 1;
+      response.writeHead(429, { 'retry-after': options.busyImages!.retryAfter }).end();
+      return;
+    }
     const delay = request.url?.endsWith('.tar.xz') ? (options.slowImagesMs ?? 0) : 0;
     setTimeout(() => serveFile(request.url, response), delay);
   });
