@@ -3,7 +3,7 @@ import type { ImageArtifact } from '../domain/types.js';
 import { archiveManifestDigest } from '../tools/skopeo.js';
 import type { ActivityEnvironment } from './environment.js';
 import { translatingFailures } from './failures.js';
-import { throttledHeartbeat } from './heartbeat.js';
+import { withHeartbeats } from './heartbeat.js';
 import { localOciArchive } from '../compose/image-cache.js';
 
 /**
@@ -14,8 +14,10 @@ export function makePrepareImage(environment: ActivityEnvironment) {
   return function prepareImage(image: ImageArtifact): Promise<string> {
     return translatingFailures(`preparing ${image.fileName}`, async () => {
       const signal = Context.current().cancellationSignal;
-      const archive = await localOciArchive(image, environment.cacheDir, throttledHeartbeat(), signal);
-      return archiveManifestDigest(archive, { signal });
+      return withHeartbeats(async (report) => {
+        const archive = await localOciArchive(image, environment.cacheDir, report, signal);
+        return archiveManifestDigest(archive, { signal });
+      });
     });
   };
 }

@@ -8,7 +8,7 @@ import type { ImageArtifact } from '../domain/types.js';
 import { archiveManifestDigest, copyToRegistry, inspectRemote } from '../tools/skopeo.js';
 import type { ActivityEnvironment } from './environment.js';
 import { translatingFailures } from './failures.js';
-import { throttledHeartbeat } from './heartbeat.js';
+import { withHeartbeats } from './heartbeat.js';
 import { localOciArchive } from '../compose/image-cache.js';
 import { withRegistryAccess } from './registry-credentials.js';
 import { logContext } from './log-context.js';
@@ -31,10 +31,9 @@ export interface ArchImagePush {
 export function makePushArchImage(environment: ActivityEnvironment) {
   return function pushArchImage(input: PushArchImageInput): Promise<ArchImagePush> {
     const tag = archTag(input.release, input.image.composeArch);
-    return translatingFailures(`pushing ${input.repository}:${tag}`, async () => {
+    return translatingFailures(`pushing ${input.repository}:${tag}`, () => withHeartbeats(async (heartbeat) => {
       const context = Context.current();
       const signal = context.cancellationSignal;
-      const heartbeat = throttledHeartbeat();
       const metrics = publisherMetrics(context.metricMeter);
       const started = Date.now();
       const archive = await localOciArchive(input.image, environment.cacheDir, heartbeat, signal);
@@ -65,10 +64,10 @@ export function makePushArchImage(environment: ActivityEnvironment) {
           metrics.bytesPushed.add(input.image.size ?? 0, { registry: registry.url });
           context.log.info('arch image pushed', { ...logContext(context), repository: input.repository, registry: registry.url, tag, digest });
         });
-        context.heartbeat({ stage: 'pushed', registry: registry.url });
+        heartbeat({ stage: 'pushed', registry: registry.url });
       }
       metrics.pushDuration.record(Date.now() - started, { repository: input.repository });
       return result;
-    });
+    }));
   };
 }

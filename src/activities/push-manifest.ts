@@ -11,6 +11,7 @@ import { inspectRemote } from '../tools/skopeo.js';
 import type { RegistryAccess } from '../tools/registry-access.js';
 import type { ActivityEnvironment } from './environment.js';
 import { translatingFailures } from './failures.js';
+import { withHeartbeats } from './heartbeat.js';
 import { withRegistryAccess } from './registry-credentials.js';
 import { localListName, runIdOf } from './local-names.js';
 import { logContext } from './log-context.js';
@@ -39,7 +40,7 @@ export type PushManifestResult =
 export function makePushManifest(environment: ActivityEnvironment) {
   return function pushManifest(input: PushManifestInput): Promise<PushManifestResult> {
     const where = `${input.registry.url}/${input.repository}`;
-    return translatingFailures(`publishing the index of ${where}`, () =>
+    return translatingFailures(`publishing the index of ${where}`, () => withHeartbeats((heartbeat) =>
       withRegistryAccess(input.registry.url, environment, async (access) => {
         const signal = Context.current().cancellationSignal;
         for (const tag of input.tags) {
@@ -63,7 +64,7 @@ export function makePushManifest(environment: ActivityEnvironment) {
               await rm(digestFile, { force: true });
             }
             await verifyPublished(`${where}:${tag}`, input.instances, access, signal);
-            Context.current().heartbeat({ pushed: `${where}:${tag}` });
+            heartbeat({ pushed: `${where}:${tag}` });
           }
           publisherMetrics(context.metricMeter).manifestDuration.record(Date.now() - started, { registry: input.registry.url });
           context.log.info('index published', { ...logContext(context), repository: input.repository, registry: input.registry.url, digests });
@@ -72,7 +73,7 @@ export function makePushManifest(environment: ActivityEnvironment) {
           await removeImages(environment.storage, [listName]);
         }
       }),
-    );
+    ));
   };
 }
 

@@ -31,8 +31,6 @@ export async function localOciArchive(
   }
   const compressed = isRemote(image.location) ? await download(image, cacheDir, onProgress, signal) : image.location;
   const tarball = `${archive}.${randomUUID()}.part`;
-  // xz and skopeo print nothing for long stretches: keep the activity's heartbeat going meanwhile.
-  const ticking = setInterval(() => onProgress({ stage: 'decompress', bytes: 0 }), HEARTBEAT_TICK_MS);
   try {
     if (!isRemote(image.location)) await verifyLocal(image, onProgress);
     const compression = image.compression ?? 'xz';
@@ -51,14 +49,11 @@ export async function localOciArchive(
       await rename(tarball, archive);
     }
   } finally {
-    clearInterval(ticking);
     await rm(tarball, { force: true });
     if (compressed !== image.location) await rm(compressed, { force: true });
   }
   return archive;
 }
-
-const HEARTBEAT_TICK_MS = 10_000;
 
 /** A file the compose lists but does not have (any more). */
 function imageNotFound(image: ImageArtifact, what: string): DomainError {

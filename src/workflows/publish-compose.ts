@@ -45,15 +45,21 @@ const { workerSettings, fetchCompose, inspectPublished } = proxyActivities<Publi
   retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 10, nonRetryableErrorTypes: NON_RETRYABLE },
 });
 
+/**
+ * Long activities heartbeat every 5 s (src/activities/heartbeat.ts), so a worker that dies is noticed this soon
+ * and its activity retried on another worker: a crash costs seconds, not minutes.
+ */
+const HEARTBEAT_TIMEOUT = '20 seconds';
+
 const { prepareImage, pushArchImage } = proxyActivities<PublishActivities>({
   startToCloseTimeout: '2 hours',
-  heartbeatTimeout: '2 minutes',
+  heartbeatTimeout: HEARTBEAT_TIMEOUT,
   retry: { initialInterval: '5s', backoffCoefficient: 2, maximumInterval: '5 minutes', maximumAttempts: 8, nonRetryableErrorTypes: NON_RETRYABLE },
 });
 
 const { pushManifest } = proxyActivities<PublishActivities>({
   startToCloseTimeout: '15 minutes',
-  heartbeatTimeout: '2 minutes',
+  heartbeatTimeout: HEARTBEAT_TIMEOUT,
   retry: { initialInterval: '5s', backoffCoefficient: 2, maximumInterval: '2 minutes', maximumAttempts: 8, nonRetryableErrorTypes: NON_RETRYABLE },
 });
 

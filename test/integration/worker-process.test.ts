@@ -107,4 +107,33 @@ describe('the worker process', () => {
       await server.close();
     }
   });
+
+  it('a SIGKILLed worker costs its run seconds, not minutes: the activity is retried on the next worker after the heartbeat timeout', async () => {
+    const compose = await makeCompose({ composeId: 'Fedora-40-20241103.n.0', images: { Container_Base: ['x86_64'] }, format: '1.2' }, { dir, storage: { root: join(dir, 's'), runroot: join(dir, 'r') } });
+    const server = await serveCompose(compose.root, { slowImagesMs: 3_000 });
+    const first = await startWorkerProcess(configFile);
+    let second: WorkerProcess | undefined;
+    try {
+      const run = await startPublishRun(env.client, config, server.url.replace(/\/$/, ''));
+      for (;;) {
+        const pending = (await run.handle.describe()).raw.pendingActivities ?? [];
+        if (pending.some((activity) => activity.activityType?.name === 'prepareImage' && activity.attempt === 1 && activity.lastStartedTime)) break;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      first.child.kill('SIGKILL');
+      await first.child;
+      const killed = Date.now();
+      second = await startWorkerProcess(configFile);
+      const status = await waitForRun(run.handle, run.composeId);
+      const recoveredMs = Date.now() - killed;
+      if (process.env.PRINT_RECOVERY) console.log(`recovered ${recoveredMs} ms after SIGKILL`);
+      expect(status).toMatchObject({ phase: 'done', repositories: [{ decision: 'pass', built: ['amd64'] }] });
+      // The heartbeat timeout (20 s) plus a retry: far from the two minutes it took with a 2-minute timeout.
+      expect(recoveredMs).toBeLessThan(60_000);
+    } finally {
+      second?.child.kill('SIGKILL');
+      await second?.child;
+      await server.close();
+    }
+  });
 });
