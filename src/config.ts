@@ -2,6 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { parse as parseToml, TomlError } from 'smol-toml';
 import { z } from 'zod';
 import { normalizeLocation } from './domain/allowed-location.js';
+import { parseSize } from './domain/byte-size.js';
 import { DEFAULT_IMAGE_SELECTION } from './domain/image-selection.js';
 import type { PublishSettings } from './domain/settings.js';
 import type { BrokerSettings } from './tools/broker-connection.js';
@@ -118,6 +119,8 @@ const configSchema = z
       .object({
         max_parallel_pushes: z.number().int().min(1).max(32).default(2),
         work_dir: z.string().min(1).default('.data/work'),
+        /** The worker's image cache stays under this; least recently used archives go first, none in use. */
+        cache_max_size: z.string().refine((size) => parseSize(size) !== undefined, 'must be a size like "20GiB", "500MB" or a number of bytes').default('20GiB'),
       })
       .strict()
       .prefault({}),

@@ -22,6 +22,8 @@ export interface PublisherWorkerOptions {
   workflowBundle?: WorkerOptions['workflowBundle'];
   /** The broker notifications go to ([amqp]). */
   broker?: BrokerSettings;
+  /** [publish] cache_max_size in bytes. */
+  cacheMaxBytes?: number;
   /** At most this many activities run at once on this worker. */
   maxConcurrentActivityTaskExecutions?: number;
   /** After shutdown starts, in-flight activities get this long before they are cancelled. */
@@ -34,7 +36,13 @@ export async function createPublisherWorker(options: PublisherWorkerOptions): Pr
     connection: options.connection,
     namespace: options.namespace,
     taskQueue: options.taskQueue,
-    activities: createActivities(activityEnvironment(options.workDir, options.settings, options.env, options.broker)),
+    activities: createActivities(activityEnvironment({
+        workDir: options.workDir,
+        settings: options.settings,
+        ...(options.env ? { env: options.env } : {}),
+        ...(options.broker ? { broker: options.broker } : {}),
+        ...(options.cacheMaxBytes ? { cacheMaxBytes: options.cacheMaxBytes } : {}),
+      }),),
     workflowBundle: options.workflowBundle ?? (await bundleWorkflows()),
     maxConcurrentActivityTaskExecutions: options.maxConcurrentActivityTaskExecutions ?? 8,
     ...(options.shutdownGraceTime ? { shutdownGraceTime: options.shutdownGraceTime } : {}),

@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { PublishSettings } from '../domain/settings.js';
+import { CacheBudget } from '../compose/cache-budget.js';
 import type { BrokerSettings } from '../tools/broker-connection.js';
 import { useToolTempDir } from '../tools/run-tool.js';
 import type { ContainerStorage } from '../tools/storage.js';
@@ -10,6 +11,8 @@ import { AUTHFILE_DIR_PREFIX } from './registry-credentials.js';
 export interface ActivityEnvironment {
   /** Downloaded and decompressed compose images, keyed by sha256. */
   cacheDir: string;
+  /** Keeps cacheDir under [publish] cache_max_size, never removing an archive an activity is using. */
+  cacheBudget: CacheBudget;
   /** Short-lived files: authfiles, digest files. */
   scratchDir: string;
   /** The tools' TMPDIR. */
@@ -27,11 +30,26 @@ export interface ActivityEnvironment {
   settings: PublishSettings;
 }
 
-export function activityEnvironment(workDir: string, settings: PublishSettings, env: NodeJS.ProcessEnv = process.env, broker?: BrokerSettings): ActivityEnvironment {
-  const root = resolve(workDir);
+export interface ActivityEnvironmentOptions {
+  workDir: string;
+  settings: PublishSettings;
+  env?: NodeJS.ProcessEnv;
+  broker?: BrokerSettings;
+  /** [publish] cache_max_size in bytes. */
+  cacheMaxBytes?: number;
+}
+
+/** Default [publish] cache_max_size. */
+export const DEFAULT_CACHE_MAX_BYTES = 20 * 1024 ** 3;
+
+export function activityEnvironment(options: ActivityEnvironmentOptions): ActivityEnvironment {
+  const { settings, env = process.env, broker } = options;
+  const root = resolve(options.workDir);
+  const cacheDir = join(root, 'cache');
   const environment = {
     settings,
-    cacheDir: join(root, 'cache'),
+    cacheDir,
+    cacheBudget: new CacheBudget(cacheDir, options.cacheMaxBytes ?? DEFAULT_CACHE_MAX_BYTES),
     scratchDir: join(root, 'scratch'),
     tmpDir: join(root, 'tmp'),
     storage: { root: join(root, 'storage'), runroot: join(root, 'runroot') },

@@ -4,7 +4,7 @@ import { archiveManifestDigest } from '../tools/skopeo.js';
 import type { ActivityEnvironment } from './environment.js';
 import { translatingFailures } from './failures.js';
 import { withHeartbeats } from './heartbeat.js';
-import { localOciArchive } from '../compose/image-cache.js';
+import { cachedArchivePath, localOciArchive } from '../compose/image-cache.js';
 
 /**
  * Downloads, verifies and decompresses one image into this host's cache and returns the manifest digest it will
@@ -14,10 +14,12 @@ export function makePrepareImage(environment: ActivityEnvironment) {
   return function prepareImage(image: ImageArtifact): Promise<string> {
     return translatingFailures(`preparing ${image.fileName}`, async () => {
       const signal = Context.current().cancellationSignal;
-      return withHeartbeats(async (report) => {
-        const archive = await localOciArchive(image, environment.cacheDir, report, signal);
-        return archiveManifestDigest(archive, { signal });
-      });
+      return withHeartbeats((report) =>
+        environment.cacheBudget.using(cachedArchivePath(image, environment.cacheDir), async () => {
+          const archive = await localOciArchive(image, environment.cacheDir, report, signal);
+          return archiveManifestDigest(archive, { signal });
+        }),
+      );
     });
   };
 }

@@ -9,7 +9,7 @@ import { archiveManifestDigest, copyToRegistry, inspectRemote } from '../tools/s
 import type { ActivityEnvironment } from './environment.js';
 import { translatingFailures } from './failures.js';
 import { withHeartbeats } from './heartbeat.js';
-import { localOciArchive } from '../compose/image-cache.js';
+import { cachedArchivePath, localOciArchive } from '../compose/image-cache.js';
 import { withRegistryAccess } from './registry-credentials.js';
 import { logContext } from './log-context.js';
 import { publisherMetrics } from '../observability/metrics.js';
@@ -31,7 +31,8 @@ export interface ArchImagePush {
 export function makePushArchImage(environment: ActivityEnvironment) {
   return function pushArchImage(input: PushArchImageInput): Promise<ArchImagePush> {
     const tag = archTag(input.release, input.image.composeArch);
-    return translatingFailures(`pushing ${input.repository}:${tag}`, () => withHeartbeats(async (heartbeat) => {
+    const pinned = cachedArchivePath(input.image, environment.cacheDir);
+    return translatingFailures(`pushing ${input.repository}:${tag}`, () => withHeartbeats((heartbeat) => environment.cacheBudget.using(pinned, async () => {
       const context = Context.current();
       const signal = context.cancellationSignal;
       const metrics = publisherMetrics(context.metricMeter);
@@ -68,6 +69,6 @@ export function makePushArchImage(environment: ActivityEnvironment) {
       }
       metrics.pushDuration.record(Date.now() - started, { repository: input.repository });
       return result;
-    }));
+    })));
   };
 }

@@ -23,7 +23,7 @@ export async function localOciArchive(
   onProgress: (progress: CacheProgress) => void,
   signal?: AbortSignal,
 ): Promise<string> {
-  const archive = join(cacheDir, `${image.sha256}.oci.tar`);
+  const archive = cachedArchivePath(image, cacheDir);
   if (existsSync(archive)) {
     // The cache spares the work, never the check: the compose must still have this very file.
     await checkSourceFile(image, signal);
@@ -53,6 +53,11 @@ export async function localOciArchive(
     if (compressed !== image.location) await rm(compressed, { force: true });
   }
   return archive;
+}
+
+/** Where the cache keeps `image`'s OCI archive: keyed by the sha256 of the compose's file. */
+export function cachedArchivePath(image: Pick<ImageArtifact, 'sha256'>, cacheDir: string): string {
+  return join(cacheDir, `${image.sha256}.oci.tar`);
 }
 
 /** A file the compose lists but does not have (any more). */

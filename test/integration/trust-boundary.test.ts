@@ -101,7 +101,7 @@ describe('the trust boundary: a run chooses a compose, the worker chooses everyt
 
   it('an activity asked to touch a registry outside the worker’s config refuses, sending nothing', async () => {
     const settings = workerSettings();
-    const activities = createActivities(activityEnvironment(join(dir, 'activity-worker'), settings, { ...process.env, ...SECRET }));
+    const activities = createActivities(activityEnvironment({ workDir: join(dir, 'activity-worker'), settings, env: { ...process.env, ...SECRET } }));
     const mock = new MockActivityEnvironment();
     const failure = await mock
       .run(activities.inspectPublished, { registries: [{ url: `${loot.host}/loot`, tlsVerify: false, credentialPrefix: 'LOOT_TEST_' }], repositories: ['fedora'], tags: ['40'] })
@@ -119,7 +119,7 @@ describe('the trust boundary: a run chooses a compose, the worker chooses everyt
     mkdirSync(join(workDir, 'cache'), { recursive: true });
     writeFileSync(join(workDir, 'cache', `${'a'.repeat(64)}.oci.tar.0f1e.part`), 'half');
     writeFileSync(join(workDir, 'cache', `${'b'.repeat(64)}.oci.tar`), 'kept');
-    activityEnvironment(workDir, workerSettings());
+    activityEnvironment({ workDir, settings: workerSettings() });
     expect(readdirSync(join(workDir, 'scratch'))).toEqual([]);
     expect(readdirSync(join(workDir, 'tmp'))).toEqual([]);
     expect(readdirSync(join(workDir, 'cache'))).toEqual([`${'b'.repeat(64)}.oci.tar`]);

@@ -3,6 +3,7 @@ import { NativeConnection, Runtime } from '@temporalio/worker';
 import type { LogLevel } from '@temporalio/common';
 import { brokerSettings, publishSettings, type Config } from '../../config.js';
 import { durationMs } from '../../domain/duration.js';
+import { parseSize } from '../../domain/byte-size.js';
 import { ensureTemporal } from '../../dev/embedded-temporal.js';
 import { JsonLogger } from '../../observability/json-logger.js';
 import { connectionOptions } from '../../client/connection.js';
@@ -29,6 +30,7 @@ export async function runWorkerCommand(config: Config, logLevel: LogLevel): Prom
       taskQueue: config.temporal.task_queue,
       workDir: resolve(config.publish.work_dir),
       settings: publishSettings(config),
+      cacheMaxBytes: parseSize(config.publish.cache_max_size),
       shutdownGraceTime: config.worker.shutdown_grace_time,
       maxConcurrentActivityTaskExecutions: config.worker.max_concurrent_activities,
       ...(config.amqp ? { broker: brokerSettings(config.amqp) } : {}),

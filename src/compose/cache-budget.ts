@@ -1,0 +1,67 @@
+import { readdirSync, statSync, rmSync, utimesSync } from 'node:fs';
+import { join } from 'node:path';
+
+const CACHED_ARCHIVE = /^[0-9a-f]{64}\.oci\.tar$/;
+
+/**
+ * Keeps a worker's image cache under a size: archives in use by a running activity are pinned; when a use ends, the
+ * least recently used unpinned archives are removed until the cache fits. "Used" is the file's mtime, touched on
+ * every use. One instance per work dir and process (the worker's).
+ */
+export class CacheBudget {
+  private readonly pinned = new Map<string, number>();
+
+  constructor(
+    private readonly cacheDir: string,
+    private readonly maxBytes: number,
+  ) {}
+
+  /** Runs `body` with `archive` pinned (it cannot be evicted meanwhile), then trims the cache. */
+  async using<T>(archive: string, body: () => Promise<T>): Promise<T> {
+    this.pinned.set(archive, (this.pinned.get(archive) ?? 0) + 1);
+    try {
+      return await body();
+    } finally {
+      const count = (this.pinned.get(archive) ?? 1) - 1;
+      if (count === 0) this.pinned.delete(archive);
+      else this.pinned.set(archive, count);
+      touch(archive);
+      this.trim();
+    }
+  }
+
+  /** Removes least recently used, unpinned archives until the cache holds at most maxBytes. Returns what it removed. */
+  trim(): string[] {
+    const archives = readdirSync(this.cacheDir)
+      .filter((name) => CACHED_ARCHIVE.test(name))
+      .flatMap((name) => {
+        const path = join(this.cacheDir, name);
+        try {
+          const { size, mtimeMs } = statSync(path);
+          return [{ path, size, mtimeMs }];
+        } catch {
+          return [];
+        }
+      })
+      .sort((a, b) => a.mtimeMs - b.mtimeMs);
+    let total = archives.reduce((sum, archive) => sum + archive.size, 0);
+    const removed: string[] = [];
+    for (const archive of archives) {
+      if (total <= this.maxBytes) break;
+      if (this.pinned.has(archive.path)) continue;
+      rmSync(archive.path, { force: true });
+      total -= archive.size;
+      removed.push(archive.path);
+    }
+    return removed;
+  }
+}
+
+function touch(path: string): void {
+  try {
+    const now = new Date();
+    utimesSync(path, now, now);
+  } catch {
+    // Removed meanwhile (an earlier trim of another use): nothing to mark.
+  }
+}
