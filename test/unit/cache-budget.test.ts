@@ -28,9 +28,10 @@ describe('CacheBudget ([publish] cache_max_size)', () => {
   it('never removes an archive in use, and marks an archive used when its use ends', async () => {
     const dir = cacheWith(['a', 'b', 'c'], 100);
     const budget = new CacheBudget(dir, 200);
-    await budget.using(archive(dir, 'a'), async () => {
+    await budget.using(archive(dir, 'a'), () => {
       budget.trim();
       expect(listed(dir)).toEqual(['a', 'c']);
+      return Promise.resolve();
     });
     // a was just used: c is now the least recently used one.
     new CacheBudget(dir, 100).trim();
