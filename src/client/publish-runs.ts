@@ -82,7 +82,8 @@ export async function readRunStatus(client: Client, composeId: string): Promise<
   let description;
   try {
     description = await handle.describe();
-  } catch {
+  } catch (error) {
+    if (!(error instanceof WorkflowNotFoundError)) throw new ClientError('unreachable', `cannot ask Temporal about compose ${composeId}: ${(error as Error).message}`);
     throw new ClientError('bad-request', `no run for compose ${composeId} (workflow id ${publishWorkflowId(composeId)}); start one with \`compose-publisher publish <location>\``);
   }
   if (description.status.name === 'RUNNING') return handle.query(statusQuery);
@@ -91,15 +92,39 @@ export async function readRunStatus(client: Client, composeId: string): Promise<
 
 /**
  * Waits until the run ends, or until every repository is decided and only operators can move it on
- * (phase awaiting-override). A failed run gives its recorded decisions and the error.
+ * (phase awaiting-override). A failed run gives its recorded decisions and the error. When no worker polls the
+ * run's task queue, `onNoWorker` hears of it once (the run cannot move until one does).
  */
-export async function waitForRun(handle: WorkflowHandle<typeof publishCompose>, composeId: string, pollMs = 1_000): Promise<PublishStatus> {
-  for (;;) {
+export async function waitForRun(
+  handle: WorkflowHandle<typeof publishCompose>,
+  composeId: string,
+  options: { pollMs?: number; onNoWorker?: (taskQueue: string) => void } = {},
+): Promise<PublishStatus> {
+  let warned = false;
+  let worker = true;
+  for (let poll = 0; ; poll++) {
     const description = await handle.describe();
     if (description.status.name !== 'RUNNING') return finishedStatus(handle, composeId, []);
-    const status = await handle.query(statusQuery).catch(() => undefined);
+    // A query needs a worker to answer it: without one it would hang, so look for pollers first (every 5th poll).
+    if (poll % 5 === 0) worker = await hasWorker(handle, description.taskQueue);
+    if (!worker && !warned) {
+      warned = true;
+      options.onNoWorker?.(description.taskQueue);
+    }
+    const status = worker ? await handle.query(statusQuery).catch(() => undefined) : undefined;
     if (status?.phase === 'awaiting-override') return status;
-    await sleep(pollMs);
+    await sleep(options.pollMs ?? 1_000);
+  }
+}
+
+/** Whether any worker polled the task queue lately (Temporal keeps pollers for a few minutes). */
+async function hasWorker(handle: WorkflowHandle, taskQueue: string): Promise<boolean> {
+  const { client } = handle;
+  try {
+    const { pollers } = await client.workflowService.describeTaskQueue({ namespace: client.options.namespace, taskQueue: { name: taskQueue }, taskQueueType: 1 });
+    return (pollers ?? []).length > 0;
+  } catch {
+    return true; // cannot tell: say nothing
   }
 }
 

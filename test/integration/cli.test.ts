@@ -131,4 +131,21 @@ describe('compose-publisher CLI', () => {
     expect(help.exitCode).toBe(0);
     expect(help.stdout).toContain('Exit codes');
   });
+
+  it('publish --wait says so when no worker polls the task queue, instead of waiting silently', async () => {
+    const storage = { root: join(dir, 'storage'), runroot: join(dir, 'runroot') };
+    const compose = await makeCompose({ composeId: 'Fedora-40-20240803.n.0', images: { Container_Base: ['x86_64'] }, format: '1.2' }, { dir, storage });
+    const config = writeConfig(uniqueTaskQueue('no-worker'), 'cli-no-worker');
+    const waiting = execa('node', [CLI, '--config', config, 'publish', compose.root, '--wait'], { reject: false, env: { COMPOSE_PUBLISHER_CONFIG: undefined } });
+    let stderr = '';
+    waiting.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    try {
+      for (let i = 0; i < 300 && !stderr.includes('no worker polls'); i++) await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(stderr).toMatch(/no worker polls task queue no-worker-\d+-\d+: the run waits until one does; start one with `compose-publisher worker`/);
+    } finally {
+      waiting.kill('SIGKILL');
+      await waiting;
+      await env.client.workflow.getHandle(`publish:${compose.composeId}`).terminate('test over');
+    }
+  });
 });

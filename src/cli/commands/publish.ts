@@ -20,7 +20,9 @@ export async function runPublishCommand(config: Config, location: string, option
       return EXIT.done;
     }
     if (!options.json) console.error(`${run.started ? 'started' : 'waiting for the existing run'} ${run.workflowId} …`);
-    const status = await waitForRun(run.handle, run.composeId);
+    const status = await waitForRun(run.handle, run.composeId, {
+      onNoWorker: (taskQueue) => console.error(`no worker polls task queue ${taskQueue}: the run waits until one does; start one with \`compose-publisher worker\` (still waiting …)`),
+    });
     console.log(options.json ? JSON.stringify(status, null, 2) : formatStatus(status));
     return exitCodeFor(status);
   } finally {
