@@ -51,7 +51,7 @@ interface BadInput {
 const CASES: BadInput[] = [
   {
     name: 'a corrupt xz archive whose checksum images.json agrees with',
-    composeId: 'Fedora-40-20241101.n.0',
+    composeId: 'Fedora-40-20231101.n.0',
     breakIt: (compose) => {
       truncateSync(imageFile(compose), Math.floor(compose.images[0]!.size / 2));
       relist(compose);
@@ -59,38 +59,38 @@ const CASES: BadInput[] = [
     exit: 1,
     message: /cannot be decompressed with xz, though its sha256 matches images\.json/,
   },
-  { name: 'an image file that does not exist', composeId: 'Fedora-40-20241102.n.0', breakIt: (compose) => rmSync(imageFile(compose)), exit: 1, message: /does not exist \(ENOENT\)/ },
+  { name: 'an image file that does not exist', composeId: 'Fedora-40-20231102.n.0', breakIt: (compose) => rmSync(imageFile(compose)), exit: 1, message: /does not exist \(ENOENT\)/ },
   {
     name: 'an image file of another size than images.json says',
-    composeId: 'Fedora-40-20241103.n.0',
+    composeId: 'Fedora-40-20231103.n.0',
     breakIt: (compose) => editImages(compose, (d) => void (d.payload.images.Container!.x86_64![0]!.size += 1)),
     exit: 1,
     message: /has \d+ bytes, but images\.json says \d+/,
   },
   {
     name: 'invalid UTF-8 in images.json',
-    composeId: 'Fedora-40-20241104.n.0',
+    composeId: 'Fedora-40-20231104.n.0',
     breakIt: (compose) => writeFileSync(metadata(compose, 'images'), Buffer.concat([Buffer.from('{"header": {"type": "productmd.images", "version": "1.2"}, "x": "'), Buffer.from([0xc3, 0x28]), Buffer.from('"}')])),
     exit: 1,
     message: /images\.json is not valid UTF-8 \(the first bad byte is at offset 6[0-9]\)/,
   },
   {
     name: 'an images.json that is some other productmd file',
-    composeId: 'Fedora-40-20241105.n.0',
+    composeId: 'Fedora-40-20231105.n.0',
     breakIt: (compose) => writeFileSync(metadata(compose, 'images'), readFileSync(metadata(compose, 'composeinfo'))),
     exit: 1,
     message: /images\.json: header\.type is "productmd\.composeinfo", expected "productmd\.images"/,
   },
   {
     name: 'an images.json of another compose',
-    composeId: 'Fedora-40-20241106.n.0',
-    breakIt: (compose) => editImages(compose, (d) => void (d.payload.compose.id = 'Fedora-40-20241001.n.0')),
+    composeId: 'Fedora-40-20231106.n.0',
+    breakIt: (compose) => editImages(compose, (d) => void (d.payload.compose.id = 'Fedora-40-20231001.n.0')),
     exit: 1,
-    message: /payload\.compose\.id is "Fedora-40-20241001\.n\.0", but composeinfo\.json says Fedora-40-20241106\.n\.0/,
+    message: /payload\.compose\.id is "Fedora-40-20231001\.n\.0", but composeinfo\.json says Fedora-40-20231106\.n\.0/,
   },
   {
     name: 'an image that is a symlink to a file outside the compose',
-    composeId: 'Fedora-40-20241107.n.0',
+    composeId: 'Fedora-40-20231107.n.0',
     breakIt: (compose) => {
       rmSync(imageFile(compose));
       symlinkSync('/etc/hostname', imageFile(compose));
@@ -101,20 +101,20 @@ const CASES: BadInput[] = [
   { name: 'a compose dated in the future', composeId: 'Fedora-40-20991231.n.0', breakIt: () => undefined, exit: 2, message: /is dated 20991231, more than a day after now/ },
   {
     name: 'a compose id with a quote and a comma (annotation injection)',
-    composeId: 'Fedora-40-20241108.n.0',
-    breakIt: (compose) => setComposeId(compose, 'Fedora-40",x=y-20241108.n.0'),
+    composeId: 'Fedora-40-20231108.n.0',
+    breakIt: (compose) => setComposeId(compose, 'Fedora-40",x=y-20231108.n.0'),
     exit: 2,
-    message: /payload\.compose\.id "Fedora-40\\",x=y-20241108\.n\.0" is not a compose id/,
+    message: /payload\.compose\.id "Fedora-40\\",x=y-20231108\.n\.0" is not a compose id/,
   },
   {
     name: 'a 1,100-character compose id',
-    composeId: 'Fedora-40-20241109.n.0',
-    breakIt: (compose) => setComposeId(compose, `Fedora-${'4'.repeat(1080)}-20241109.n.0`),
+    composeId: 'Fedora-40-20231109.n.0',
+    breakIt: (compose) => setComposeId(compose, `Fedora-${'4'.repeat(1080)}-20231109.n.0`),
     exit: 2,
     message: /is not a compose id: expected .* at most 100 characters/,
   },
-  { name: 'a compose URL with a query', composeId: 'Fedora-40-20241110.n.0', breakIt: () => 'http://127.0.0.1:9/compose/?x=1', exit: 2, message: /has a query \(\?x=1\)/ },
-  { name: 'a compose that is not there', composeId: 'Fedora-40-20241111.n.0', breakIt: (compose) => join(compose.root, 'nothing'), exit: 2, message: /no compose at .*: neither .* nor .* exists/ },
+  { name: 'a compose URL with a query', composeId: 'Fedora-40-20231110.n.0', breakIt: () => 'http://127.0.0.1:9/compose/?x=1', exit: 2, message: /has a query \(\?x=1\)/ },
+  { name: 'a compose that is not there', composeId: 'Fedora-40-20231111.n.0', breakIt: (compose) => join(compose.root, 'nothing'), exit: 2, message: /no compose at .*: neither .* nor .* exists/ },
 ];
 
 describe('bad input publishes nothing, fails fast and says why (compose-publisher publish --wait --json)', () => {
