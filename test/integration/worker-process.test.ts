@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { execa, type ResultPromise } from 'execa';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -83,11 +84,7 @@ describe('the worker process', () => {
     try {
       const run = await startPublishRun(env.client, config, server.url.replace(/\/$/, ''));
       // Wait until the image download (held back by the slow server) is in flight on the first worker.
-      for (;;) {
-        const pending = (await run.handle.describe()).raw.pendingActivities ?? [];
-        if (pending.some((activity) => activity.activityType?.name === 'prepareImage' && String(activity.state) !== '1' && activity.attempt === 1 && activity.lastStartedTime)) break;
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
+      await untilPreparing(run.handle);
       const signalled = Date.now();
       first.child.kill('SIGTERM');
       const exit = await first.child;
@@ -115,11 +112,7 @@ describe('the worker process', () => {
     let second: WorkerProcess | undefined;
     try {
       const run = await startPublishRun(env.client, config, server.url.replace(/\/$/, ''));
-      for (;;) {
-        const pending = (await run.handle.describe()).raw.pendingActivities ?? [];
-        if (pending.some((activity) => activity.activityType?.name === 'prepareImage' && activity.attempt === 1 && activity.lastStartedTime)) break;
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
+      await untilPreparing(run.handle);
       first.child.kill('SIGKILL');
       await first.child;
       const killed = Date.now();
@@ -137,3 +130,12 @@ describe('the worker process', () => {
     }
   });
 });
+
+/** Until the run's first prepareImage attempt has started on a worker (the slow compose server holds it there). */
+async function untilPreparing(handle: WorkflowHandle): Promise<void> {
+  for (;;) {
+    const pending = (await handle.describe()).raw.pendingActivities ?? [];
+    if (pending.some((activity) => activity.activityType?.name === 'prepareImage' && String(activity.state) !== '1' && activity.attempt === 1 && activity.lastStartedTime)) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
