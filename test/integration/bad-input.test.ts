@@ -1,17 +1,15 @@
 import { createHash } from 'node:crypto';
 import { readFileSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { inspectRemote } from '../../src/tools/skopeo.js';
+import { cli } from '../support/cli.js';
 import { makeCompose, type MadeCompose } from '../support/compose-factory.js';
 import { writeHarnessConfig } from '../support/config-file.js';
 import { withConfiguredWorker } from '../support/publisher.js';
 import { connectTestEnvironment, scratchSubdir, uniqueTaskQueue } from '../support/temporal.js';
 
-const CLI = fileURLToPath(new URL('../../bin/compose-publisher.js', import.meta.url));
 
 type ImagesJson = { payload: { compose: { id: string }; images: Record<string, Record<string, Array<{ path: string; size: number; checksums: Record<string, string> }>>> } };
 
@@ -140,7 +138,7 @@ describe('bad input publishes nothing, fails fast and says why (compose-publishe
         const compose = await makeCompose({ composeId: bad.composeId, images: { Container_Base: ['x86_64'] }, format: '1.2' }, { dir: join(dir, bad.composeId), storage });
         const location = bad.breakIt(compose) ?? compose.root;
         const started = Date.now();
-        const run = await execa('node', [CLI, '--config', config, 'publish', location, '--wait', '--json'], { reject: false, env: { COMPOSE_PUBLISHER_CONFIG: undefined } });
+        const run = await cli(['publish', location, '--wait', '--json'], config);
         const seconds = (Date.now() - started) / 1000;
         const said = run.exitCode === 2 ? run.stderr : ((JSON.parse(run.stdout || '{}') as { error?: string }).error ?? run.stderr);
         expect(run.exitCode, `${bad.name}: ${run.stdout}${run.stderr}`).toBe(bad.exit);

@@ -1,20 +1,14 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PublishStatus } from '../../src/workflows/messages.js';
+import { cli } from '../support/cli.js';
 import { makeCompose } from '../support/compose-factory.js';
 import { writeHarnessConfig } from '../support/config-file.js';
 import { withConfiguredWorker } from '../support/publisher.js';
 import { connectTestEnvironment, scratchSubdir, uniqueTaskQueue } from '../support/temporal.js';
 
-const CLI = fileURLToPath(new URL('../../bin/compose-publisher.js', import.meta.url));
-
-function cli(args: string[], configFile?: string) {
-  return execa('node', [CLI, ...(configFile ? ['--config', configFile] : []), ...args], { reject: false, env: { COMPOSE_PUBLISHER_CONFIG: undefined } });
-}
 
 describe('compose-publisher CLI', () => {
   let env: TestWorkflowEnvironment;
@@ -114,7 +108,7 @@ describe('compose-publisher CLI', () => {
     expect(badConfig.exitCode).toBe(2);
     expect(badConfig.stderr).toContain('[registries][0].url');
 
-    const noConfig = await execa('node', [CLI, 'status', 'x'], { reject: false, cwd: dir, env: { COMPOSE_PUBLISHER_CONFIG: undefined } });
+    const noConfig = await cli(['status', 'x'], undefined, { cwd: dir });
     expect(noConfig.exitCode).toBe(2);
     expect(noConfig.stderr).toContain('pass --config FILE');
 
@@ -136,7 +130,7 @@ describe('compose-publisher CLI', () => {
     const storage = { root: join(dir, 'storage'), runroot: join(dir, 'runroot') };
     const compose = await makeCompose({ composeId: 'Fedora-40-20240803.n.0', images: { Container_Base: ['x86_64'] }, format: '1.2' }, { dir, storage });
     const config = writeConfig(uniqueTaskQueue('no-worker'), 'cli-no-worker');
-    const waiting = execa('node', [CLI, '--config', config, 'publish', compose.root, '--wait'], { reject: false, env: { COMPOSE_PUBLISHER_CONFIG: undefined } });
+    const waiting = cli(['publish', compose.root, '--wait'], config);
     let stderr = '';
     waiting.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     try {

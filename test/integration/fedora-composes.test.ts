@@ -1,27 +1,22 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { locateCompose } from '../../src/compose/read-compose.js';
 import { buildImageArchive, buildRootfsArchive } from '../../src/dev/sample-compose.js';
 import { inspectRemote, type RemoteManifest } from '../../src/tools/skopeo.js';
 import type { PublishStatus } from '../../src/workflows/messages.js';
+import { cli } from '../support/cli.js';
 import { makeCompose, serveCompose } from '../support/compose-factory.js';
 import { writeHarnessConfig } from '../support/config-file.js';
 import { layOutFedoraCompose } from '../support/fedora-compose.js';
 import { runPublish, testSettings, withConfiguredWorker, withPublisherWorker } from '../support/publisher.js';
 import { connectTestEnvironment, scratchSubdir, uniqueTaskQueue } from '../support/temporal.js';
 
-const CLI = fileURLToPath(new URL('../../bin/compose-publisher.js', import.meta.url));
 const anonymous = { tlsVerify: false };
 const REPOSITORIES: Record<string, string> = { Container_Base: 'fedora', Container_Minimal_Base: 'fedora-minimal', Container_Toolbox: 'fedora-toolbox' };
 const ARCHES: Record<string, string> = { x86_64: 'amd64', aarch64: 'arm64', ppc64le: 'ppc64le', s390x: 's390x' };
 
-function cli(args: string[], configFile: string) {
-  return execa('node', [CLI, '--config', configFile, ...args], { reject: false, env: { COMPOSE_PUBLISHER_CONFIG: undefined } });
-}
 
 /** Every tag of every repository, digest by digest: what a registry holds, to compare before and after. */
 async function registryState(registry: string, tags: string[]): Promise<Record<string, RemoteManifest>> {

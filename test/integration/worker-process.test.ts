@@ -1,17 +1,16 @@
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { execa, type ResultPromise } from 'execa';
+import type { ResultPromise } from 'execa';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startPublishRun, waitForRun } from '../../src/client/publish-runs.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import { freePort } from '../../src/dev/free-port.js';
+import { cli } from '../support/cli.js';
 import { makeCompose, serveCompose } from '../support/compose-factory.js';
 import { writeHarnessConfig } from '../support/config-file.js';
 import { connectTestEnvironment, scratchSubdir, uniqueTaskQueue } from '../support/temporal.js';
 
-const CLI = fileURLToPath(new URL('../../bin/compose-publisher.js', import.meta.url));
 const GRACE_MS = 2_000;
 
 interface WorkerProcess {
@@ -21,7 +20,7 @@ interface WorkerProcess {
 
 /** `compose-publisher worker` as a real process, as operators run it; resolves once it polls. */
 async function startWorkerProcess(configFile: string): Promise<WorkerProcess> {
-  const child = execa('node', [CLI, '--config', configFile, 'worker'], { reject: false, stdin: 'ignore' });
+  const child = cli(['worker'], configFile, { stdin: 'ignore' });
   const lines: string[] = [];
   child.stderr.on('data', (chunk: Buffer) => lines.push(...chunk.toString().split('\n').filter(Boolean)));
   const deadline = Date.now() + 60_000;
