@@ -3,7 +3,8 @@ import type { ActivityEnvironment } from './environment.js';
 import { fetchCompose } from './fetch-compose.js';
 import { makeInspectPublished } from './inspect-published.js';
 import { makePrepareImage } from './prepare-image.js';
-import { makePushArchImage } from './push-arch-image.js';
+import { makePushArchImage, makeUploadArchImage } from './push-arch-image.js';
+import { makeTagArchImage } from './tag-arch-image.js';
 import { makeNotify } from './notify.js';
 import { makePushManifest } from './push-manifest.js';
 import { makeWorkerSettings } from './worker-settings.js';
@@ -16,6 +17,8 @@ export function createActivities(environment: ActivityEnvironment) {
     prepareImage: makePrepareImage(environment),
     inspectPublished: makeInspectPublished(environment),
     pushArchImage: makePushArchImage(environment),
+    uploadArchImage: makeUploadArchImage(environment),
+    tagArchImage: makeTagArchImage(environment),
     pushManifest: makePushManifest(environment),
     notify: makeNotify(environment),
     cleanup: makeCleanup(environment),
@@ -25,7 +28,8 @@ export function createActivities(environment: ActivityEnvironment) {
 export type PublishActivities = ReturnType<typeof createActivities>;
 export type { FetchComposeInput } from './fetch-compose.js';
 export type { InspectPublishedInput } from './inspect-published.js';
-export type { ArchImagePush, PushArchImageInput } from './push-arch-image.js';
+export type { ArchImagePush, PushArchImageInput, UploadArchImageInput } from './push-arch-image.js';
+export type { TagArchImageInput } from './tag-arch-image.js';
 export type { PushManifestInput, PushManifestResult } from './push-manifest.js';
 export type { CleanupResult } from './cleanup.js';
 export type { NotifyInput } from './notify.js';

@@ -62,6 +62,23 @@ export function compareComposeIds(a: string | ParsedComposeId, b: string | Parse
   return Math.sign(left.respin - right.respin);
 }
 
+/**
+ * Orders composes that may belong to different releases, as on a tag two releases share (`latest` when it moves
+ * from 41 to 42): a higher release of the same product is newer whatever the dates, so a late update compose of
+ * 41 never takes `latest` back from 42. Otherwise (same release, or releases that do not end in a number, such
+ * as Rawhide) by date, then respin, as compareComposeIds.
+ */
+export function compareComposesAcrossReleases(a: ParsedComposeId, b: ParsedComposeId): number {
+  const left = RELEASE_NUMBER.exec(a.release);
+  const right = RELEASE_NUMBER.exec(b.release);
+  if (left?.groups && right?.groups && left.groups.product === right.groups.product && left.groups.version !== right.groups.version) {
+    return Math.sign(Number(left.groups.version) - Number(right.groups.version));
+  }
+  return compareComposeIds(a, b);
+}
+
+const RELEASE_NUMBER = /^(?<product>.*)-(?<version>\d{1,6})$/;
+
 /** True when compose `a` is strictly newer than compose `b`. */
 export function isComposeIdNewer(a: string | ParsedComposeId, b: string | ParsedComposeId): boolean {
   return compareComposeIds(a, b) > 0;

@@ -1,4 +1,4 @@
-import { compareComposeIds, tryParseComposeId, type ParsedComposeId } from './compose-id.js';
+import { compareComposeIds, compareComposesAcrossReleases, tryParseComposeId, type ParsedComposeId } from './compose-id.js';
 import { compareStrings, sortedUnique } from './sorting.js';
 import type { OciArch, PublishedManifest, RepositoryDecision } from './types.js';
 
@@ -10,6 +10,11 @@ export interface GateInput {
   built: Record<OciArch, string | undefined>;
   /** Every registry × manifest tag for this repository; digest null means the tag is absent. */
   published: PublishedManifest[];
+  /**
+   * Order composes of different releases by release first (compareComposesAcrossReleases); runs started before
+   * this rule ordered by date alone and keep doing so on replay.
+   */
+  acrossReleases?: boolean;
 }
 
 /**
@@ -24,7 +29,7 @@ export function decideGate(input: GateInput): RepositoryDecision {
   const missing = published.filter((arch) => !builtSet.has(arch));
   const base = { repository: input.repository, built, published, missing };
 
-  const newer = newestNewerComposeId(input.composeId, input.published);
+  const newer = newestNewerComposeId(input.composeId, input.published, input.acrossReleases ? compareComposesAcrossReleases : compareComposeIds);
   if (newer !== undefined) return { ...base, decision: 'superseded', newerComposeId: newer };
   if (missing.length > 0) return { ...base, decision: 'blocked' };
   if (isAlreadyPublished(input.built, built, input.published)) return { ...base, decision: 'noop' };
@@ -32,14 +37,18 @@ export function decideGate(input: GateInput): RepositoryDecision {
 }
 
 /** The newest compose id among the published instances that is newer than ours; ids that do not parse are ignored. */
-function newestNewerComposeId(ours: string, published: PublishedManifest[]): string | undefined {
+function newestNewerComposeId(
+  ours: string,
+  published: PublishedManifest[],
+  compare: (a: ParsedComposeId, b: ParsedComposeId) => number,
+): string | undefined {
   const own = tryParseComposeId(ours);
   if (!own) return undefined;
   let newest: ParsedComposeId | undefined;
   for (const id of sortedUnique(published.flatMap((m) => m.instances.flatMap((i) => (i.composeId ? [i.composeId] : []))))) {
     const theirs = tryParseComposeId(id);
     // Ids are visited in string order, so equally new ids resolve to the same one on every run.
-    if (theirs && compareComposeIds(theirs, own) > 0 && (!newest || compareComposeIds(theirs, newest) >= 0)) newest = theirs;
+    if (theirs && compare(theirs, own) > 0 && (!newest || compare(theirs, newest) >= 0)) newest = theirs;
   }
   return newest?.id;
 }

@@ -65,7 +65,8 @@ export interface PublishedManifest {
   instances: IndexInstance[];
 }
 
-export type GateDecisionKind = 'pass' | 'blocked' | 'noop' | 'overridden' | 'superseded' | 'skipped';
+/** `failed`: the repository's publication failed (its error says why); the run's other repositories carried on. */
+export type GateDecisionKind = 'pass' | 'blocked' | 'noop' | 'overridden' | 'superseded' | 'skipped' | 'failed';
 
 export interface RepositoryDecision {
   repository: string;

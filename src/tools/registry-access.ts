@@ -7,8 +7,8 @@ export interface RegistryAccess {
   certDir?: string;
 }
 
-/** Flags for a tool that talks to one registry; skopeo copy wants them as --dest-… for the destination. */
-export function accessArgs(access: RegistryAccess, flagPrefix: '' | 'dest-' = ''): string[] {
+/** Flags for a tool that talks to one registry; skopeo copy wants them as --src-… / --dest-… for its two ends. */
+export function accessArgs(access: RegistryAccess, flagPrefix: '' | 'src-' | 'dest-' = ''): string[] {
   return [
     ...(access.authfile ? [`--${flagPrefix}authfile`, access.authfile] : []),
     `--${flagPrefix}tls-verify=${access.tlsVerify}`,

@@ -92,3 +92,24 @@ export async function copyToRegistry(
   await runTool('skopeo', ['copy', '--digestfile', digestFile, ...accessArgs(access, 'dest-'), source, `docker://${destination}`], options);
   return (await readFile(digestFile, 'utf8')).trim();
 }
+
+/**
+ * Points `tag` at the manifest `digest` already in the same repository (`skopeo copy` between two references of
+ * one registry: the blobs are there, so only the manifest is written). Returns the digest the tag now has.
+ */
+export async function tagInRegistry(
+  repository: string,
+  digest: string,
+  tag: string,
+  access: RegistryAccess,
+  digestFile: string,
+  options: RunOptions = {},
+): Promise<string> {
+  await rm(digestFile, { force: true });
+  await runTool(
+    'skopeo',
+    ['copy', '--digestfile', digestFile, ...accessArgs(access, 'src-'), ...accessArgs(access, 'dest-'), `docker://${repository}@${digest}`, `docker://${repository}:${tag}`],
+    options,
+  );
+  return (await readFile(digestFile, 'utf8')).trim();
+}

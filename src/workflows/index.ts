@@ -1,2 +1,3 @@
 export { publishCompose } from './publish-compose.js';
 export { indexLock } from './index-lock.js';
+export { repositoryLock } from './repository-lock.js';

@@ -27,8 +27,12 @@ export type PublishPhase =
   | 'failed';
 
 export interface RepositoryStatus extends RepositoryDecision {
-  /** Arch images of this compose with their digests, once pushed. */
+  /** Arch images of this compose whose arch tag (e.g. 40-aarch64) this run wrote, on at least one registry. */
   pushed: Array<{ ociArch: OciArch; digest: string }>;
+  /** Arch tags this run left alone because they hold an image of a newer compose. */
+  archTagsKept?: Array<{ registry: string; tag: string; composeId: string }>;
+  /** Why this repository failed (decision failed): the root cause, naming what to fix. */
+  error?: string;
   /** Indexes this run published. */
   manifests: Array<{ registry: string; tag: string; digest: string }>;
   /** Blocked and waiting for an operator until this time (ISO 8601). */

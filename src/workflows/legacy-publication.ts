@@ -1,0 +1,93 @@
+import { ApplicationFailure, patched } from '@temporalio/workflow';
+import type { PublishedManifest, RepositoryPlan } from '../domain/types.js';
+import { pushArchImage } from './activities.js';
+import { withIndexLock } from './index-lock.js';
+import type { RepositoryStatus } from './messages.js';
+import { forEachBounded } from './for-each-bounded.js';
+import { announce, awaitOverride, gate, inspect, MAX_REGATES, publishes, pushToEveryRegistry, recordDecisions, repositoryStatus, updateWaitingPhase, type Run } from './run.js';
+
+// How runs started before the repository lock published (see repository-publication.ts): kept unchanged so their
+// histories replay. Arch tags were written before the index lock, by every run that was not superseded at the first gate.
+
+/** Runs started before blocked repositories waited for an override ended them at once. */
+const WAIT_FOR_OVERRIDE_PATCH = 'wait-for-override';
+
+/** Decides again on a fresh inspection. An operator's override stands unless a newer compose got published meanwhile. */
+function regate(run: Run, repository: RepositoryPlan, current: RepositoryStatus, seen: PublishedManifest[]): void {
+  const fresh = gate(run, repository, seen);
+  const { override } = current;
+  const decision = !override || fresh.decision === 'superseded' ? fresh.decision : override.mode === 'skip' ? 'skipped' : 'overridden';
+  Object.assign(current, {
+    decision,
+    built: fresh.built,
+    published: fresh.published,
+    missing: fresh.missing,
+    ...(fresh.newerComposeId ? { newerComposeId: fresh.newerComposeId } : {}),
+    ...(override?.mode === 'publish-available' && decision === 'overridden' ? { dropped: fresh.missing } : {}),
+  });
+}
+
+export async function pushArchImages(run: Run): Promise<void> {
+  // A superseded repository pushes nothing: its arch tags would overwrite a newer compose's.
+  const jobs = run.plan.repositories
+    .filter((repository) => repositoryStatus(run.status, repository.repository).decision !== 'superseded')
+    .flatMap((repository) => repository.images.map((image) => ({ repository, image })));
+  await forEachBounded(jobs, run.settings.maxParallelPushes, async ({ repository, image }) => {
+    const pushed = await pushArchImage({ repository: repository.repository, release: run.plan.release, image, registries: run.settings.registries });
+    repositoryStatus(run.status, repository.repository).pushed.push({ ociArch: pushed.ociArch, digest: pushed.digest });
+  });
+}
+
+/** After the arch images: publish the index, or, for a blocked repository, wait for an operator first. */
+export async function finishRepository(run: Run, repository: RepositoryPlan, inspected: PublishedManifest[]): Promise<void> {
+  const current = repositoryStatus(run.status, repository.repository);
+  let seen = inspected.filter((manifest) => manifest.repository === repository.repository);
+  if (current.decision === 'blocked') {
+    if (!patched(WAIT_FOR_OVERRIDE_PATCH)) return;
+    if (run.settings.notifications) await announce(run, current, run.settings.notifications);
+    if (!(await awaitOverride(run, current))) return;
+    // The wait may have been long: decide on what the registries hold now, not on what they held then.
+    seen = await inspect(run, [repository]);
+    regate(run, repository, current, seen);
+    recordDecisions(run.status);
+  }
+  await publishIndex(run, repository, current, seen);
+  if (run.settings.notifications) await announce(run, current, run.settings.notifications);
+}
+
+/** Runs started before index writes were serialized per repository wrote without the lock. */
+const INDEX_LOCK_PATCH = 'index-lock';
+
+/** Publishes one repository's index on every registry, one run at a time per repository, comparing before writing. */
+async function publishIndex(run: Run, repository: RepositoryPlan, current: RepositoryStatus, inspected: PublishedManifest[]): Promise<void> {
+  if (!publishes(current)) return;
+  if (!patched(INDEX_LOCK_PATCH)) return writeIndex(run, repository, current, inspected);
+  const registries = run.settings.registries.map((registry) => registry.url).sort();
+  await withIndexLock(`${registries.join(',')}/${repository.repository}`, async () => {
+    // Whatever another run wrote while we waited for the lock is in a fresh inspection.
+    const seen = await inspect(run, [repository]);
+    regate(run, repository, current, seen);
+    return writeIndex(run, repository, current, seen);
+  });
+  recordDecisions(run.status);
+}
+
+/** Compare-before-write: a tag that moved since `inspected` is re-inspected and re-gated instead of overwritten. */
+async function writeIndex(run: Run, repository: RepositoryPlan, current: RepositoryStatus, inspected: PublishedManifest[]): Promise<void> {
+  let seen = inspected;
+  for (let attempt = 0; publishes(current); attempt++) {
+    if ((await pushToEveryRegistry(run, current, seen, current.pushed)) === 'pushed') {
+      updateWaitingPhase(run.status);
+      return;
+    }
+    if (attempt === MAX_REGATES) {
+      throw ApplicationFailure.nonRetryable(
+        `${repository.repository}: the published index kept changing while this run tried to replace it (${MAX_REGATES + 1} tries); another publisher is writing the same tags`,
+        'ConcurrentPublisher',
+      );
+    }
+    seen = await inspect(run, [repository]);
+    regate(run, repository, current, seen);
+    recordDecisions(run.status);
+  }
+}

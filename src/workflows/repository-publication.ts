@@ -1,0 +1,143 @@
+import { ApplicationFailure, isCancellation } from '@temporalio/workflow';
+import { planArchTags, type ArchImage } from '../domain/arch-tags.js';
+import { nextDecision } from '../domain/decision.js';
+import { archTag } from '../domain/tags.js';
+import type { PublishedManifest, RepositoryPlan } from '../domain/types.js';
+import { tagArchImage, uploadArchImage } from './activities.js';
+import { limiter } from './limiter.js';
+import type { RepositoryStatus } from './messages.js';
+import type { RepositoryLocks } from './repository-lock.js';
+import {
+  announce,
+  awaitOverride,
+  failureMessage,
+  gate,
+  inspect,
+  MAX_REGATES,
+  publishes,
+  pushToEveryRegistry,
+  recordDecisionChanges,
+  repositoryStatus,
+  updateWaitingPhase,
+  type Run,
+} from './run.js';
+
+/**
+ * Publishes every repository, each to its own end: one repository's failure becomes its decision (`failed`, with
+ * the cause) and the others finish; the run then fails naming every failed repository.
+ */
+export async function publishRepositories(run: Run, locks: RepositoryLocks): Promise<void> {
+  const limit = limiter(run.settings.maxParallelPushes);
+  const outcomes = await Promise.allSettled(run.plan.repositories.map((repository) => publishRepository(run, locks, limit, repository)));
+  const failed: Array<{ repository: string; error: unknown }> = [];
+  outcomes.forEach((outcome, index) => {
+    if (outcome.status === 'fulfilled') return;
+    if (isCancellation(outcome.reason)) throw outcome.reason;
+    const current = repositoryStatus(run.status, run.plan.repositories[index]!.repository);
+    Object.assign(current, { decision: 'failed', error: failureMessage(outcome.reason) });
+    delete current.awaitingOverrideUntil;
+    failed.push({ repository: current.repository, error: outcome.reason });
+  });
+  recordDecisionChanges(run);
+  if (failed.length === 0) return;
+  const first = failed[0]!.error;
+  throw ApplicationFailure.create({
+    message: failed.map(({ repository, error }) => `${repository}: ${failureMessage(error)}`).join('; '),
+    type: failureType(first),
+    nonRetryable: true,
+    cause: first instanceof Error ? first : undefined,
+  });
+}
+
+/**
+ * One repository: upload its images (by digest: no tag moves yet), then, holding the repository's lock and on a
+ * fresh inspection, decide, write the arch tags that may move and, when the decision allows, the index. A blocked
+ * repository then waits for an override, and decides and writes again under the lock once one comes.
+ */
+async function publishRepository(run: Run, locks: RepositoryLocks, limit: ReturnType<typeof limiter>, repository: RepositoryPlan): Promise<void> {
+  const current = repositoryStatus(run.status, repository.repository);
+  const notifications = run.settings.notifications;
+  if (current.decision !== 'superseded') {
+    const images = await Promise.all(repository.images.map((image) => limit(async () => {
+      const uploaded = await uploadArchImage({ repository: repository.repository, image, registries: run.settings.registries });
+      return { ociArch: uploaded.ociArch, digest: uploaded.digest, tag: archTag(run.plan.release, image.composeArch) };
+    })));
+    await publishUnderLock(run, locks, limit, repository, current, images);
+    let announced = false;
+    while (current.decision === 'blocked') {
+      if (notifications && !announced) await announce(run, current, notifications);
+      announced = true;
+      if (!(await awaitOverride(run, current))) return;
+      await publishUnderLock(run, locks, limit, repository, current, images);
+    }
+  }
+  if (notifications) await announce(run, current, notifications);
+}
+
+async function publishUnderLock(
+  run: Run,
+  locks: RepositoryLocks,
+  limit: ReturnType<typeof limiter>,
+  repository: RepositoryPlan,
+  current: RepositoryStatus,
+  images: ArchImage[],
+): Promise<void> {
+  const registries = run.settings.registries.map((registry) => registry.url);
+  await locks.withLock(`${[...registries].sort().join(',')}/${repository.repository}`, async (records, written) => {
+    const seen = await inspect(run, [repository], images.map((image) => image.tag));
+    const indexes = seen.filter((manifest) => run.plan.manifestTags.includes(manifest.tag));
+    decide(run, repository, current, indexes);
+    if (current.decision === 'superseded') return;
+    const plan = planArchTags({
+      composeId: run.input.composeId,
+      registries,
+      images,
+      archTags: seen.filter((manifest) => !run.plan.manifestTags.includes(manifest.tag)),
+      indexes,
+      records,
+    });
+    await Promise.all(plan.write.map((write) => limit(async () => {
+      const registry = run.settings.registries.find((candidate) => candidate.url === write.registry)!;
+      await tagArchImage({ registry, repository: repository.repository, tag: write.tag, digest: write.digest });
+      written.push({ registry: write.registry, tag: write.tag, digest: write.digest, composeId: run.input.composeId });
+      if (!current.pushed.some((pushed) => pushed.ociArch === write.ociArch)) current.pushed.push({ ociArch: write.ociArch, digest: write.digest });
+    })));
+    if (plan.kept.length > 0) current.archTagsKept = plan.kept;
+    if (publishes(current)) await writeIndex(run, repository, current, indexes, images);
+  });
+}
+
+/** Compare-before-write: a tag that moved since `inspected` (a publisher outside this lock) is re-inspected and decided again. */
+async function writeIndex(run: Run, repository: RepositoryPlan, current: RepositoryStatus, inspected: PublishedManifest[], images: ArchImage[]): Promise<void> {
+  let seen = inspected;
+  for (let attempt = 0; publishes(current); attempt++) {
+    if ((await pushToEveryRegistry(run, current, seen, images)) === 'pushed') {
+      updateWaitingPhase(run.status);
+      recordDecisionChanges(run);
+      return;
+    }
+    if (attempt === MAX_REGATES) {
+      throw ApplicationFailure.nonRetryable(
+        `${repository.repository}: the published index kept changing while this run tried to replace it (${MAX_REGATES + 1} tries); another publisher is writing the same tags`,
+        'ConcurrentPublisher',
+      );
+    }
+    seen = await inspect(run, [repository]);
+    decide(run, repository, current, seen);
+  }
+}
+
+/** The decision on what the registries hold now (nextDecision), recorded when it changed. */
+function decide(run: Run, repository: RepositoryPlan, current: RepositoryStatus, indexes: PublishedManifest[]): void {
+  const next = nextDecision(current, gate(run, repository, indexes));
+  if (next === current) return;
+  delete current.newerComposeId;
+  delete current.dropped;
+  Object.assign(current, next);
+  recordDecisionChanges(run);
+}
+
+function failureType(error: unknown): string {
+  const cause = error instanceof Error && error.cause instanceof ApplicationFailure ? error.cause : error;
+  return cause instanceof ApplicationFailure && cause.type ? cause.type : 'RepositoryFailed';
+}
