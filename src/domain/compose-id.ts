@@ -69,15 +69,18 @@ export function compareComposeIds(a: string | ParsedComposeId, b: string | Parse
  * as Rawhide) by date, then respin, as compareComposeIds.
  */
 export function compareComposesAcrossReleases(a: ParsedComposeId, b: ParsedComposeId): number {
-  const left = RELEASE_NUMBER.exec(a.release);
-  const right = RELEASE_NUMBER.exec(b.release);
-  if (left?.groups && right?.groups && left.groups.product === right.groups.product && left.groups.version !== right.groups.version) {
-    return Math.sign(Number(left.groups.version) - Number(right.groups.version));
+  // Releases of one product differ only in their numbers: Fedora-41 / Fedora-42, and, for layered products,
+  // Fedora-Container-41-Fedora-41 / Fedora-Container-42-Fedora-42.
+  if (a.release !== b.release && a.release.replace(/\d+/g, '#') === b.release.replace(/\d+/g, '#')) {
+    const left = a.release.match(/\d+/g) ?? [];
+    const right = b.release.match(/\d+/g) ?? [];
+    for (let i = 0; i < left.length; i++) {
+      const difference = Number(left[i]) - Number(right[i]);
+      if (difference !== 0) return Math.sign(difference);
+    }
   }
   return compareComposeIds(a, b);
 }
-
-const RELEASE_NUMBER = /^(?<product>.*)-(?<version>\d{1,6})$/;
 
 /** True when compose `a` is strictly newer than compose `b`. */
 export function isComposeIdNewer(a: string | ParsedComposeId, b: string | ParsedComposeId): boolean {

@@ -39,6 +39,8 @@ export interface RepositoryLockState {
   queue: LockRequest[];
   holder?: LockRequest;
   records: Record<string, ArchTagRecord>;
+  /** Shorter limits, for tests that start a lock themselves; defaults otherwise. */
+  limits?: { holderCheckInterval?: string; maxHistoryEvents?: number };
 }
 
 export const acquireSignal = defineSignal<[LockRequest]>('acquire');
@@ -64,7 +66,9 @@ export function repositoryLockId(key: string): string {
  * told when it is its turn, and an idle lock waits without a timer. Runs forever, continuing as new.
  */
 export async function repositoryLock(state: RepositoryLockState = { queue: [], records: {} }): Promise<void> {
-  const { queue, records } = state;
+  const { queue, records, limits } = state;
+  const holderCheckInterval = limits?.holderCheckInterval ?? HOLDER_CHECK_INTERVAL;
+  const maxHistoryEvents = limits?.maxHistoryEvents ?? MAX_HISTORY_EVENTS;
   let holder = state.holder;
   setHandler(acquireSignal, (request) => {
     if (holder?.requestId === request.requestId || queue.some((queued) => queued.requestId === request.requestId)) return;
@@ -76,8 +80,8 @@ export async function repositoryLock(state: RepositoryLockState = { queue: [], r
     holder = undefined;
   });
   for (;;) {
-    if (workflowInfo().historyLength > MAX_HISTORY_EVENTS || workflowInfo().continueAsNewSuggested) {
-      await continueAsNew<typeof repositoryLock>({ queue, records, ...(holder ? { holder } : {}) });
+    if (workflowInfo().historyLength > maxHistoryEvents || workflowInfo().continueAsNewSuggested) {
+      await continueAsNew<typeof repositoryLock>({ queue, records, ...(holder ? { holder } : {}), ...(limits ? { limits } : {}) });
     }
     if (!holder) {
       await condition(() => queue.length > 0);
@@ -86,7 +90,7 @@ export async function repositoryLock(state: RepositoryLockState = { queue: [], r
       if (granted) holder = next;
       continue;
     }
-    const released = await condition(() => holder === undefined, HOLDER_CHECK_INTERVAL);
+    const released = await condition(() => holder === undefined, holderCheckInterval);
     if (!released && holder && !(await trySignal(holder, holderCheckSignal))) {
       log.warn('lock holder closed without releasing the lock', { holder: holder.workflowId, runId: holder.runId });
       holder = undefined;

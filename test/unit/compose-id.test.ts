@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { compareComposeIds, isComposeIdNewer, parseComposeId, tryParseComposeId, type ComposeType } from '../../src/domain/compose-id.js';
+import { compareComposeIds, compareComposesAcrossReleases, isComposeIdNewer, parseComposeId, tryParseComposeId, type ComposeType } from '../../src/domain/compose-id.js';
 import { domainErrorOf } from './helpers/domain-error.js';
 
 describe('parseComposeId', () => {
@@ -124,5 +124,22 @@ describe('compareComposeIds (properties)', () => {
         for (let i = 1; i < sorted.length; i += 1) expect(byDateThenRespin(sorted[i - 1]!, sorted[i]!)).toBeLessThanOrEqual(0);
       }),
     );
+  });
+});
+
+describe('compareComposesAcrossReleases', () => {
+  const order = (a: string, b: string) => compareComposesAcrossReleases(parseComposeId(a), parseComposeId(b));
+
+  it('puts a higher release of the same product first, whatever the dates (latest moving from 41 to 42)', () => {
+    expect(order('Fedora-41-20241130.0', 'Fedora-42-20241101.n.0')).toBe(-1);
+    expect(order('Fedora-42-20241101.n.0', 'Fedora-41-20241130.0')).toBe(1);
+    expect(order('Fedora-Container-40-Fedora-40-20240501.n.0', 'Fedora-Container-41-Fedora-41-20240401.n.0')).toBe(-1);
+  });
+
+  it('orders one release by date and respin, and releases without a number (Rawhide) or of other products by date', () => {
+    expect(order('Fedora-40-20240501.n.0', 'Fedora-40-20240501.n.1')).toBe(-1);
+    expect(order('Fedora-Rawhide-20240601.n.0', 'Fedora-41-20240501.n.0')).toBe(1);
+    expect(order('Fedora-41-20240601.n.0', 'Fedora-Rawhide-20240501.n.0')).toBe(1);
+    expect(order('CentOS-Stream-10-20240501.0', 'Fedora-41-20240401.0')).toBe(1);
   });
 });

@@ -197,3 +197,19 @@ describe('decideGate (properties)', () => {
     );
   });
 });
+
+describe('decideGate across releases', () => {
+  const latest = (composeId: string) => manifest([instance('amd64', d(11), composeId)], 'quay.io/fedora', 'latest');
+
+  it('is superseded on a shared tag by a higher release published earlier in the calendar, when ordering across releases', () => {
+    const input = { repository: 'fedora', composeId: 'Fedora-41-20241130.0', built: { amd64: d(1) }, published: [latest('Fedora-42-20241101.n.0')] };
+    expect(decideGate({ ...input, acrossReleases: true })).toMatchObject({ decision: 'superseded', newerComposeId: 'Fedora-42-20241101.n.0' });
+    expect(decideGate(input).decision).toBe('pass');
+  });
+
+  it('takes a shared tag from a lower release whatever its date', () => {
+    const input = { repository: 'fedora', composeId: 'Fedora-42-20241101.n.0', built: { amd64: d(1) }, published: [latest('Fedora-41-20241130.0')] };
+    expect(decideGate({ ...input, acrossReleases: true }).decision).toBe('pass');
+    expect(decideGate(input).decision).toBe('superseded');
+  });
+});
