@@ -7,8 +7,10 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { PublishSettings } from '../../src/domain/settings.js';
 import { inspectRemote } from '../../src/tools/skopeo.js';
 import { overrideUpdate, statusQuery, type PublishStatus } from '../../src/workflows/messages.js';
+import { repositoryLockId } from '../../src/workflows/repository-lock.js';
 import { publishCompose } from '../../src/workflows/publish-compose.js';
 import { makeCompose, type MadeCompose } from '../support/compose-factory.js';
+import { recordHistory } from '../support/histories.js';
 import { testSettings, withPublisherWorker, type PublisherHarness } from '../support/publisher.js';
 import { connectTestEnvironment, scratchSubdir } from '../support/temporal.js';
 
@@ -137,6 +139,8 @@ describe('arch tags under the repository lock', () => {
       // The operator lets the newer compose through with the older one's aarch64.
       await newer.executeUpdate(overrideUpdate, { args: [{ mode: 'hybrid', reason: 'aarch64 failed: releng#1', operator: 'alice' }] });
       const overridden = await newer.result();
+      await recordHistory(newer, 'overridden-after-older-compose');
+      await recordHistory(env.client.workflow.getHandle(repositoryLockId(`${settings.registries.map((r) => r.url).sort().join(',')}/fedora`)), 'repository-lock');
       expect(overridden.repositories[0]).toMatchObject({ decision: 'overridden' });
       for (const r of settings.registries) {
         const state = await registryState(r.url);
