@@ -9,6 +9,7 @@ const DECISION_MEANING: Record<string, string> = {
   superseded: 'a newer compose is already published; nothing written',
   overridden: 'published by an operator override',
   skipped: 'left as it was by an operator',
+  failed: 'NOT published: this repository failed (see below)',
 };
 
 /** A readable report of a run: one line of context, then a table of repositories. */
@@ -46,6 +47,10 @@ export function formatStatus(status: PublishStatus): string {
     return [];
   });
   if (notes.length) lines.push('', 'operators:', ...notes);
+  const failed = status.repositories.flatMap((r) => (r.error ? [`  ${r.repository}: ${r.error}`] : []));
+  if (failed.length) lines.push('', 'failed:', ...failed);
+  const kept = status.repositories.flatMap((r) => (r.archTagsKept ?? []).map((k) => `  ${k.registry}/${r.repository}:${k.tag} keeps ${k.composeId} (newer)`));
+  if (kept.length) lines.push('', 'arch tags left on a newer compose:', ...kept);
   const skipped = status.repositories.flatMap((r) => (r.skipped ?? []).map((why) => `  ${r.repository}: ${why}`));
   if (skipped.length) lines.push('', 'not published from this compose:', ...skipped);
   const rejected = status.rejectedOverrides.map((r) => `  ${r.at}: ${r.reason}`);

@@ -66,7 +66,7 @@ program
 program
   .command('list')
   .description('list runs through the search attributes (the same filter works in the Temporal UI), newest first')
-  .option('--decision <decision>', 'only runs with a repository in this decision: blocked, pass, noop, overridden, skipped, superseded')
+  .option('--decision <decision>', 'only runs with a repository in this decision: blocked, pass, noop, overridden, skipped, superseded, failed')
   .option('--release <release>', 'only runs for this release, e.g. 40')
   .option('--json', 'machine-readable output')
   .action(async (options: { decision?: string; release?: string; json?: boolean }) => {

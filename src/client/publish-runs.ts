@@ -6,7 +6,7 @@ import {
   type Client,
   type WorkflowHandle,
 } from '@temporalio/client';
-import { WorkflowIdReusePolicy } from '@temporalio/common';
+import { ApplicationFailure, WorkflowIdReusePolicy } from '@temporalio/common';
 import { locateCompose } from '../compose/read-compose.js';
 import type { Config } from '../config.js';
 import { ClientError } from './client-error.js';
@@ -144,10 +144,17 @@ function recordedDecisions(memo: Record<string, unknown> | undefined): PublishSt
   return gate.map((r) => ({ ...r, pushed: r.pushed ?? [], manifests: r.manifests ?? [] }) as PublishStatus['repositories'][number]);
 }
 
-/** "Workflow execution failed" → "Activity task failed" → the message that names the file and the fix: the last cause. */
+/**
+ * "Workflow execution failed" → "Activity task failed" → the message that names the file and the fix: the first
+ * failure in the chain that has a type (the run's own, which names each failed repository, or the activity's),
+ * else the last cause.
+ */
 function rootCauseMessage(error: unknown): string {
   let deepest = error as Error;
-  for (let current: unknown = error; current instanceof Error; current = current.cause) deepest = current;
+  for (let current: unknown = error; current instanceof Error; current = current.cause) {
+    if (current instanceof ApplicationFailure) return current.message;
+    deepest = current;
+  }
   return deepest instanceof Error ? deepest.message : String(error);
 }
 

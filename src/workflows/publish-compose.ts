@@ -14,9 +14,10 @@ import { DomainError } from '../domain/errors.js';
 import { overrideTargets, type OverrideRecord, type OverrideRequest } from '../domain/override.js';
 import { checkRunRequest } from '../domain/run-input.js';
 import type { PublishSettings } from '../domain/settings.js';
-import type { PublishPlan } from '../domain/types.js';
+import type { PublishPlan, RepositoryPlan } from '../domain/types.js';
 import { cleanup, fetchCompose, prepareImage, workerSettings } from './activities.js';
 import { forEachBounded } from './for-each-bounded.js';
+import { limiter } from './limiter.js';
 import { finishRepository, pushArchImages } from './legacy-publication.js';
 import {
   COMPOSE_ID,
@@ -27,6 +28,7 @@ import {
   type PublishComposeInput,
   type PublishComposeResult,
   type PublishStatus,
+  type RepositoryStatus,
 } from './messages.js';
 import { repositoryLocks } from './repository-lock.js';
 import { publishRepositories } from './repository-publication.js';
@@ -80,18 +82,21 @@ export async function publishCompose(input: PublishComposeInput): Promise<Publis
     upsertSearchAttributes([{ key: RELEASE, value: plan.release }]);
 
     status.phase = 'preparing-images';
-    const digests = await prepareAll(plan, settings.maxParallelPushes);
     const locked = patched(REPOSITORY_LOCK_PATCH);
+    const { digests, failures } = locked ? await prepareEach(plan, settings.maxParallelPushes) : { digests: await prepareAll(plan, settings.maxParallelPushes), failures: new Map<string, unknown>() };
     const run: Run = { input, settings, plan, digests, status, acrossReleases: locked };
 
     status.phase = 'inspecting';
     const published = await inspect(run, plan.repositories);
-    status.repositories = plan.repositories.map((repository) => gate(run, repository, published));
+    status.repositories = plan.repositories.map((repository) => {
+      const failure = failures.get(repository.repository);
+      return failure === undefined ? gate(run, repository, published) : failedRepository(repository, failure);
+    });
     recordDecisions(status);
 
     status.phase = 'pushing-images';
     if (locked) {
-      await publishRepositories(run, repositoryLocks());
+      await publishRepositories(run, repositoryLocks(), failures);
     } else {
       await pushArchImages(run);
       status.phase = 'publishing-manifests';
@@ -156,6 +161,38 @@ function acceptOverride(status: PublishStatus, request: OverrideRequest, options
     repositoryStatus(status, repository).override = record;
     return record;
   });
+}
+
+/** Prepares every image; a repository with an image that cannot be prepared fails alone (its first error is kept). */
+async function prepareEach(plan: PublishPlan, parallel: number): Promise<{ digests: Map<string, string>; failures: Map<string, unknown> }> {
+  const digests = new Map<string, string>();
+  const failures = new Map<string, unknown>();
+  const limit = limiter(parallel);
+  await Promise.all(plan.repositories.flatMap((repository) => repository.images.map((image) => limit(async () => {
+    if (failures.has(repository.repository)) return;
+    try {
+      digests.set(image.sha256, await prepareImage(image));
+    } catch (error) {
+      if (isCancellation(error)) throw error;
+      if (!failures.has(repository.repository)) failures.set(repository.repository, error);
+    }
+  }))));
+  return { digests, failures };
+}
+
+function failedRepository(repository: RepositoryPlan, error: unknown): RepositoryStatus {
+  const built = repository.images.map((image) => image.ociArch);
+  return {
+    repository: repository.repository,
+    decision: 'failed',
+    built,
+    published: [],
+    missing: [],
+    pushed: [],
+    manifests: [],
+    error: failureMessage(error),
+    ...(repository.skipped ? { skipped: repository.skipped } : {}),
+  };
 }
 
 async function prepareAll(plan: PublishPlan, parallel: number): Promise<Map<string, string>> {

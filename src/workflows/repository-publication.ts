@@ -26,9 +26,14 @@ import {
  * Publishes every repository, each to its own end: one repository's failure becomes its decision (`failed`, with
  * the cause) and the others finish; the run then fails naming every failed repository.
  */
-export async function publishRepositories(run: Run, locks: RepositoryLocks): Promise<void> {
+export async function publishRepositories(run: Run, locks: RepositoryLocks, failedEarlier: ReadonlyMap<string, unknown>): Promise<void> {
   const limit = limiter(run.settings.maxParallelPushes);
-  const outcomes = await Promise.allSettled(run.plan.repositories.map((repository) => publishRepository(run, locks, limit, repository)));
+  const outcomes = await Promise.allSettled(
+    run.plan.repositories.map(async (repository) => {
+      if (!failedEarlier.has(repository.repository)) return publishRepository(run, locks, limit, repository);
+      throw failedEarlier.get(repository.repository);
+    }),
+  );
   const failed: Array<{ repository: string; error: unknown }> = [];
   outcomes.forEach((outcome, index) => {
     if (outcome.status === 'fulfilled') return;
@@ -40,12 +45,12 @@ export async function publishRepositories(run: Run, locks: RepositoryLocks): Pro
   });
   recordDecisionChanges(run);
   if (failed.length === 0) return;
-  const first = failed[0]!.error;
+  const root = rootCause(failed[0]!.error);
   throw ApplicationFailure.create({
     message: failed.map(({ repository, error }) => `${repository}: ${failureMessage(error)}`).join('; '),
-    type: failureType(first),
+    type: root instanceof ApplicationFailure && root.type ? root.type : 'RepositoryFailed',
     nonRetryable: true,
-    cause: first instanceof Error ? first : undefined,
+    ...(root instanceof Error ? { cause: root } : {}),
   });
 }
 
@@ -137,7 +142,7 @@ function decide(run: Run, repository: RepositoryPlan, current: RepositoryStatus,
   recordDecisionChanges(run);
 }
 
-function failureType(error: unknown): string {
-  const cause = error instanceof Error && error.cause instanceof ApplicationFailure ? error.cause : error;
-  return cause instanceof ApplicationFailure && cause.type ? cause.type : 'RepositoryFailed';
+/** The failure that says what went wrong: an activity's own ApplicationFailure rather than "Activity task failed". */
+function rootCause(error: unknown): unknown {
+  return error instanceof Error && error.cause instanceof Error ? error.cause : error;
 }

@@ -197,6 +197,39 @@ describe('publishCompose on a real registry', () => {
       }
     });
 
+    it('a broken image fails its own repository only: the other repositories publish, and the run fails naming it', async () => {
+      const settings = testSettings();
+      const registry = settings.registries[0]!.url;
+      const compose = await makeCompose(
+        {
+          composeId: 'Fedora-40-20250330.n.0',
+          images: { Container_Base: ['x86_64', 'aarch64'], Container_Minimal_Base: ['x86_64', 'aarch64'] },
+          format: '1.2',
+          faults: { breakChecksum: { subvariant: 'Container_Minimal_Base', arch: 'aarch64' } },
+        },
+        { dir, storage: storage() },
+      );
+      await inWorker(settings, async ({ taskQueue }) => {
+        const workflowId = `publish:${compose.composeId}:isolated`;
+        const error = await runPublish(env, taskQueue, { location: compose.root, composeId: compose.composeId }, workflowId).catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(WorkflowFailedError);
+        const failure = (error as WorkflowFailedError).cause as { type?: string; message: string; cause?: { type?: string } };
+        expect(failure.type).toBe('ChecksumMismatch');
+        expect(failure.message).toMatch(/^fedora-minimal: .*sha256 is [0-9a-f]{64} but images\.json says/);
+        expect(failure.cause?.type).toBe('ChecksumMismatch');
+        const status = await env.client.workflow.getHandle(workflowId).query(statusQuery);
+        expect(status.repositories.map((r) => [r.repository, r.decision])).toEqual([
+          ['fedora', 'pass'],
+          ['fedora-minimal', 'failed'],
+        ]);
+        expect(status.repositories[1]!.error).toMatch(/sha256 is [0-9a-f]{64} but images\.json says/);
+      });
+      expect(await indexAt(`${registry}/fedora:40`)).toMatchObject({ kind: 'index', arches: ['amd64', 'arm64'] });
+      for (const tag of ['40', '40-x86_64', '40-aarch64']) {
+        expect(await inspectRemote(`${registry}/fedora-minimal:${tag}`, anonymous)).toEqual({ kind: 'absent' });
+      }
+    });
+
     it('an arch the config does not map', async () => {
       const settings = testSettings();
       const compose = await makeCompose({ composeId: 'Fedora-40-20240506.n.0', images: { Container_Base: ['x86_64', 'riscv64'] }, format: '2.0' }, { dir, storage: storage() });
