@@ -5,6 +5,7 @@ import { archTag } from '../domain/tags.js';
 import type { PublishedManifest, RepositoryPlan } from '../domain/types.js';
 import { tagArchImage, uploadArchImage } from './activities.js';
 import { limiter } from './limiter.js';
+import { settleAll } from './settle-all.js';
 import type { RepositoryStatus } from './messages.js';
 import type { RepositoryLocks } from './repository-lock.js';
 import {
@@ -63,7 +64,7 @@ async function publishRepository(run: Run, locks: RepositoryLocks, limit: Return
   const current = repositoryStatus(run.status, repository.repository);
   const notifications = run.settings.notifications;
   if (current.decision !== 'superseded') {
-    const images = await Promise.all(repository.images.map((image) => limit(async () => {
+    const images = await settleAll(repository.images.map((image) => limit(async () => {
       const uploaded = await uploadArchImage({ repository: repository.repository, image, registries: run.settings.registries });
       return { ociArch: uploaded.ociArch, digest: uploaded.digest, tag: archTag(run.plan.release, image.composeArch) };
     })));
@@ -101,7 +102,7 @@ async function publishUnderLock(
       indexes,
       records,
     });
-    await Promise.all(plan.write.map((write) => limit(async () => {
+    await settleAll(plan.write.map((write) => limit(async () => {
       const registry = run.settings.registries.find((candidate) => candidate.url === write.registry)!;
       await tagArchImage({ registry, repository: repository.repository, tag: write.tag, digest: write.digest });
       written.push({ registry: write.registry, tag: write.tag, digest: write.digest, composeId: run.input.composeId });

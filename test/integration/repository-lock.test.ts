@@ -36,7 +36,7 @@ describe('the repository lock', () => {
 
   async function eventTypes(workflowId: string, runId?: string): Promise<string[]> {
     const history = await env.client.workflow.getHandle(workflowId, runId).fetchHistory();
-    return (history.events ?? []).map((event) => temporal.api.enums.v1.EventType[event.eventType ?? 0] ?? "unknown");
+    return (history.events ?? []).map((event) => temporal.api.enums.v1.EventType[event.eventType ?? 0] ?? 'unknown');
   }
 
   it('grants one holder at a time, in turn, without anyone polling, and keeps its records across continue-as-new', async () => {
