@@ -52,6 +52,8 @@ export const holderCheckSignal = defineSignal('lock-holder-check');
 
 /** How long a holder may keep the lock before the lock checks that its run still exists. */
 const HOLDER_CHECK_INTERVAL = '2 minutes';
+/** How often a waiting run repeats its request, in case the lock it waits on was terminated. */
+const REQUEST_RENEWAL_INTERVAL = '10 minutes';
 /** The lock's own history stays short: it continues as new past this many events. */
 const MAX_HISTORY_EVENTS = 2_000;
 
@@ -137,7 +139,9 @@ export function repositoryLocks(): RepositoryLocks {
       grants.set(request.requestId, undefined);
       try {
         await requestLock(lockId, request);
-        await condition(() => grants.get(request.requestId) !== undefined);
+        // A lock that was terminated meanwhile would never answer: ask again now and then (a request already
+        // queued is not queued twice; a lock that is gone is started anew).
+        while (!(await condition(() => grants.get(request.requestId) !== undefined, REQUEST_RENEWAL_INTERVAL))) await requestLock(lockId, request);
       } catch (error) {
         grants.delete(request.requestId);
         throw error;

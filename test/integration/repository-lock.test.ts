@@ -52,9 +52,9 @@ describe('the repository lock', () => {
       const current = await handle.describe();
       expect(current.runId).not.toBe(handle.firstExecutionRunId);
       expect(current.historyLength).toBeLessThan(80);
-      // Waiting costs a holder no timer: its only timer is its own hold.
+      // Waiting wakes no holder up: the only timer that fires is its own hold (the lock's grant is what ends the wait).
       for (const holder of holders) {
-        expect((await eventTypes(holder.workflowId)).filter((type) => type === 'EVENT_TYPE_TIMER_STARTED')).toHaveLength(1);
+        expect((await eventTypes(holder.workflowId)).filter((type) => type === 'EVENT_TYPE_TIMER_FIRED')).toHaveLength(1);
       }
     });
   });
