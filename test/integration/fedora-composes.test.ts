@@ -111,7 +111,7 @@ describe("Fedora's composes end to end: Fedora's metadata (productmd), real imag
     }
   });
 
-  it('refuses a Fedora 42 compose whose s390x base image is a rootfs tarball, in seconds, naming the file, with nothing pushed', async () => {
+  it('refuses the base image of a Fedora 42 compose whose s390x image is a rootfs tarball, in seconds, naming the file: nothing of fedora is pushed, the other repositories publish', async () => {
     const files = await buildArchives('Fedora-43-20251023.0');
     const rootfs = join(dir, 'archives', 'rootfs.tar.xz');
     if (!existsSync(rootfs)) await buildRootfsArchive(rootfs, dir);
@@ -139,9 +139,17 @@ describe("Fedora's composes end to end: Fedora's metadata (productmd), real imag
         const text = await cli(['status', 'Fedora-42-20250409.0'], config);
         expect(text.stdout).toContain('is not a container image archive');
 
+        const decisions = Object.fromEntries(status.repositories.map((r) => [r.repository, r.decision]));
+        expect(decisions.fedora).toBe('failed');
+        expect(status.repositories.find((r) => r.repository === 'fedora')!.error).toContain('a root filesystem');
+        const published = Object.keys(decisions).filter((repository) => repository !== 'fedora');
+        expect(published.length).toBeGreaterThan(0);
+        for (const repository of published) expect(decisions[repository]).toBe('pass');
+
         const registry = `${inject('registryHost')}/${namespace}`;
         const state = await registryState(registry, ['42', 'latest', ...Object.keys(ARCHES).map((arch) => `42-${arch}`)]);
-        expect(Object.entries(state).filter(([, manifest]) => manifest.kind !== 'absent')).toEqual([]);
+        expect(Object.entries(state).filter(([name, manifest]) => name.startsWith('fedora:') && manifest.kind !== 'absent')).toEqual([]);
+        for (const repository of published) expect(state[`${repository}:42`]).toMatchObject({ kind: 'index' });
       });
     } finally {
       await server.close();
