@@ -1,13 +1,13 @@
 import { Context } from '@temporalio/activity';
 import type { ImageArtifact } from '../domain/types.js';
-import { archiveManifestDigest } from '../tools/skopeo.js';
 import type { ActivityEnvironment } from './environment.js';
 import { translatingFailures } from './failures.js';
 import { withHeartbeats } from './heartbeat.js';
-import { cachedArchivePath, localOciArchive } from '../compose/image-cache.js';
+import { cachedLayoutPath, localOciLayout } from '../compose/image-cache.js';
+import { layoutManifestDigest } from '../compose/oci-layout.js';
 
 /**
- * Downloads, verifies and decompresses one image into this host's cache and returns the manifest digest it will
+ * Downloads, verifies, decompresses and unpacks one image into this host's cache and returns the manifest digest it will
  * have in a registry. Runs for every image before anything is pushed, so a corrupt image publishes nothing.
  */
 export function makePrepareImage(environment: ActivityEnvironment) {
@@ -15,10 +15,9 @@ export function makePrepareImage(environment: ActivityEnvironment) {
     return translatingFailures(`preparing ${image.fileName}`, async () => {
       const signal = Context.current().cancellationSignal;
       return withHeartbeats((report) =>
-        environment.cacheBudget.using(cachedArchivePath(image, environment.cacheDir), async () => {
-          const archive = await localOciArchive(image, environment.cacheDir, report, signal);
-          return archiveManifestDigest(archive, { signal });
-        }),
+        environment.cacheBudget.using(cachedLayoutPath(image, environment.cacheDir), async () =>
+          layoutManifestDigest(await localOciLayout(image, environment.cacheDir, report, signal), image),
+        ),
       );
     });
   };

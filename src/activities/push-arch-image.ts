@@ -5,11 +5,12 @@ import { Context } from '@temporalio/activity';
 import { archTag } from '../domain/tags.js';
 import type { RegistrySettings } from '../domain/settings.js';
 import type { ImageArtifact } from '../domain/types.js';
-import { archiveManifestDigest, copyToRegistry, inspectRemote } from '../tools/skopeo.js';
+import { copyToRegistry, inspectRemote } from '../tools/skopeo.js';
 import type { ActivityEnvironment } from './environment.js';
 import { translatingFailures } from './failures.js';
 import { withHeartbeats } from './heartbeat.js';
-import { cachedArchivePath, localOciArchive } from '../compose/image-cache.js';
+import { cachedLayoutPath, localOciLayout } from '../compose/image-cache.js';
+import { layoutManifestDigest } from '../compose/oci-layout.js';
 import { withRegistryAccess } from './registry-credentials.js';
 import { logContext } from './log-context.js';
 import { publisherMetrics } from '../observability/metrics.js';
@@ -35,7 +36,10 @@ export function makePushArchImage(environment: ActivityEnvironment) {
   };
 }
 
-export type UploadArchImageInput = Omit<PushArchImageInput, 'release'>;
+export interface UploadArchImageInput extends Omit<PushArchImageInput, 'release'> {
+  /** The manifest digest prepareImage found: a registry that has it already costs one look, not a read of the image. */
+  digest?: string;
+}
 
 /**
  * Uploads one arch image to `<registry>/<repo>@<digest>` on every registry: blobs and manifest, no tag. The arch
@@ -47,46 +51,60 @@ export function makeUploadArchImage(environment: ActivityEnvironment) {
   };
 }
 
-/** Copies one cached arch image to `<registry>/<repo>:<reference>` (a tag) or `@<reference>` (a digest) on every registry, unless it is there. */
+/**
+ * Copies one arch image to `<registry>/<repo>:<reference>` (a tag) or `@<reference>` (a digest) on every registry
+ * that does not have it yet, from the OCI layout in the cache (built, or checked, only when some registry needs it).
+ */
 function copyArchImage(environment: ActivityEnvironment, input: UploadArchImageInput, doing: string, referenceFor: (digest: string) => string): Promise<ArchImagePush> {
-  const pinned = cachedArchivePath(input.image, environment.cacheDir);
+  const pinned = cachedLayoutPath(input.image, environment.cacheDir);
   return translatingFailures(doing, () => withHeartbeats((heartbeat) => environment.cacheBudget.using(pinned, async () => {
     const context = Context.current();
     const signal = context.cancellationSignal;
     const metrics = publisherMetrics(context.metricMeter);
     const started = Date.now();
-    const archive = await localOciArchive(input.image, environment.cacheDir, heartbeat, signal);
-    const digest = await archiveManifestDigest(archive, { signal });
-    const reference = referenceFor(digest);
+    let layout: string | undefined;
+    let digest = input.digest;
+    const localLayout = async (): Promise<string> => {
+      if (layout) return layout;
+      layout = await localOciLayout(input.image, environment.cacheDir, heartbeat, signal);
+      const found = layoutManifestDigest(layout, input.image);
+      if (digest && found !== digest) throw new Error(`${input.image.fileName}: the cached image's manifest is ${found}, the run prepared ${digest}; will retry`);
+      digest = found;
+      return layout;
+    };
+    if (!digest) await localLayout();
+    const expected = digest as string;
+    const reference = referenceFor(expected);
     const separator = reference.startsWith('sha256:') ? '@' : ':';
     for (const registry of input.registries) {
       const destination = `${registry.url}/${input.repository}${separator}${reference}`;
       await withRegistryAccess(registry.url, environment, async (access) => {
         const current = await inspectRemote(destination, access, { signal });
-        if (current.kind !== 'absent' && current.digest === digest) {
+        if (current.kind !== 'absent' && current.digest === expected) {
           metrics.archImagesSkipped.add(1, { registry: registry.url });
-          context.log.info('arch image already in the registry', { ...logContext(context), repository: input.repository, registry: registry.url, reference, digest });
+          context.log.info('arch image already in the registry', { ...logContext(context), repository: input.repository, registry: registry.url, reference, digest: expected });
           return;
         }
+        const source = await localLayout();
         const digestFile = join(environment.scratchDir, `${randomUUID()}.digest`);
         try {
-          const pushed = await copyToRegistry(`oci-archive:${archive}`, destination, access, digestFile, {
+          const pushed = await copyToRegistry(`oci:${source}`, destination, access, digestFile, {
             signal,
             onOutput: (line) => heartbeat({ stage: 'push', registry: registry.url, line }),
           });
-          if (pushed !== digest) {
-            throw new Error(`${destination}: registry stored ${pushed}, expected ${digest}; will retry`);
+          if (pushed !== expected) {
+            throw new Error(`${destination}: registry stored ${pushed}, expected ${expected}; will retry`);
           }
         } finally {
           await rm(digestFile, { force: true });
         }
         metrics.archImagesPushed.add(1, { registry: registry.url });
         metrics.bytesPushed.add(input.image.size ?? 0, { registry: registry.url });
-        context.log.info('arch image pushed', { ...logContext(context), repository: input.repository, registry: registry.url, reference, digest });
+        context.log.info('arch image pushed', { ...logContext(context), repository: input.repository, registry: registry.url, reference, digest: expected });
       });
       heartbeat({ stage: 'pushed', registry: registry.url });
     }
     metrics.pushDuration.record(Date.now() - started, { repository: input.repository });
-    return { ociArch: input.image.ociArch, digest };
+    return { ociArch: input.image.ociArch, digest: expected };
   })));
 }

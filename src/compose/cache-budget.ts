@@ -1,11 +1,13 @@
 import { readdirSync, statSync, rmSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
+import { layoutSize } from './oci-layout.js';
 
-const CACHED_ARCHIVE = /^[0-9a-f]{64}\.oci\.tar$/;
+/** An image's OCI layout directory, or (from versions before layouts) its OCI archive. */
+const CACHED_IMAGE = /^[0-9a-f]{64}\.oci(\.tar)?$/;
 
 /**
- * Keeps a worker's image cache under a size: archives in use by a running activity are pinned; when a use ends, the
- * least recently used unpinned archives are removed until the cache fits. "Used" is the file's mtime, touched on
+ * Keeps a worker's image cache under a size: images in use by a running activity are pinned; when a use ends, the
+ * least recently used unpinned images are removed until the cache fits. "Used" is the entry's mtime, touched on
  * every use. One instance per work dir and process (the worker's).
  */
 export class CacheBudget {
@@ -16,7 +18,7 @@ export class CacheBudget {
     private readonly maxBytes: number,
   ) {}
 
-  /** Runs `body` with `archive` pinned (it cannot be evicted meanwhile), then trims the cache. */
+  /** Runs `body` with the cached image at `archive` pinned (it cannot be evicted meanwhile), then trims the cache. */
   async using<T>(archive: string, body: () => Promise<T>): Promise<T> {
     this.pinned.set(archive, (this.pinned.get(archive) ?? 0) + 1);
     try {
@@ -33,12 +35,12 @@ export class CacheBudget {
   /** Removes least recently used, unpinned archives until the cache holds at most maxBytes. Returns what it removed. */
   trim(): string[] {
     const archives = readdirSync(this.cacheDir)
-      .filter((name) => CACHED_ARCHIVE.test(name))
+      .filter((name) => CACHED_IMAGE.test(name))
       .flatMap((name) => {
         const path = join(this.cacheDir, name);
         try {
-          const { size, mtimeMs } = statSync(path);
-          return [{ path, size, mtimeMs }];
+          const stats = statSync(path);
+          return [{ path, size: stats.isDirectory() ? layoutSize(path) : stats.size, mtimeMs: stats.mtimeMs }];
         } catch {
           return [];
         }
@@ -49,7 +51,7 @@ export class CacheBudget {
     for (const archive of archives) {
       if (total <= this.maxBytes) break;
       if (this.pinned.has(archive.path)) continue;
-      rmSync(archive.path, { force: true });
+      rmSync(archive.path, { recursive: true, force: true });
       total -= archive.size;
       removed.push(archive.path);
     }

@@ -72,16 +72,6 @@ export async function archiveKind(tarFile: string, image: ImageArtifact, signal?
   throw unsupportedArchive(image, `it is a tar archive whose top level holds ${shown || 'nothing'}${guess}`);
 }
 
-/** A Docker archive becomes an OCI archive once, in the cache: layers compressed, manifest as every registry will store it. */
-export async function convertDockerArchive(tarFile: string, target: string, image: ImageArtifact, signal?: AbortSignal): Promise<void> {
-  try {
-    await runTool('skopeo', ['copy', '--quiet', `docker-archive:${tarFile}`, `oci-archive:${target}`], { ...(signal ? { signal } : {}) });
-  } catch (error) {
-    if (!(error instanceof ToolError)) throw error;
-    throw unsupportedArchive(image, `it holds manifest.json like a Docker archive, but skopeo cannot read it as one (${lastLines(error.stderr)})`);
-  }
-}
-
 function unsupportedArchive(image: ImageArtifact, what: string): DomainError {
   const subvariant = image.entry?.subvariant ?? 'its subvariant';
   return new DomainError(

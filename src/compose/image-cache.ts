@@ -8,56 +8,52 @@ import { DomainError } from '../domain/errors.js';
 import type { ImageArtifact } from '../domain/types.js';
 import { fetchComposeFile, networkCause } from './compose-http.js';
 import { isRemote } from './compose-files.js';
-import { archiveKind, checkCompression, convertDockerArchive, decompressArchive, describeEntry } from './image-archive.js';
+import { archiveKind, checkCompression, decompressArchive, describeEntry } from './image-archive.js';
+import { convertDockerArchive, unpackOciArchive } from './oci-layout.js';
 
 export type CacheProgress = { stage: 'download' | 'verify' | 'decompress'; bytes: number; total?: number };
 
 /**
- * Returns a local, checksum-verified OCI archive of `image`, keyed by its sha256: decompressed by its format,
- * recognised by what it holds (a Docker archive is converted once; anything else is refused, naming the entry).
- * Works from an empty cache on any host: activities must not rely on files an earlier activity left elsewhere.
+ * Returns a local, checksum-verified OCI image layout directory of `image`, keyed by its sha256: decompressed by
+ * its format, recognised by what it holds (a Docker archive is converted once; anything else is refused, naming
+ * the entry), unpacked once so that every later copy reads it as it is. Works from an empty cache on any host:
+ * activities must not rely on files an earlier activity left elsewhere.
  */
-export async function localOciArchive(
+export async function localOciLayout(
   image: ImageArtifact,
   cacheDir: string,
   onProgress: (progress: CacheProgress) => void,
   signal?: AbortSignal,
 ): Promise<string> {
-  const archive = cachedArchivePath(image, cacheDir);
-  if (existsSync(archive)) {
+  const layout = cachedLayoutPath(image, cacheDir);
+  if (existsSync(layout)) {
     // The cache spares the work, never the check: the compose must still have this very file.
     await checkSourceFile(image, signal);
-    return archive;
+    return layout;
   }
   const compressed = isRemote(image.location) ? await download(image, cacheDir, onProgress, signal) : image.location;
-  const tarball = `${archive}.${randomUUID()}.part`;
+  const tarball = `${layout}.${randomUUID()}.tar.part`;
+  const unpacked = `${layout}.${randomUUID()}.part`;
   try {
     if (!isRemote(image.location)) await verifyLocal(image, onProgress);
     const compression = image.compression ?? 'xz';
     await checkCompression(compressed, image, compression);
     onProgress({ stage: 'decompress', bytes: 0 });
     await decompressArchive(compressed, tarball, image, compression, signal);
-    if ((await archiveKind(tarball, image, signal)) === 'docker') {
-      const converted = `${archive}.${randomUUID()}.part`;
-      try {
-        await convertDockerArchive(tarball, converted, image, signal);
-        await rename(converted, archive);
-      } finally {
-        await rm(converted, { force: true });
-      }
-    } else {
-      await rename(tarball, archive);
-    }
+    if ((await archiveKind(tarball, image, signal)) === 'docker') await convertDockerArchive(tarball, unpacked, image, signal);
+    else await unpackOciArchive(tarball, unpacked, image, signal);
+    await rename(unpacked, layout);
   } finally {
     await rm(tarball, { force: true });
+    await rm(unpacked, { recursive: true, force: true });
     if (compressed !== image.location) await rm(compressed, { force: true });
   }
-  return archive;
+  return layout;
 }
 
-/** Where the cache keeps `image`'s OCI archive: keyed by the sha256 of the compose's file. */
-export function cachedArchivePath(image: Pick<ImageArtifact, 'sha256'>, cacheDir: string): string {
-  return join(cacheDir, `${image.sha256}.oci.tar`);
+/** Where the cache keeps `image`'s OCI layout: keyed by the sha256 of the compose's file. */
+export function cachedLayoutPath(image: Pick<ImageArtifact, 'sha256'>, cacheDir: string): string {
+  return join(cacheDir, `${image.sha256}.oci`);
 }
 
 /** A file the compose lists but does not have (any more). */

@@ -71,11 +71,6 @@ export async function inspectRemote(reference: string, access: RegistryAccess, o
   return { kind: 'image', digest, mediaType: document.mediaType ?? 'unknown', architecture: config.architecture, os: config.os };
 }
 
-/** The manifest digest of a local OCI archive: what the registry will store, since skopeo keeps the manifest as it is. */
-export async function archiveManifestDigest(archivePath: string, options: RunOptions = {}): Promise<string> {
-  return digestOf(await runTool('skopeo', ['inspect', '--raw', `oci-archive:${archivePath}`], options));
-}
-
 function digestOf(rawManifest: string): string {
   return `sha256:${createHash('sha256').update(rawManifest, 'utf8').digest('hex')}`;
 }

@@ -65,7 +65,8 @@ async function publishRepository(run: Run, locks: RepositoryLocks, limit: Return
   const notifications = run.settings.notifications;
   if (current.decision !== 'superseded') {
     const images = await settleAll(repository.images.map((image) => limit(async () => {
-      const uploaded = await uploadArchImage({ repository: repository.repository, image, registries: run.settings.registries });
+      const digest = run.digests.get(image.sha256);
+      const uploaded = await uploadArchImage({ repository: repository.repository, image, registries: run.settings.registries, ...(digest ? { digest } : {}) });
       return { ociArch: uploaded.ociArch, digest: uploaded.digest, tag: archTag(run.plan.release, image.composeArch) };
     })));
     await publishUnderLock(run, locks, limit, repository, current, images);

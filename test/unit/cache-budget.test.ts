@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -54,4 +54,16 @@ describe('parseSize', () => {
     ['1.5KiB', 1536],
   ])('%s is %d bytes', (text, bytes) => expect(parseSize(text)).toBe(bytes));
   it.each(['', 'lots', '20 parsecs', '-1GB'])('%j is not a size', (text) => expect(parseSize(text)).toBeUndefined());
+
+  it('counts an OCI layout directory by the files it holds, and removes it whole', () => {
+    const dir = cacheWith(['a'], 100);
+    const layout = join(dir, `${'b'.repeat(64)}.oci`);
+    mkdirSync(join(layout, 'blobs', 'sha256'), { recursive: true });
+    writeFileSync(join(layout, 'index.json'), Buffer.alloc(50));
+    writeFileSync(join(layout, 'blobs', 'sha256', 'c'.repeat(64)), Buffer.alloc(100));
+    utimesSync(layout, new Date(900_000), new Date(900_000));
+    expect(new CacheBudget(dir, 200).trim()).toEqual([layout]);
+    expect(listed(dir)).toEqual(['a']);
+    expect(new CacheBudget(dir, 100).trim()).toEqual([]);
+  });
 });

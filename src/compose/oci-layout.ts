@@ -1,0 +1,88 @@
+import { lstatSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { DomainError } from '../domain/errors.js';
+import type { ImageArtifact } from '../domain/types.js';
+import { runTool } from '../tools/run-tool.js';
+import { ToolError } from '../tools/tool-error.js';
+import { describeEntry, lastLines } from './image-archive.js';
+
+const TOP_LEVEL = new Set(['oci-layout', 'index.json', 'blobs']);
+const DIGEST = /^sha256:[0-9a-f]{64}$/;
+
+/**
+ * Unpacks an OCI archive into an OCI image layout directory, once: skopeo then copies from `oci:<dir>` without
+ * unpacking the archive again at every call, and the manifest digest is read from index.json. The layout must hold
+ * only oci-layout, index.json and regular files under blobs/ (no links: the archive comes from someone else).
+ */
+export async function unpackOciArchive(tarFile: string, layoutDir: string, image: ImageArtifact, signal?: AbortSignal): Promise<void> {
+  mkdirSync(layoutDir, { recursive: true });
+  try {
+    await runTool('tar', ['--extract', '--file', tarFile, '--directory', layoutDir, '--no-same-owner', '--no-same-permissions'], { ...(signal ? { signal } : {}) });
+  } catch (error) {
+    if (!(error instanceof ToolError)) throw error;
+    throw badLayout(image, `tar cannot unpack it (${lastLines(error.stderr)})`);
+  }
+  checkLayout(layoutDir, image);
+}
+
+/** A Docker archive becomes an OCI layout once, in the cache: layers compressed, manifest as every registry will store it. */
+export async function convertDockerArchive(tarFile: string, layoutDir: string, image: ImageArtifact, signal?: AbortSignal): Promise<void> {
+  try {
+    await runTool('skopeo', ['copy', '--quiet', `docker-archive:${tarFile}`, `oci:${layoutDir}`], { ...(signal ? { signal } : {}) });
+  } catch (error) {
+    if (!(error instanceof ToolError)) throw error;
+    throw badLayout(image, `it holds manifest.json like a Docker archive, but skopeo cannot read it as one (${lastLines(error.stderr)})`);
+  }
+}
+
+/** The digest of the layout's one image manifest: what a registry stores, since skopeo copies the manifest as it is. */
+export function layoutManifestDigest(layoutDir: string, image: ImageArtifact): string {
+  let index: unknown;
+  try {
+    index = JSON.parse(readFileSync(join(layoutDir, 'index.json'), 'utf8'));
+  } catch (error) {
+    throw badLayout(image, `its index.json cannot be read (${(error as Error).message})`);
+  }
+  const manifests = (index as { manifests?: unknown }).manifests;
+  if (!Array.isArray(manifests) || manifests.length !== 1) {
+    throw badLayout(image, `its index.json lists ${Array.isArray(manifests) ? manifests.length : 'no'} manifests; an image archive holds exactly one`);
+  }
+  const digest = (manifests[0] as { digest?: unknown }).digest;
+  if (typeof digest !== 'string' || !DIGEST.test(digest)) throw badLayout(image, `its index.json names the manifest ${JSON.stringify(String(digest).slice(0, 80))}, not a sha256 digest`);
+  return digest;
+}
+
+/** Bytes the layout takes on disk (its files; the cache budget counts them). */
+export function layoutSize(layoutDir: string): number {
+  let total = 0;
+  const walk = (dir: string) => {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) walk(path);
+      else total += lstatSync(path).size;
+    }
+  };
+  walk(layoutDir);
+  return total;
+}
+
+function checkLayout(layoutDir: string, image: ImageArtifact): void {
+  for (const entry of readdirSync(layoutDir, { withFileTypes: true })) {
+    if (!TOP_LEVEL.has(entry.name)) throw badLayout(image, `it holds ${JSON.stringify(entry.name.slice(0, 60))} beside its OCI layout`);
+    if (entry.name === 'blobs' ? !entry.isDirectory() : !entry.isFile()) throw badLayout(image, `its ${entry.name} is not a plain ${entry.name === 'blobs' ? 'directory' : 'file'}`);
+  }
+  const blobs = join(layoutDir, 'blobs');
+  for (const algorithm of readdirSync(blobs, { withFileTypes: true })) {
+    if (!algorithm.isDirectory()) throw badLayout(image, `blobs/${algorithm.name} is not a directory`);
+    for (const blob of readdirSync(join(blobs, algorithm.name), { withFileTypes: true })) {
+      if (!blob.isFile()) throw badLayout(image, `blobs/${algorithm.name}/${blob.name.slice(0, 80)} is not a plain file`);
+    }
+  }
+}
+
+function badLayout(image: ImageArtifact, what: string): DomainError {
+  return new DomainError(
+    'UnsupportedImageArchive',
+    `${describeEntry(image)} is not a usable container image archive: ${what}. Nothing of this compose was pushed. Fix: rebuild the compose`,
+  );
+}
