@@ -102,9 +102,15 @@ export async function waitForRun(
 ): Promise<PublishStatus> {
   let warned = false;
   let worker = true;
+  // The end of the run arrives through a long poll, at once; the override wait is seen through the status query.
+  let ended = false;
+  const end = handle.result().then(
+    () => (ended = true),
+    () => (ended = true),
+  );
   for (let poll = 0; ; poll++) {
-    const description = await handle.describe();
-    if (description.status.name !== 'RUNNING') return finishedStatus(handle, composeId, []);
+    const description = ended ? undefined : await handle.describe();
+    if (!description || description.status.name !== 'RUNNING') return finishedStatus(handle, composeId, []);
     // A query needs a worker to answer it: without one it would hang, so look for pollers first (every 5th poll).
     if (poll % 5 === 0) worker = await hasWorker(handle, description.taskQueue);
     if (!worker && !warned) {
@@ -113,7 +119,7 @@ export async function waitForRun(
     }
     const status = worker ? await handle.query(statusQuery).catch(() => undefined) : undefined;
     if (status?.phase === 'awaiting-override') return status;
-    await sleep(options.pollMs ?? 1_000);
+    await Promise.race([sleep(options.pollMs ?? 1_000), end]);
   }
 }
 
