@@ -1,12 +1,26 @@
 #!/usr/bin/env node
-// In a checkout the CLI runs from src/ through tsx; an installed image without src/ runs the built dist/.
-import { existsSync } from 'node:fs';
+// Runs the built dist/ when it is there and at least as new as every file of src/ (after `npm run build`, and in
+// an installed image without src/); otherwise runs src/ through tsx, so a checkout being edited never runs stale code.
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 
 const source = new URL('../src/cli/main.ts', import.meta.url);
-if (existsSync(source)) {
+const built = new URL('../dist/cli/main.js', import.meta.url);
+
+function newestChange(dir) {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = `${dir}/${entry.name}`;
+    newest = Math.max(newest, entry.isDirectory() ? newestChange(path) : statSync(path).mtimeMs);
+  }
+  return newest;
+}
+
+const useBuilt = existsSync(built) && (!existsSync(source) || statSync(built).mtimeMs >= newestChange(fileURLToPath(new URL('../src', import.meta.url))));
+if (useBuilt) {
+  await import(built.href);
+} else {
   const { register } = await import('tsx/esm/api');
   register();
   await import(source.href);
-} else {
-  await import(new URL('../dist/cli/main.js', import.meta.url).href);
 }

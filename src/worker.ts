@@ -1,3 +1,4 @@
+import { existsSync, statSync } from 'node:fs';
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bundleWorkflowCode, NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
@@ -18,7 +19,7 @@ export interface PublisherWorkerOptions {
   /** What runs publish, and where: from this worker's config (publishSettings), never from a run's input. */
   settings: PublishSettings;
   env?: NodeJS.ProcessEnv;
-  /** A prebuilt bundle (tests build one per run); default: bundle WORKFLOWS_PATH at start. */
+  /** A bundle (tests build one per file); default: the one `npm run build` wrote, else bundle WORKFLOWS_PATH at start. */
   workflowBundle?: WorkerOptions['workflowBundle'];
   /** The broker notifications go to ([amqp]). */
   broker?: BrokerSettings;
@@ -28,6 +29,18 @@ export interface PublisherWorkerOptions {
   maxConcurrentActivityTaskExecutions?: number;
   /** After shutdown starts, in-flight activities get this long before they are cancelled. */
   shutdownGraceTime?: string;
+}
+
+/** The workflow bundle `npm run build` writes next to the built workflows (scripts/bundle-workflows.mjs). */
+export const PREBUILT_BUNDLE_PATH = fileURLToPath(new URL('./workflow-bundle.js', import.meta.url));
+
+/**
+ * The prebuilt bundle when this is the built code and the bundle is at least as new as the built workflows;
+ * otherwise undefined, and the worker bundles at start (a checkout run through tsx, the tests).
+ */
+function prebuiltBundle(): { codePath: string } | undefined {
+  if (extname(WORKFLOWS_PATH) !== '.js' || !existsSync(PREBUILT_BUNDLE_PATH)) return undefined;
+  return statSync(PREBUILT_BUNDLE_PATH).mtimeMs >= statSync(WORKFLOWS_PATH).mtimeMs ? { codePath: PREBUILT_BUNDLE_PATH } : undefined;
 }
 
 /** A worker that runs publishCompose and its activities. */
@@ -43,7 +56,7 @@ export async function createPublisherWorker(options: PublisherWorkerOptions): Pr
         ...(options.broker ? { broker: options.broker } : {}),
         ...(options.cacheMaxBytes ? { cacheMaxBytes: options.cacheMaxBytes } : {}),
       }),),
-    workflowBundle: options.workflowBundle ?? (await bundleWorkflows()),
+    workflowBundle: options.workflowBundle ?? prebuiltBundle() ?? (await bundleWorkflows()),
     maxConcurrentActivityTaskExecutions: options.maxConcurrentActivityTaskExecutions ?? 8,
     ...(options.shutdownGraceTime ? { shutdownGraceTime: options.shutdownGraceTime } : {}),
   });
