@@ -44,32 +44,52 @@ export async function decompressArchive(file: string, target: string, image: Ima
   if (compression === 'none') return copyFile(file, target);
   const tool = compression === 'xz' ? 'xz' : 'gzip';
   const command = toolCommand(tool, ['--decompress', '--stdout', file]);
-  const result = await execa(command.file, command.args, { env: command.env, extendEnv: false, stdout: { file: target }, cancelSignal: signal, reject: false, stdin: 'ignore' });
-  if (result.isCanceled) throw signal?.reason ?? new Error(`${tool} was cancelled`);
-  if (result.failed) {
-    throw new DomainError('CorruptImage', `${describeEntry(image)} cannot be decompressed with ${tool}, though its sha256 matches images.json: ${lastLines(String(result.stderr ?? result.message))}. Nothing of this compose was pushed. Fix: rebuild the compose`);
+  // The tool writes the file itself (its stdout is the file's descriptor): the bytes never pass through this process.
+  const output = await open(target, 'w');
+  let result;
+  try {
+    // execa hands a descriptor number straight to child_process (its types leave numbers out for stdout).
+    const stdout = output.fd as unknown as 'inherit';
+    result = await execa(command.file, command.args, { env: command.env, extendEnv: false, stdin: 'ignore', stdout, cancelSignal: signal, reject: false });
+  } finally {
+    await output.close();
   }
+  if (result.isCanceled) throw signal?.reason ?? new Error(`${tool} was cancelled`);
+  if (result.failed) throw corruptImage(image, tool, String(result.stderr ?? result.message));
+}
+
+/** What an image archive holds, read by tar from the (compressed) file itself: its kind, and every member's name. */
+export interface ArchiveListing {
+  kind: ArchiveKind;
+  members: string[];
 }
 
 /**
- * What an uncompressed tar holds: an OCI archive (oci-layout at the top), a Docker archive (manifest.json), or
- * something else (a root filesystem, a disk image tarball), which is refused naming what it holds.
+ * What an image archive holds: an OCI archive (oci-layout at the top), a Docker archive (manifest.json), or
+ * something else (a root filesystem, a disk image tarball), which is refused naming what it holds. tar reads the
+ * compressed file as it is (it decompresses xz and gzip itself), so nothing is written to disk to find out.
  */
-export async function archiveKind(tarFile: string, image: ImageArtifact, signal?: AbortSignal): Promise<ArchiveKind> {
+export async function listArchive(file: string, image: ImageArtifact, compression: ArchiveCompression, signal?: AbortSignal): Promise<ArchiveListing> {
   let listing: string;
   try {
-    listing = await runTool('tar', ['--list', '--file', tarFile], { ...(signal ? { signal } : {}) });
+    listing = await runTool('tar', ['--list', '--file', file], { ...(signal ? { signal } : {}) });
   } catch (error) {
     if (!(error instanceof ToolError)) throw error;
+    if (compression !== 'none' && /\b(xz|gzip): /.test(error.stderr)) throw corruptImage(image, compression === 'xz' ? 'xz' : 'gzip', error.stderr);
     throw unsupportedArchive(image, `it is not a tar archive once decompressed (${lastLines(error.stderr)})`);
   }
-  const topLevel = new Set(listing.split('\n').map((name) => name.replace(/^\.\//, '').split('/')[0] ?? '').filter((name) => name !== '' && name !== '.'));
-  if (topLevel.has('oci-layout')) return 'oci';
-  if (topLevel.has('manifest.json')) return 'docker';
+  const members = listing.split('\n').filter((name) => name !== '');
+  const topLevel = new Set(members.map((name) => name.replace(/^\.\//, '').split('/')[0] ?? '').filter((name) => name !== '' && name !== '.'));
+  if (topLevel.has('oci-layout')) return { kind: 'oci', members };
+  if (topLevel.has('manifest.json')) return { kind: 'docker', members };
   const names = [...topLevel].sort();
   const shown = names.slice(0, 8).map((name) => JSON.stringify(name.slice(0, 40))).join(', ') + (names.length > 8 ? `, … (${names.length} in all)` : '');
   const guess = ['etc', 'usr'].every((name) => topLevel.has(name)) ? ': a root filesystem, not a container image' : '';
   throw unsupportedArchive(image, `it is a tar archive whose top level holds ${shown || 'nothing'}${guess}`);
+}
+
+function corruptImage(image: ImageArtifact, tool: string, stderr: string): DomainError {
+  return new DomainError('CorruptImage', `${describeEntry(image)} cannot be decompressed with ${tool}, though its sha256 matches images.json: ${lastLines(stderr)}. Nothing of this compose was pushed. Fix: rebuild the compose`);
 }
 
 function unsupportedArchive(image: ImageArtifact, what: string): DomainError {

@@ -8,10 +8,10 @@ import { DomainError } from '../domain/errors.js';
 import type { ImageArtifact } from '../domain/types.js';
 import { fetchComposeFile, networkCause } from './compose-http.js';
 import { isRemote } from './compose-files.js';
-import { archiveKind, checkCompression, decompressArchive, describeEntry } from './image-archive.js';
+import { checkCompression, decompressArchive, describeEntry, listArchive } from './image-archive.js';
 import { convertDockerArchive, unpackOciArchive } from './oci-layout.js';
 
-export type CacheProgress = { stage: 'download' | 'verify' | 'decompress'; bytes: number; total?: number };
+export type CacheProgress = { stage: 'download' | 'verify' | 'unpack'; bytes: number; total?: number };
 
 /**
  * Returns a local, checksum-verified OCI image layout directory of `image`, keyed by its sha256: decompressed by
@@ -38,10 +38,14 @@ export async function localOciLayout(
     if (!isRemote(image.location)) await verifyLocal(image, onProgress);
     const compression = image.compression ?? 'xz';
     await checkCompression(compressed, image, compression);
-    onProgress({ stage: 'decompress', bytes: 0 });
-    await decompressArchive(compressed, tarball, image, compression, signal);
-    if ((await archiveKind(tarball, image, signal)) === 'docker') await convertDockerArchive(tarball, unpacked, image, signal);
-    else await unpackOciArchive(tarball, unpacked, image, signal);
+    onProgress({ stage: 'unpack', bytes: 0 });
+    const { kind, members } = await listArchive(compressed, image, compression, signal);
+    if (kind === 'oci') {
+      await unpackOciArchive(compressed, members, unpacked, image, signal);
+    } else {
+      await decompressArchive(compressed, tarball, image, compression, signal);
+      await convertDockerArchive(tarball, unpacked, image, signal);
+    }
     await rename(unpacked, layout);
   } finally {
     await rm(tarball, { force: true });

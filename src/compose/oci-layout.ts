@@ -9,15 +9,21 @@ import { describeEntry, lastLines } from './image-archive.js';
 const TOP_LEVEL = new Set(['oci-layout', 'index.json', 'blobs']);
 const DIGEST = /^sha256:[0-9a-f]{64}$/;
 
+/** Names an OCI archive may hold: its layout and nothing else. */
+const LAYOUT_MEMBER = /^(\.\/)?(\.?|oci-layout|index\.json|blobs\/?|blobs\/[a-z0-9]+\/?|blobs\/[a-z0-9]+\/[0-9a-f]{32,128})$/;
+
 /**
- * Unpacks an OCI archive into an OCI image layout directory, once: skopeo then copies from `oci:<dir>` without
- * unpacking the archive again at every call, and the manifest digest is read from index.json. The layout must hold
- * only oci-layout, index.json and regular files under blobs/ (no links: the archive comes from someone else).
+ * Unpacks an OCI archive (compressed or not: tar decompresses it) into an OCI image layout directory, once: skopeo
+ * then copies from `oci:<dir>` without unpacking the archive again at every call, and the manifest digest is read
+ * from index.json. The archive comes from someone else: it may hold only the layout's own names (checked before
+ * anything is written), and only regular files under blobs/ (checked after: no links, no devices).
  */
-export async function unpackOciArchive(tarFile: string, layoutDir: string, image: ImageArtifact, signal?: AbortSignal): Promise<void> {
+export async function unpackOciArchive(file: string, members: readonly string[], layoutDir: string, image: ImageArtifact, signal?: AbortSignal): Promise<void> {
+  const stray = members.find((name) => !LAYOUT_MEMBER.test(name));
+  if (stray !== undefined) throw badLayout(image, `it holds ${JSON.stringify(stray.slice(0, 80))} beside its OCI layout`);
   mkdirSync(layoutDir, { recursive: true });
   try {
-    await runTool('tar', ['--extract', '--file', tarFile, '--directory', layoutDir, '--no-same-owner', '--no-same-permissions'], { ...(signal ? { signal } : {}) });
+    await runTool('tar', ['--extract', '--file', file, '--directory', layoutDir, '--no-same-owner', '--no-same-permissions'], { ...(signal ? { signal } : {}) });
   } catch (error) {
     if (!(error instanceof ToolError)) throw error;
     throw badLayout(image, `tar cannot unpack it (${lastLines(error.stderr)})`);

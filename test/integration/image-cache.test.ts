@@ -157,7 +157,7 @@ describe('the image cache of prepareImage and uploadArchImage', () => {
       ['extra', (root) => {
         writeFileSync(join(root, 'index.json'), index(1));
         writeFileSync(join(root, 'run.sh'), 'echo hi');
-      }, /it holds "run\.sh" beside its OCI layout/],
+      }, /it holds "(\.\/)?run\.sh" beside its OCI layout/],
       ['two-manifests', (root) => writeFileSync(join(root, 'index.json'), index(2)), /its index\.json lists 2 manifests; an image archive holds exactly one/],
     ];
     for (const [name, build, message] of cases) {
