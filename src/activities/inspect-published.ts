@@ -1,7 +1,7 @@
 import { Context } from '@temporalio/activity';
 import type { RegistrySettings } from '../domain/settings.js';
 import { COMPOSE_ID_ANNOTATION, type PublishedManifest } from '../domain/types.js';
-import { inspectRemote, type RemoteManifest } from '../tools/skopeo.js';
+import { inspectRemote, remoteDigest, type RemoteManifest } from '../tools/skopeo.js';
 import type { ActivityEnvironment } from './environment.js';
 import { translatingFailures } from './failures.js';
 import { withRegistryAccess } from './registry-credentials.js';
@@ -10,6 +10,8 @@ export interface InspectPublishedInput {
   registries: RegistrySettings[];
   repositories: string[];
   tags: string[];
+  /** Tags (arch tags) whose digest alone is wanted: one request each, returned with no instances. */
+  digestOnlyTags?: string[];
 }
 
 /** What every registry publishes today at every repository × manifest tag. A missing tag is a first publication. */
@@ -25,6 +27,10 @@ export function makeInspectPublished(environment: ActivityEnvironment) {
               const remote = await inspectRemote(`${registry.url}/${repository}:${tag}`, access, { signal });
               results.push(toPublishedManifest(registry.url, repository, tag, remote));
               Context.current().heartbeat({ registry: registry.url, repository, tag });
+            }
+            for (const tag of input.digestOnlyTags ?? []) {
+              const digest = await remoteDigest(`${registry.url}/${repository}:${tag}`, access, { signal });
+              results.push({ registry: registry.url, repository, tag, digest, instances: [] });
             }
           }
         });

@@ -5,7 +5,7 @@ import { Context } from '@temporalio/activity';
 import { archTag } from '../domain/tags.js';
 import type { RegistrySettings } from '../domain/settings.js';
 import type { ImageArtifact } from '../domain/types.js';
-import { copyToRegistry, inspectRemote } from '../tools/skopeo.js';
+import { copyToRegistry, remoteDigest } from '../tools/skopeo.js';
 import type { ActivityEnvironment } from './environment.js';
 import { translatingFailures } from './failures.js';
 import { withHeartbeats } from './heartbeat.js';
@@ -79,8 +79,7 @@ function copyArchImage(environment: ActivityEnvironment, input: UploadArchImageI
     for (const registry of input.registries) {
       const destination = `${registry.url}/${input.repository}${separator}${reference}`;
       await withRegistryAccess(registry.url, environment, async (access) => {
-        const current = await inspectRemote(destination, access, { signal });
-        if (current.kind !== 'absent' && current.digest === expected) {
+        if ((await remoteDigest(destination, access, { signal })) === expected) {
           metrics.archImagesSkipped.add(1, { registry: registry.url });
           context.log.info('arch image already in the registry', { ...logContext(context), repository: input.repository, registry: registry.url, reference, digest: expected });
           return;

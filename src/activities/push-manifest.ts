@@ -7,7 +7,7 @@ import type { RegistrySettings } from '../domain/settings.js';
 import type { IndexInstance } from '../domain/types.js';
 import { COMPOSE_ID_ANNOTATION } from '../domain/types.js';
 import { manifestAdd, manifestAnnotate, manifestCreate, manifestPush, removeImages } from '../tools/buildah.js';
-import { inspectRemote } from '../tools/skopeo.js';
+import { inspectRemote, remoteDigest } from '../tools/skopeo.js';
 import type { RegistryAccess } from '../tools/registry-access.js';
 import type { ActivityEnvironment } from './environment.js';
 import { translatingFailures } from './failures.js';
@@ -44,8 +44,7 @@ export function makePushManifest(environment: ActivityEnvironment) {
       withRegistryAccess(input.registry.url, environment, async (access) => {
         const signal = Context.current().cancellationSignal;
         for (const tag of input.tags) {
-          const current = await inspectRemote(`${where}:${tag}`, access, { signal });
-          const found = current.kind === 'absent' ? null : current.digest;
+          const found = await remoteDigest(`${where}:${tag}`, access, { signal });
           const expected = input.expected[tag] ?? null;
           if (found !== expected) return { outcome: 'changed', registry: input.registry.url, tag, expected, found };
         }

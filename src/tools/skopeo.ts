@@ -75,6 +75,16 @@ function digestOf(rawManifest: string): string {
   return `sha256:${createHash('sha256').update(rawManifest, 'utf8').digest('hex')}`;
 }
 
+/** The digest `reference` has in its registry, or null when the tag or digest is not there: one `skopeo inspect --raw`. */
+export async function remoteDigest(reference: string, access: RegistryAccess, options: RunOptions = {}): Promise<string | null> {
+  try {
+    return digestOf(await runTool('skopeo', ['inspect', '--raw', ...accessArgs(access), `docker://${reference}`], options));
+  } catch (error) {
+    if (error instanceof ToolError && error.kind === 'not-found') return null;
+    throw error;
+  }
+}
+
 /** `skopeo copy <source> docker://<destination>`; returns the digest the registry stored. */
 export async function copyToRegistry(
   source: string,
