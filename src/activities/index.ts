@@ -4,7 +4,7 @@ import { fetchCompose } from './fetch-compose.js';
 import { makeInspectPublished } from './inspect-published.js';
 import { makePrepareImage } from './prepare-image.js';
 import { makePushArchImage, makeUploadArchImage } from './push-arch-image.js';
-import { makeTagArchImage } from './tag-arch-image.js';
+import { makeTagArchImages } from './tag-arch-image.js';
 import { makeNotify } from './notify.js';
 import { makePushManifest } from './push-manifest.js';
 import { makeWorkerSettings } from './worker-settings.js';
@@ -18,7 +18,7 @@ export function createActivities(environment: ActivityEnvironment) {
     inspectPublished: makeInspectPublished(environment),
     pushArchImage: makePushArchImage(environment),
     uploadArchImage: makeUploadArchImage(environment),
-    tagArchImage: makeTagArchImage(environment),
+    tagArchImages: makeTagArchImages(environment),
     pushManifest: makePushManifest(environment),
     notify: makeNotify(environment),
     cleanup: makeCleanup(environment),
@@ -29,7 +29,7 @@ export type PublishActivities = ReturnType<typeof createActivities>;
 export type { FetchComposeInput } from './fetch-compose.js';
 export type { InspectPublishedInput } from './inspect-published.js';
 export type { ArchImagePush, PushArchImageInput, UploadArchImageInput } from './push-arch-image.js';
-export type { TagArchImageInput } from './tag-arch-image.js';
+export type { TagArchImagesInput } from './tag-arch-image.js';
 export type { PushManifestInput, PushManifestResult } from './push-manifest.js';
 export type { CleanupResult } from './cleanup.js';
 export type { NotifyInput } from './notify.js';

@@ -3,39 +3,46 @@ import { join } from 'node:path';
 import { rm } from 'node:fs/promises';
 import { Context } from '@temporalio/activity';
 import type { RegistrySettings } from '../domain/settings.js';
-import { inspectRemote, tagInRegistry } from '../tools/skopeo.js';
+import { remoteDigest, tagInRegistry } from '../tools/skopeo.js';
 import type { ActivityEnvironment } from './environment.js';
 import { translatingFailures } from './failures.js';
+import { withHeartbeats } from './heartbeat.js';
 import { logContext } from './log-context.js';
 import { withRegistryAccess } from './registry-credentials.js';
 
-export interface TagArchImageInput {
-  registry: RegistrySettings;
+export interface TagArchImagesInput {
   repository: string;
-  tag: string;
-  /** An arch image uploadArchImage put in this repository. */
-  digest: string;
+  /** Every registry of the run; each write names one by its url. */
+  registries: RegistrySettings[];
+  /** Arch tags to point at arch images uploadArchImage put in the repository. */
+  writes: Array<{ registry: string; tag: string; digest: string }>;
 }
 
-/** Points one arch tag (e.g. fedora:40-aarch64) at an uploaded arch image. Safe to run again. */
-export function makeTagArchImage(environment: ActivityEnvironment) {
-  return function tagArchImage(input: TagArchImageInput): Promise<void> {
-    const where = `${input.registry.url}/${input.repository}`;
-    return translatingFailures(`tagging ${where}:${input.tag}`, () =>
-      withRegistryAccess(input.registry.url, environment, async (access) => {
-        const context = Context.current();
-        const signal = context.cancellationSignal;
-        const current = await inspectRemote(`${where}:${input.tag}`, access, { signal });
-        if (current.kind !== 'absent' && current.digest === input.digest) return;
-        const digestFile = join(environment.scratchDir, `${randomUUID()}.digest`);
-        try {
-          const tagged = await tagInRegistry(where, input.digest, input.tag, access, digestFile, { signal });
-          if (tagged !== input.digest) throw new Error(`${where}:${input.tag}: registry stored ${tagged}, expected ${input.digest}; will retry`);
-        } finally {
-          await rm(digestFile, { force: true });
-        }
-        context.log.info('arch tag written', { ...logContext(context), repository: input.repository, registry: input.registry.url, tag: input.tag, digest: input.digest });
-      }),
-    );
+/** Points a repository's arch tags (e.g. fedora:40-aarch64) at uploaded arch images, on every registry. Safe to run again. */
+export function makeTagArchImages(environment: ActivityEnvironment) {
+  return function tagArchImages(input: TagArchImagesInput): Promise<void> {
+    return translatingFailures(`tagging the arch images of ${input.repository}`, () => withHeartbeats(async (heartbeat) => {
+      const context = Context.current();
+      const signal = context.cancellationSignal;
+      for (const registry of input.registries) {
+        const writes = input.writes.filter((write) => write.registry === registry.url);
+        if (writes.length === 0) continue;
+        const where = `${registry.url}/${input.repository}`;
+        await withRegistryAccess(registry.url, environment, async (access) => {
+          for (const { tag, digest } of writes) {
+            heartbeat({ tagging: `${where}:${tag}` });
+            if ((await remoteDigest(`${where}:${tag}`, access, { signal })) === digest) continue;
+            const digestFile = join(environment.scratchDir, `${randomUUID()}.digest`);
+            try {
+              const tagged = await tagInRegistry(where, digest, tag, access, digestFile, { signal });
+              if (tagged !== digest) throw new Error(`${where}:${tag}: registry stored ${tagged}, expected ${digest}; will retry`);
+            } finally {
+              await rm(digestFile, { force: true });
+            }
+            context.log.info('arch tag written', { ...logContext(context), repository: input.repository, registry: registry.url, tag, digest });
+          }
+        });
+      }
+    }));
   };
 }

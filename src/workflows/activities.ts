@@ -22,7 +22,7 @@ export const { prepareImage, pushArchImage, uploadArchImage } = proxyActivities<
   retry: { initialInterval: '5s', backoffCoefficient: 2, maximumInterval: '5 minutes', maximumAttempts: 8, nonRetryableErrorTypes: NON_RETRYABLE },
 });
 
-export const { pushManifest, tagArchImage } = proxyActivities<PublishActivities>({
+export const { pushManifest, tagArchImages } = proxyActivities<PublishActivities>({
   startToCloseTimeout: '15 minutes',
   heartbeatTimeout: HEARTBEAT_TIMEOUT,
   retry: { initialInterval: '5s', backoffCoefficient: 2, maximumInterval: '2 minutes', maximumAttempts: 8, nonRetryableErrorTypes: NON_RETRYABLE },

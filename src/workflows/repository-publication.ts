@@ -3,7 +3,7 @@ import { planArchTags, type ArchImage } from '../domain/arch-tags.js';
 import { nextDecision } from '../domain/decision.js';
 import { archTag } from '../domain/tags.js';
 import type { PublishedManifest, RepositoryPlan } from '../domain/types.js';
-import { tagArchImage, uploadArchImage } from './activities.js';
+import { tagArchImages, uploadArchImage } from './activities.js';
 import { limiter } from './limiter.js';
 import { settleAll } from './settle-all.js';
 import type { RepositoryStatus } from './messages.js';
@@ -69,13 +69,13 @@ async function publishRepository(run: Run, locks: RepositoryLocks, limit: Return
       const uploaded = await uploadArchImage({ repository: repository.repository, image, registries: run.settings.registries, ...(digest ? { digest } : {}) });
       return { ociArch: uploaded.ociArch, digest: uploaded.digest, tag: archTag(run.plan.release, image.composeArch) };
     })));
-    await publishUnderLock(run, locks, limit, repository, current, images);
+    await publishUnderLock(run, locks, repository, current, images);
     let announced = false;
     while (current.decision === 'blocked') {
       if (notifications && !announced) await announce(run, current, notifications);
       announced = true;
       if (!(await awaitOverride(run, current))) return;
-      await publishUnderLock(run, locks, limit, repository, current, images);
+      await publishUnderLock(run, locks, repository, current, images);
     }
   }
   if (notifications) await announce(run, current, notifications);
@@ -84,7 +84,6 @@ async function publishRepository(run: Run, locks: RepositoryLocks, limit: Return
 async function publishUnderLock(
   run: Run,
   locks: RepositoryLocks,
-  limit: ReturnType<typeof limiter>,
   repository: RepositoryPlan,
   current: RepositoryStatus,
   images: ArchImage[],
@@ -103,12 +102,13 @@ async function publishUnderLock(
       indexes,
       records,
     });
-    await settleAll(plan.write.map((write) => limit(async () => {
-      const registry = run.settings.registries.find((candidate) => candidate.url === write.registry)!;
-      await tagArchImage({ registry, repository: repository.repository, tag: write.tag, digest: write.digest });
-      written.push({ registry: write.registry, tag: write.tag, digest: write.digest, composeId: run.input.composeId });
-      if (!current.pushed.some((pushed) => pushed.ociArch === write.ociArch)) current.pushed.push({ ociArch: write.ociArch, digest: write.digest });
-    })));
+    if (plan.write.length > 0) {
+      await tagArchImages({ repository: repository.repository, registries: run.settings.registries, writes: plan.write.map(({ registry, tag, digest }) => ({ registry, tag, digest })) });
+      for (const write of plan.write) {
+        written.push({ registry: write.registry, tag: write.tag, digest: write.digest, composeId: run.input.composeId });
+        if (!current.pushed.some((pushed) => pushed.ociArch === write.ociArch)) current.pushed.push({ ociArch: write.ociArch, digest: write.digest });
+      }
+    }
     if (plan.kept.length > 0) current.archTagsKept = plan.kept;
     if (publishes(current)) await writeIndex(run, repository, current, indexes, images);
   });

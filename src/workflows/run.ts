@@ -26,12 +26,13 @@ export interface Run {
   recorded?: string;
 }
 
-/** What every registry holds at the manifest tags (and `extraTags`) of `repositories`. */
-export function inspect(run: Run, repositories: RepositoryPlan[], extraTags: string[] = []): Promise<PublishedManifest[]> {
+/** What every registry holds at the manifest tags of `repositories` (and the digest at each of `archTags`). */
+export function inspect(run: Run, repositories: RepositoryPlan[], archTags: string[] = []): Promise<PublishedManifest[]> {
   return inspectPublished({
     registries: run.settings.registries,
     repositories: repositories.map((repository) => repository.repository),
-    tags: [...run.plan.manifestTags, ...extraTags],
+    tags: run.plan.manifestTags,
+    ...(archTags.length > 0 ? { digestOnlyTags: archTags } : {}),
   });
 }
 
