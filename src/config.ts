@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { readdirSync, readFileSync } from 'node:fs';
 import { parse as parseToml, TomlError } from 'smol-toml';
 import { z } from 'zod';
@@ -7,6 +8,12 @@ import { DEFAULT_IMAGE_SELECTION } from './domain/image-selection.js';
 import type { PublishSettings } from './domain/settings.js';
 import type { BrokerSettings } from './tools/broker-connection.js';
 import { PUNGI_STATUSES } from './domain/pungi-status.js';
+
+/**
+ * Arch images a run pushes at once, by default: twice the host's cores (pushing waits on the network and the
+ * registry as much as on the CPU), at least 2 and at most 8.
+ */
+export const DEFAULT_PARALLEL_PUSHES = Math.min(8, Math.max(2, 2 * availableParallelism()));
 
 /** A configuration problem the user must fix: names the file, the key and what is expected. Exit code 2. */
 export class ConfigError extends Error {
@@ -117,7 +124,7 @@ const configSchema = z
       .prefault({}),
     publish: z
       .object({
-        max_parallel_pushes: z.number().int().min(1).max(32).default(2),
+        max_parallel_pushes: z.number().int().min(1).max(32).default(DEFAULT_PARALLEL_PUSHES),
         work_dir: z.string().min(1).default('.data/work'),
         /** The worker's image cache stays under this; least recently used archives go first, none in use. */
         cache_max_size: z.string().refine((size) => parseSize(size) !== undefined, 'must be a size like "20GiB", "500MB" or a number of bytes').default('20GiB'),

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { rm } from 'node:fs/promises';
 import { Context } from '@temporalio/activity';
 import type { RegistrySettings } from '../domain/settings.js';
-import { remoteDigest, tagInRegistry } from '../tools/skopeo.js';
+import { tagInRegistry } from '../tools/skopeo.js';
 import type { ActivityEnvironment } from './environment.js';
 import { translatingFailures } from './failures.js';
 import { withHeartbeats } from './heartbeat.js';
@@ -18,7 +18,7 @@ export interface TagArchImagesInput {
   writes: Array<{ registry: string; tag: string; digest: string }>;
 }
 
-/** Points a repository's arch tags (e.g. fedora:40-aarch64) at uploaded arch images, on every registry. Safe to run again. */
+/** Points a repository's arch tags (e.g. fedora:40-aarch64) at uploaded arch images, on every registry. Safe to run again (a retry writes the same). */
 export function makeTagArchImages(environment: ActivityEnvironment) {
   return function tagArchImages(input: TagArchImagesInput): Promise<void> {
     return translatingFailures(`tagging the arch images of ${input.repository}`, () => withHeartbeats(async (heartbeat) => {
@@ -30,8 +30,8 @@ export function makeTagArchImages(environment: ActivityEnvironment) {
         const where = `${registry.url}/${input.repository}`;
         await withRegistryAccess(registry.url, environment, async (access) => {
           for (const { tag, digest } of writes) {
+            // The run inspected these tags under the repository lock just now: each one written here differs.
             heartbeat({ tagging: `${where}:${tag}` });
-            if ((await remoteDigest(`${where}:${tag}`, access, { signal })) === digest) continue;
             const digestFile = join(environment.scratchDir, `${randomUUID()}.digest`);
             try {
               const tagged = await tagInRegistry(where, digest, tag, access, digestFile, { signal });

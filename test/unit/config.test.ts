@@ -1,5 +1,5 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig, parseConfig, publishSettings } from '../../src/config.js';
@@ -54,7 +54,7 @@ describe('config', () => {
   it('fills defaults for the optional tables', () => {
     const config = parseConfig(MINIMAL, 'test.toml');
     expect(config.temporal.task_queue).toBe('compose-publisher');
-    expect(config.publish.max_parallel_pushes).toBe(2);
+    expect(config.publish.max_parallel_pushes).toBe(Math.min(8, Math.max(2, 2 * availableParallelism())));
     expect(publishSettings(config)).toEqual({
       registries: [{ url: '127.0.0.1:5000/fedora', tlsVerify: false }],
       repositories: { Container_Base: 'fedora' },
@@ -62,7 +62,7 @@ describe('config', () => {
       releases: {},
       images: { types: ['docker', 'container'], ignoreArches: [] },
       waitForOverride: '72h',
-      maxParallelPushes: 2,
+      maxParallelPushes: config.publish.max_parallel_pushes,
     });
   });
 
