@@ -1,10 +1,10 @@
-import { ApplicationFailure, patched } from '@temporalio/workflow';
+import { patched } from '@temporalio/workflow';
 import type { PublishedManifest, RepositoryPlan } from '../domain/types.js';
 import { pushArchImage } from './activities.js';
 import { withIndexLock } from './index-lock.js';
 import type { RepositoryStatus } from './messages.js';
 import { forEachBounded } from './for-each-bounded.js';
-import { announce, awaitOverride, gate, inspect, MAX_REGATES, publishes, pushToEveryRegistry, recordDecisions, repositoryStatus, updateWaitingPhase, type Run } from './run.js';
+import { announce, awaitOverride, gate, inspect, publishes, recordDecisions, repositoryStatus, writeIndexComparing, type Run } from './run.js';
 
 // How runs started before the repository lock published (see repository-publication.ts): kept unchanged so their
 // histories replay. Arch tags were written before the index lock, by every run that was not superseded at the first gate.
@@ -72,22 +72,9 @@ async function publishIndex(run: Run, repository: RepositoryPlan, current: Repos
   recordDecisions(run.status);
 }
 
-/** Compare-before-write: a tag that moved since `inspected` is re-inspected and re-gated instead of overwritten. */
-async function writeIndex(run: Run, repository: RepositoryPlan, current: RepositoryStatus, inspected: PublishedManifest[]): Promise<void> {
-  let seen = inspected;
-  for (let attempt = 0; publishes(current); attempt++) {
-    if ((await pushToEveryRegistry(run, current, seen, current.pushed)) === 'pushed') {
-      updateWaitingPhase(run.status);
-      return;
-    }
-    if (attempt === MAX_REGATES) {
-      throw ApplicationFailure.nonRetryable(
-        `${repository.repository}: the published index kept changing while this run tried to replace it (${MAX_REGATES + 1} tries); another publisher is writing the same tags`,
-        'ConcurrentPublisher',
-      );
-    }
-    seen = await inspect(run, [repository]);
+function writeIndex(run: Run, repository: RepositoryPlan, current: RepositoryStatus, inspected: PublishedManifest[]): Promise<void> {
+  return writeIndexComparing(run, repository, current, inspected, current.pushed, (seen) => {
     regate(run, repository, current, seen);
     recordDecisions(run.status);
-  }
+  });
 }

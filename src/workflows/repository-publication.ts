@@ -14,12 +14,10 @@ import {
   failureMessage,
   gate,
   inspect,
-  MAX_REGATES,
   publishes,
-  pushToEveryRegistry,
   recordDecisionChanges,
   repositoryStatus,
-  updateWaitingPhase,
+  writeIndexComparing,
   type Run,
 } from './run.js';
 
@@ -110,28 +108,12 @@ async function publishUnderLock(
       }
     }
     if (plan.kept.length > 0) current.archTagsKept = plan.kept;
-    if (publishes(current)) await writeIndex(run, repository, current, indexes, images);
-  });
-}
-
-/** Compare-before-write: a tag that moved since `inspected` (a publisher outside this lock) is re-inspected and decided again. */
-async function writeIndex(run: Run, repository: RepositoryPlan, current: RepositoryStatus, inspected: PublishedManifest[], images: ArchImage[]): Promise<void> {
-  let seen = inspected;
-  for (let attempt = 0; publishes(current); attempt++) {
-    if ((await pushToEveryRegistry(run, current, seen, images)) === 'pushed') {
-      updateWaitingPhase(run.status);
+    if (publishes(current)) {
+      // Under the lock, a tag that moved means a publisher outside it: decide again on what it wrote.
+      await writeIndexComparing(run, repository, current, indexes, images, (seen) => decide(run, repository, current, seen));
       recordDecisionChanges(run);
-      return;
     }
-    if (attempt === MAX_REGATES) {
-      throw ApplicationFailure.nonRetryable(
-        `${repository.repository}: the published index kept changing while this run tried to replace it (${MAX_REGATES + 1} tries); another publisher is writing the same tags`,
-        'ConcurrentPublisher',
-      );
-    }
-    seen = await inspect(run, [repository]);
-    decide(run, repository, current, seen);
-  }
+  });
 }
 
 /** The decision on what the registries hold now (nextDecision), recorded when it changed. */

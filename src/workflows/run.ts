@@ -1,4 +1,4 @@
-import { condition, upsertMemo, upsertSearchAttributes, uuid4, isCancellation } from '@temporalio/workflow';
+import { ApplicationFailure, condition, upsertMemo, upsertSearchAttributes, uuid4, isCancellation } from '@temporalio/workflow';
 import { durationMs } from '../domain/duration.js';
 import { decideGate } from '../domain/gate.js';
 import { indexInstances } from '../domain/index-instances.js';
@@ -131,6 +131,35 @@ export function updateWaitingPhase(status: PublishStatus): void {
 
 export function publishes(repository: RepositoryStatus): boolean {
   return repository.decision === 'pass' || repository.decision === 'overridden';
+}
+
+/**
+ * Compare-before-write: writes the index on every registry unless a tag moved since `inspected`; then it
+ * re-inspects, lets `redecide` decide again on what it found, and tries again while the decision still publishes.
+ */
+export async function writeIndexComparing(
+  run: Run,
+  repository: RepositoryPlan,
+  current: RepositoryStatus,
+  inspected: PublishedManifest[],
+  images: ReadonlyArray<{ ociArch: OciArch; digest: string }>,
+  redecide: (seen: PublishedManifest[]) => void,
+): Promise<void> {
+  let seen = inspected;
+  for (let attempt = 0; publishes(current); attempt++) {
+    if ((await pushToEveryRegistry(run, current, seen, images)) === 'pushed') {
+      updateWaitingPhase(run.status);
+      return;
+    }
+    if (attempt === MAX_REGATES) {
+      throw ApplicationFailure.nonRetryable(
+        `${repository.repository}: the published index kept changing while this run tried to replace it (${MAX_REGATES + 1} tries); another publisher is writing the same tags`,
+        'ConcurrentPublisher',
+      );
+    }
+    seen = await inspect(run, [repository]);
+    redecide(seen);
+  }
 }
 
 /** Writes the index on every registry, in order, comparing each before writing; 'changed' when a tag moved since `seen`. */
