@@ -162,7 +162,7 @@ describe('real servers failing under a run', () => {
           // In flight: skopeo is copying an image to the registry, which has a blob upload open.
           await until(
             'a blob upload to the registry',
-            () => pidsRunning('skopeo', 'copy', 'oci-archive:', `docker://${killed}/`).length > 0 && openUploads(join(dataDir, 'storage'), `${killedNamespace}/fedora`).length > 0,
+            () => pidsRunning('skopeo', 'copy', 'oci:', `docker://${killed}/`).length > 0 && openUploads(join(dataDir, 'storage'), `${killedNamespace}/fedora`).length > 0,
             60_000,
             20,
           );
@@ -272,7 +272,7 @@ describe('real servers failing under a run', () => {
       const victim = await until(
         'a push in flight on a worker',
         () => {
-          const index = homes.findIndex((home) => pidsRunning('skopeo', 'copy', 'oci-archive:', `${join(home, 'work', 'scratch')}/`).length > 0);
+          const index = homes.findIndex((home) => pidsRunning('skopeo', 'copy', 'oci:', `${join(home, 'work', 'scratch')}/`).length > 0);
           return index >= 0 ? index : undefined;
         },
         60_000,
