@@ -13,6 +13,7 @@ import {
 import { DomainError } from '../domain/errors.js';
 import { overrideTargets, type OverrideRecord, type OverrideRequest } from '../domain/override.js';
 import { checkRunRequest } from '../domain/run-input.js';
+import { archTag } from '../domain/tags.js';
 import type { PublishSettings } from '../domain/settings.js';
 import type { PublishPlan, RepositoryPlan } from '../domain/types.js';
 import { cleanup, fetchCompose, prepareImage, workerSettings } from './activities.js';
@@ -40,7 +41,6 @@ import { failureMessage, gate, inspect, recordDecisions, repositoryStatus, type 
  * composes of a higher release are newer, and a plain error in workflow code fails the run, not just its task.
  */
 const REPOSITORY_LOCK_PATCH = 'repository-lock';
-
 
 /** Runs started before the trust boundary took their settings from their input. */
 const WORKER_SETTINGS_PATCH = 'worker-settings';
@@ -87,7 +87,10 @@ export async function publishCompose(input: PublishComposeInput): Promise<Publis
     const run: Run = { input, settings, plan, digests, status, acrossReleases: locked };
 
     status.phase = 'inspecting';
-    const published = await inspect(run, plan.repositories);
+    // Since the repository lock, the arch tags' digests too: an image its arch tags already hold needs no upload.
+    const archTags = locked ? [...new Set(plan.repositories.flatMap((repository) => repository.images.map((image) => archTag(plan.release, image.composeArch))))] : [];
+    const seen = await inspect(run, plan.repositories, archTags);
+    const published = seen.filter((manifest) => plan.manifestTags.includes(manifest.tag));
     status.repositories = plan.repositories.map((repository) => {
       const failure = failures.get(repository.repository);
       return failure === undefined ? gate(run, repository, published) : failedRepository(repository, failure);
@@ -96,7 +99,7 @@ export async function publishCompose(input: PublishComposeInput): Promise<Publis
 
     status.phase = 'pushing-images';
     if (locked) {
-      await publishRepositories(run, repositoryLocks(), failures);
+      await publishRepositories(run, repositoryLocks(), failures, seen.filter((manifest) => !plan.manifestTags.includes(manifest.tag)));
     } else {
       await pushArchImages(run);
       status.phase = 'publishing-manifests';

@@ -25,11 +25,17 @@ import {
  * Publishes every repository, each to its own end: one repository's failure becomes its decision (`failed`, with
  * the cause) and the others finish; the run then fails naming every failed repository.
  */
-export async function publishRepositories(run: Run, locks: RepositoryLocks, failedEarlier: ReadonlyMap<string, unknown>): Promise<void> {
+export async function publishRepositories(
+  run: Run,
+  locks: RepositoryLocks,
+  failedEarlier: ReadonlyMap<string, unknown>,
+  /** Every arch tag of the run on every registry, as the first inspection found them (digests only). */
+  archTags: readonly PublishedManifest[],
+): Promise<void> {
   const limit = limiter(run.settings.maxParallelPushes);
   const outcomes = await Promise.allSettled(
     run.plan.repositories.map(async (repository) => {
-      if (!failedEarlier.has(repository.repository)) return publishRepository(run, locks, limit, repository);
+      if (!failedEarlier.has(repository.repository)) return publishRepository(run, locks, limit, repository, archTags);
       throw failedEarlier.get(repository.repository);
     }),
   );
@@ -58,15 +64,31 @@ export async function publishRepositories(run: Run, locks: RepositoryLocks, fail
  * fresh inspection, decide, write the arch tags that may move and, when the decision allows, the index. A blocked
  * repository then waits for an override, and decides and writes again under the lock once one comes.
  */
-async function publishRepository(run: Run, locks: RepositoryLocks, limit: ReturnType<typeof limiter>, repository: RepositoryPlan): Promise<void> {
+async function publishRepository(
+  run: Run,
+  locks: RepositoryLocks,
+  limit: ReturnType<typeof limiter>,
+  repository: RepositoryPlan,
+  archTags: readonly PublishedManifest[],
+): Promise<void> {
   const current = repositoryStatus(run.status, repository.repository);
   const notifications = run.settings.notifications;
   if (current.decision !== 'superseded') {
+    const tagged = (tag: string, digest: string | undefined) =>
+      run.settings.registries.every((registry) => archTags.some((held) => held.registry === registry.url && held.repository === repository.repository && held.tag === tag && held.digest === digest));
     const images = await settleAll(repository.images.map((image) => limit(async () => {
+      const tag = archTag(run.plan.release, image.composeArch);
       const digest = run.digests.get(image.sha256);
+      // Its arch tag holds it on every registry: the image is there, nothing to upload.
+      if (digest && tagged(tag, digest)) return { ociArch: image.ociArch, digest, tag, uploaded: false };
       const uploaded = await uploadArchImage({ repository: repository.repository, image, registries: run.settings.registries, ...(digest ? { digest } : {}) });
-      return { ociArch: uploaded.ociArch, digest: uploaded.digest, tag: archTag(run.plan.release, image.composeArch) };
+      return { ociArch: uploaded.ociArch, digest: uploaded.digest, tag, uploaded: true };
     })));
+    // Nothing to write anywhere (the same compose again, say): no need for the lock.
+    if (current.decision === 'noop' && images.every((image) => !image.uploaded)) {
+      if (notifications) await announce(run, current, notifications);
+      return;
+    }
     await publishUnderLock(run, locks, repository, current, images);
     let announced = false;
     while (current.decision === 'blocked') {

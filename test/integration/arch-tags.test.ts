@@ -77,12 +77,22 @@ describe('arch tags under the repository lock', () => {
     throw new Error(`run never reached ${phase}`);
   }
 
-  it('older composes started after a newer one is published are all superseded and write nothing', async () => {
+  it('the same compose again does nothing; older composes started after a newer one is published are all superseded and write nothing', async () => {
     const settings = settingsFor();
     await inWorker(settings, async ({ taskQueue }) => {
-      const newest = await (await start(taskQueue, await compose('Fedora-40-20250310.n.0'))).result();
+      const newestCompose = await compose('Fedora-40-20250310.n.0');
+      const newest = await (await start(taskQueue, newestCompose)).result();
       const before = await Promise.all(settings.registries.map((registry) => registryState(registry.url)));
       expect(before).toEqual([publishedBy(newest), publishedBy(newest)]);
+
+      // The same compose again: a noop that uploads nothing, tags nothing and does not even take the lock.
+      const again = await start(taskQueue, newestCompose);
+      expect((await again.result()).repositories[0]).toMatchObject({ decision: 'noop', pushed: [], manifests: [] });
+      const events = (await again.fetchHistory()).events ?? [];
+      expect(events.flatMap((event) => event.activityTaskScheduledEventAttributes?.activityType?.name ?? []).sort()).toEqual(
+        ['cleanup', 'fetchCompose', 'inspectPublished', 'prepareImage', 'prepareImage', 'workerSettings'],
+      );
+      expect(events.filter((event) => event.startChildWorkflowExecutionInitiatedEventAttributes || event.signalExternalWorkflowExecutionInitiatedEventAttributes)).toEqual([]);
 
       const older = await Promise.all(['20250301', '20250302', '20250303', '20250304'].map((day) => compose(`Fedora-40-${day}.n.0`)));
       const results = await Promise.all((await Promise.all(older.map((made) => start(taskQueue, made)))).map((handle) => handle.result()));
