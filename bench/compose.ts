@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { execa } from 'execa';
 import { storageArgs, type ContainerStorage } from '../src/tools/storage.js';
-import { pool } from './pool.js';
+import { pool } from '../src/tools/pool.js';
 
 /** compose arch → OCI arch, in the order arches are taken. */
 export const BENCH_ARCHES: Array<[composeArch: string, ociArch: string]> = [

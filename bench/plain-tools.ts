@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { storageArgs, type ContainerStorage } from '../src/tools/storage.js';
 import type { BenchCompose, BenchImage } from './compose.js';
-import { pool } from './pool.js';
+import { pool } from '../src/tools/pool.js';
 
 export interface PlainTarget {
   /** host:port/namespace of each registry. */

@@ -5,6 +5,9 @@ import { inspectRemote, remoteDigest, type RemoteManifest } from '../tools/skope
 import type { ActivityEnvironment } from './environment.js';
 import { translatingFailures } from './failures.js';
 import { withRegistryAccess } from './registry-credentials.js';
+import { pool } from '../tools/pool.js';
+
+const INSPECTIONS_AT_ONCE = 6;
 
 export interface InspectPublishedInput {
   registries: RegistrySettings[];
@@ -22,17 +25,19 @@ export function makeInspectPublished(environment: ActivityEnvironment) {
       const results: PublishedManifest[] = [];
       for (const registry of input.registries) {
         await withRegistryAccess(registry.url, environment, async (access) => {
-          for (const repository of input.repositories) {
-            for (const tag of input.tags) {
-              const remote = await inspectRemote(`${registry.url}/${repository}:${tag}`, access, { signal });
-              results.push(toPublishedManifest(registry.url, repository, tag, remote));
-              Context.current().heartbeat({ registry: registry.url, repository, tag });
-            }
-            for (const tag of input.digestOnlyTags ?? []) {
-              const digest = await remoteDigest(`${registry.url}/${repository}:${tag}`, access, { signal });
-              results.push({ registry: registry.url, repository, tag, digest, instances: [] });
-            }
-          }
+          const lookups = input.repositories.flatMap((repository) => [
+            ...input.tags.map((tag) => ({ repository, tag, digestOnly: false })),
+            ...(input.digestOnlyTags ?? []).map((tag) => ({ repository, tag, digestOnly: true })),
+          ]);
+          // Each lookup is a skopeo process that mostly waits on the registry: several at a time.
+          results.push(...(await pool(lookups, INSPECTIONS_AT_ONCE, async ({ repository, tag, digestOnly }) => {
+            const reference = `${registry.url}/${repository}:${tag}`;
+            const found: PublishedManifest = digestOnly
+              ? { registry: registry.url, repository, tag, digest: await remoteDigest(reference, access, { signal }), instances: [] }
+              : toPublishedManifest(registry.url, repository, tag, await inspectRemote(reference, access, { signal }));
+            Context.current().heartbeat({ registry: registry.url, repository, tag });
+            return found;
+          })));
         });
       }
       return results;
