@@ -74,6 +74,25 @@ describe('the repository lock', () => {
       expect(Date.now() - terminatedAt).toBeLessThan(15_000);
     });
   });
+
+  it('is not fooled by forged signals: an acquire for a run that does not exist or never asked, a release by someone else', async () => {
+    await inWorker(async (taskQueue) => {
+      const { key, handle } = await startLock(taskQueue, { holderCheckInterval: '1 second' });
+      // A run that never asked for the lock hands a grant straight back; one that does not exist cannot take it.
+      const bystander = await env.client.workflow.start(lockHolder, { taskQueue, workflowId: `bystander-${randomUUID()}`, args: [{ key: `other/${randomUUID()}`, holdMs: 60_000 }] });
+      await handle.signal('acquire', { workflowId: bystander.workflowId, runId: bystander.firstExecutionRunId, requestId: 'forged-1' });
+      await handle.signal('acquire', { workflowId: `nobody-${randomUUID()}`, runId: randomUUID(), requestId: 'forged-2' });
+      const holder = await env.client.workflow.start(lockHolder, { taskQueue, workflowId: `holder-${randomUUID()}`, args: [{ key, holdMs: 2_000 }] });
+      await waitFor(async () => (await eventTypes(holder.workflowId)).includes('EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED'));
+      // A release that does not carry the holder's request id changes nothing: the next run waits for the holder.
+      await handle.signal('release', { requestId: 'forged-1', records: [{ registry: 'registry.test', tag: 'forged', digest: `sha256:${'f'.repeat(64)}`, composeId: 'Fedora-99-20990101.n.0' }] });
+      const next = await env.client.workflow.start(lockHolder, { taskQueue, workflowId: `next-${randomUUID()}`, args: [{ key, holdMs: 10 }] });
+      const [first, second] = await Promise.all([holder.result(), next.result()]);
+      expect(second.granted).toBeGreaterThanOrEqual(first.released);
+      expect(second.recordsSeen).toBe(1);
+      await bystander.terminate('test done');
+    });
+  });
 });
 
 async function waitFor(check: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
