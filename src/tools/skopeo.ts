@@ -85,16 +85,21 @@ export async function remoteDigest(reference: string, access: RegistryAccess, op
   }
 }
 
-/** `skopeo copy <source> docker://<destination>`; returns the digest the registry stored. */
+/**
+ * `skopeo copy <source> docker://<destination>`; returns the digest the registry stored. `sourceAccess` is how to
+ * reach a source that is itself in a registry (docker://…).
+ */
 export async function copyToRegistry(
   source: string,
   destination: string,
   access: RegistryAccess,
   digestFile: string,
   options: RunOptions = {},
+  sourceAccess?: RegistryAccess,
 ): Promise<string> {
   await rm(digestFile, { force: true });
-  await runTool('skopeo', ['copy', '--digestfile', digestFile, ...accessArgs(access, 'dest-'), source, `docker://${destination}`], options);
+  const sourceArgs = sourceAccess ? accessArgs(sourceAccess, 'src-') : [];
+  await runTool('skopeo', ['copy', '--digestfile', digestFile, ...sourceArgs, ...accessArgs(access, 'dest-'), source, `docker://${destination}`], options);
   return (await readFile(digestFile, 'utf8')).trim();
 }
 
@@ -102,19 +107,6 @@ export async function copyToRegistry(
  * Points `tag` at the manifest `digest` already in the same repository (`skopeo copy` between two references of
  * one registry: the blobs are there, so only the manifest is written). Returns the digest the tag now has.
  */
-export async function tagInRegistry(
-  repository: string,
-  digest: string,
-  tag: string,
-  access: RegistryAccess,
-  digestFile: string,
-  options: RunOptions = {},
-): Promise<string> {
-  await rm(digestFile, { force: true });
-  await runTool(
-    'skopeo',
-    ['copy', '--digestfile', digestFile, ...accessArgs(access, 'src-'), ...accessArgs(access, 'dest-'), `docker://${repository}@${digest}`, `docker://${repository}:${tag}`],
-    options,
-  );
-  return (await readFile(digestFile, 'utf8')).trim();
+export function tagInRegistry(repository: string, digest: string, tag: string, access: RegistryAccess, digestFile: string, options: RunOptions = {}): Promise<string> {
+  return copyToRegistry(`docker://${repository}@${digest}`, `${repository}:${tag}`, access, digestFile, options, access);
 }
