@@ -1,17 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { PublishSettings } from '../../src/domain/settings.js';
 import { inspectRemote } from '../../src/tools/skopeo.js';
-import { overrideUpdate, statusQuery, type PublishStatus } from '../../src/workflows/messages.js';
+import { overrideUpdate, type PublishStatus } from '../../src/workflows/messages.js';
 import { repositoryLockId } from '../../src/workflows/repository-lock.js';
 import { publishCompose } from '../../src/workflows/publish-compose.js';
 import { makeCompose, type MadeCompose } from '../support/compose-factory.js';
 import { recordHistory } from '../support/histories.js';
-import { testSettings, withPublisherWorker, type PublisherHarness } from '../support/publisher.js';
+import { testSettings, withPublisherWorker, type PublisherHarness, untilPhase } from '../support/publisher.js';
 import { connectTestEnvironment, scratchSubdir } from '../support/temporal.js';
 
 const anonymous = { tlsVerify: false };
@@ -68,14 +67,6 @@ describe('arch tags under the repository lock', () => {
     return { '40': { digest: index, instances }, latest: { digest: index, instances }, '40-x86_64': { digest: digest('amd64') }, '40-aarch64': { digest: digest('arm64') } };
   }
 
-  async function until(handle: WorkflowHandle<typeof publishCompose>, phase: PublishStatus['phase']): Promise<PublishStatus> {
-    for (let i = 0; i < 600; i++) {
-      const status = await handle.query(statusQuery);
-      if (status.phase === phase) return status;
-      await sleep(100);
-    }
-    throw new Error(`run never reached ${phase}`);
-  }
 
   it('the same compose again does nothing; older composes started after a newer one is published are all superseded and write nothing', async () => {
     const settings = settingsFor();
@@ -131,7 +122,7 @@ describe('arch tags under the repository lock', () => {
 
       // The newest compose lacks aarch64: blocked, waiting for an operator, its x86_64 tag written.
       const newer = await start(taskQueue, await compose('Fedora-40-20250322.n.0', ['x86_64']));
-      const blocked = await until(newer, 'awaiting-override');
+      const blocked = await untilPhase(newer, 'awaiting-override');
       expect(blocked.repositories[0]).toMatchObject({ decision: 'blocked', missing: ['arm64'] });
       const newerAmd64 = blocked.repositories[0]!.pushed.find((pushed) => pushed.ociArch === 'amd64')!.digest;
       expect((await registryState(registry!))['40-x86_64']!.digest).toBe(newerAmd64);

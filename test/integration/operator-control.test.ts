@@ -1,15 +1,14 @@
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PublishSettings } from '../../src/domain/settings.js';
 import { inspectRemote, type IndexEntry } from '../../src/tools/skopeo.js';
-import { overrideSignal, overrideUpdate, statusQuery, type PublishStatus } from '../../src/workflows/messages.js';
+import { overrideSignal, overrideUpdate } from '../../src/workflows/messages.js';
 import { publishCompose } from '../../src/workflows/publish-compose.js';
 import { makeCompose, type MadeCompose } from '../support/compose-factory.js';
 import { recordHistory } from '../support/histories.js';
-import { runPublish, testSettings, withPublisherWorker, type PublisherHarness } from '../support/publisher.js';
+import { runPublish, testSettings, withPublisherWorker, type PublisherHarness, untilPhase } from '../support/publisher.js';
 import { connectTestEnvironment, scratchSubdir } from '../support/temporal.js';
 
 const anonymous = { tlsVerify: false };
@@ -56,14 +55,6 @@ describe('operator control of a blocked repository', () => {
     });
   }
 
-  async function until(handle: WorkflowHandle<typeof publishCompose>, phase: PublishStatus['phase']): Promise<PublishStatus> {
-    for (let i = 0; i < 300; i++) {
-      const status = await handle.query(statusQuery);
-      if (status.phase === phase) return status;
-      await sleep(100);
-    }
-    throw new Error(`run never reached ${phase}`);
-  }
 
   /** Publishes a full compose, then starts a compose that lacks aarch64 and waits until it awaits an override. */
   async function blockedRun(taskQueue: string, settings: PublishSettings, name: string) {
@@ -72,7 +63,7 @@ describe('operator control of a blocked repository', () => {
     const before = await indexOf(settings);
     const partial = await compose('Fedora-40-20240902.n.0', ['x86_64']);
     const handle = await startRun(taskQueue, partial, settings, name);
-    const status = await until(handle, 'awaiting-override');
+    const status = await untilPhase(handle, 'awaiting-override');
     expect(status.repositories[0]).toMatchObject({ repository: 'fedora', decision: 'blocked', missing: ['arm64'] });
     expect(status.repositories[0]!.awaitingOverrideUntil).toBeDefined();
     return { old, partial, before, handle };

@@ -1,12 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { WorkflowHandle } from '@temporalio/client';
 import type { Worker } from '@temporalio/worker';
 import { inject } from 'vitest';
 import { loadConfig, publishSettings } from '../../src/config.js';
 import type { PublishSettings } from '../../src/domain/settings.js';
 import { bundleWorkflows, createPublisherWorker } from '../../src/worker.js';
-import type { PublishStatus } from '../../src/workflows/messages.js';
+import { statusQuery, type PublishStatus } from '../../src/workflows/messages.js';
 import { publishCompose } from '../../src/workflows/publish-compose.js';
 import { uniqueTaskQueue } from './temporal.js';
 
@@ -74,4 +75,14 @@ export async function runPublish(
   workflowId = `publish:${input.composeId}:${randomUUID()}`,
 ): Promise<PublishStatus> {
   return env.client.workflow.execute(publishCompose, { taskQueue, workflowId, args: [input] });
+}
+
+/** Asks the run's status every 100 ms until it reaches `phase` (at most a minute). */
+export async function untilPhase(handle: WorkflowHandle<typeof publishCompose>, phase: PublishStatus['phase']): Promise<PublishStatus> {
+  for (let i = 0; i < 600; i++) {
+    const status = await handle.query(statusQuery);
+    if (status.phase === phase) return status;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`run never reached ${phase}`);
 }
