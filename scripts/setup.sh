@@ -12,7 +12,8 @@ say() { printf 'setup: %s\n' "$*" >&2; }
 fail() { printf 'setup: ERROR: %s\n' "$*" >&2; exit 1; }
 
 install_apt_packages() {
-  local wanted=(buildah skopeo docker-registry xz-utils rabbitmq-server util-linux openssl)
+  # chromium: the browser test drives the Temporal UI with it (headless).
+  local wanted=(buildah skopeo docker-registry xz-utils rabbitmq-server util-linux openssl chromium)
   local missing=()
   for pkg in "${wanted[@]}"; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
