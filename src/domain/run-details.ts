@@ -1,0 +1,92 @@
+import type { OverrideRecord } from './override.js';
+import type { GateDecisionKind } from './types.js';
+import { markdownCode, markdownTable, markdownText } from './markdown.js';
+import { shellQuote } from './shell-quote.js';
+
+/** What the details need of a run's status (src/workflows/messages.ts PublishStatus has it all). */
+export interface RunDetailsInput {
+  composeId: string;
+  release?: string;
+  manifestTags: string[];
+  phase: string;
+  repositories: ReadonlyArray<{
+    repository: string;
+    decision: GateDecisionKind;
+    built: string[];
+    published: string[];
+    missing: string[];
+    override?: OverrideRecord;
+    dropped?: string[];
+    awaitingOverrideUntil?: string;
+    waitEnded?: boolean;
+    newerComposeId?: string;
+    error?: string;
+  }>;
+  rejectedOverrides: ReadonlyArray<{ request: unknown; reason: string; at: string }>;
+  error?: string;
+}
+
+/** The CLI command that overrides `repository` of the run of `composeId` (hybrid: nobody loses an arch). */
+export function overrideCommand(composeId: string, repository: string): string {
+  return `compose-publisher override ${shellQuote(composeId)} --repository ${shellQuote(repository)} --mode hybrid --reason ${shellQuote('…')}`;
+}
+
+/** One line for the list of runs: release, compose, repositories (the run's static summary). */
+export function runSummary(composeId: string, repositories: readonly string[]): string {
+  return `publish ${composeId} → ${[...repositories].sort().join(', ')}`;
+}
+
+/**
+ * The run's current details in the Temporal UI, as markdown: what is blocked and how to decide, a table of every
+ * repository's decision, and the override signals that were rejected, with why. Every value is escaped.
+ */
+export function renderRunDetails(status: RunDetailsInput): string {
+  const text = (value: string) => markdownText(value);
+  const arches = (values: readonly string[] | undefined) => (values?.length ? text(values.join(' ')) : '–');
+  const tag = status.manifestTags[0];
+  const head = [
+    `**${text(status.composeId)}** · phase **${text(status.phase)}**`,
+    status.release ? `release ${text(status.release)}` : undefined,
+    status.manifestTags.length ? `tags ${text(status.manifestTags.join(', '))}` : undefined,
+  ].filter(Boolean).join(' · ');
+  const parts = [head];
+
+  const waiting = status.repositories.filter((r) => r.awaitingOverrideUntil !== undefined);
+  for (const r of waiting) {
+    parts.push(
+      `**${text(r.repository)}${tag ? text(`:${tag}`) : ''} blocked**: ${arches(r.missing)} missing from this compose; the published index keeps serving ` +
+        `${r.missing.length === 1 ? 'it' : 'them'}. Waiting for an operator until ${text(r.awaitingOverrideUntil!)}. To publish anyway: ` +
+        `${markdownCode(overrideCommand(status.composeId, r.repository))}, or **Send an Update** \`override\` with ` +
+        `${markdownCode(JSON.stringify({ repository: r.repository, mode: 'hybrid', reason: '…', operator: '…' }))} (modes: hybrid, publish-available, skip).`,
+    );
+  }
+
+  parts.push(markdownTable(
+    ['repository', 'decision', 'built', 'published before', 'missing', 'operator / next step'],
+    status.repositories.map((r) => [text(r.repository), `**${text(r.decision)}**`, arches(r.built), arches(r.published), arches(r.missing), nextStep(status.composeId, r)]),
+  ));
+
+  if (status.rejectedOverrides.length > 0) {
+    parts.push(
+      `**Rejected override signals** (${status.rejectedOverrides.length}): a signal gets no answer, so its rejection is kept here and in the memo \`rejectedOverrides\`. Prefer **Send an Update**, which answers at once.`,
+      markdownTable(
+        ['at', 'why', 'request'],
+        status.rejectedOverrides.map((r) => [text(r.at), text(r.reason), text(typeof r.request === 'string' ? r.request : JSON.stringify(r.request ?? null))]),
+      ),
+    );
+  }
+  if (status.error) parts.push(`**The run failed**: ${text(status.error)}`);
+  return parts.join('\n\n');
+}
+
+function nextStep(composeId: string, r: RunDetailsInput['repositories'][number]): string {
+  if (r.override) {
+    const dropped = r.dropped?.length ? ` (dropped ${markdownText(r.dropped.join(' '))})` : '';
+    return `${markdownText(r.override.mode)} by ${markdownText(r.override.operator)}${dropped}: ${markdownText(r.override.reason)}`;
+  }
+  if (r.awaitingOverrideUntil !== undefined) return markdownCode(overrideCommand(composeId, r.repository));
+  if (r.waitEnded) return 'no override came before the wait ended; the index was left as it was';
+  if (r.decision === 'superseded' && r.newerComposeId) return `newer compose ${markdownText(r.newerComposeId)} is published`;
+  if (r.error) return markdownText(r.error);
+  return '–';
+}

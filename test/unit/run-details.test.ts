@@ -1,0 +1,75 @@
+import { execaSync } from 'execa';
+import { describe, expect, it } from 'vitest';
+import { markdownCode, markdownText } from '../../src/domain/markdown.js';
+import { overrideCommand, renderRunDetails, type RunDetailsInput } from '../../src/domain/run-details.js';
+
+const blocked: RunDetailsInput = {
+  composeId: 'Fedora-40-20261103.n.0',
+  release: '40',
+  manifestTags: ['40', 'latest'],
+  phase: 'awaiting-override',
+  repositories: [
+    { repository: 'fedora', decision: 'blocked', built: ['amd64'], published: ['amd64', 's390x'], missing: ['s390x'], awaitingOverrideUntil: '2026-11-06T10:00:00.000Z' },
+    { repository: 'fedora-minimal', decision: 'pass', built: ['amd64', 's390x'], published: ['amd64', 's390x'], missing: [] },
+  ],
+  rejectedOverrides: [],
+};
+
+/** The cells of a GFM table row: split on pipes that are not escaped. */
+function cells(row: string): string[] {
+  return row.slice(1, -1).split(/(?<!\\)\|/).map((cell) => cell.trim());
+}
+
+function tableRows(markdown: string): string[][] {
+  return markdown.split('\n').filter((line) => line.startsWith('|')).map(cells);
+}
+
+describe('renderRunDetails', () => {
+  it('says what is blocked, what is missing and the exact command to publish anyway', () => {
+    const details = renderRunDetails(blocked);
+    expect(details).toContain('**fedora:40 blocked**: s390x missing from this compose');
+    expect(details).toContain('`compose-publisher override Fedora-40-20261103.n.0 --repository fedora --mode hybrid --reason \'…\'`');
+    expect(details).toContain('**Send an Update** `override`');
+    const rows = tableRows(details);
+    expect(rows[0]).toEqual(['repository', 'decision', 'built', 'published before', 'missing', 'operator / next step']);
+    expect(rows[2]).toEqual(['fedora', '**blocked**', 'amd64', 'amd64 s390x', 's390x', expect.stringContaining('compose-publisher override')]);
+    expect(rows[3]!.slice(0, 2)).toEqual(['fedora-minimal', '**pass**']);
+  });
+
+  it('the override command is shell-quoted: pasted, it passes each value as one word', () => {
+    const command = overrideCommand('Fedora-40-20261103.n.0', "it's; rm -rf /");
+    const words = execaSync('bash', ['-c', `set -- ${command.replace(/^compose-publisher /, '')}; printf '%s\\n' "$@"`]).stdout.split('\n');
+    expect(words).toEqual(['override', 'Fedora-40-20261103.n.0', '--repository', "it's; rm -rf /", '--mode', 'hybrid', '--reason', '…']);
+  });
+
+  it('operator-supplied text cannot break the table or inject markup', () => {
+    const hostile = 'a | b\n| c | d |\n<img src=x onerror=alert(1)> [link](http://x) `code`';
+    const details = renderRunDetails({
+      ...blocked,
+      phase: 'publishing-manifests',
+      repositories: [{ ...blocked.repositories[0]!, decision: 'overridden', awaitingOverrideUntil: undefined, override: { repository: 'fedora', mode: 'hybrid', reason: hostile, operator: 'mallory|x', at: '2026-11-04T00:00:00.000Z' } }],
+      rejectedOverrides: [{ request: `{"repository":"nope|x","reason":"${hostile}"}`, reason: `override rejected: repository "nope|x" is not part of this run`, at: '2026-11-04T00:00:00.000Z' }],
+    });
+    for (const row of tableRows(details)) expect(row.length === 6 || row.length === 3).toBe(true);
+    const table = tableRows(details);
+    expect(table.filter((row) => row.length === 6)).toHaveLength(3);
+    expect(table.filter((row) => row.length === 3)).toHaveLength(3);
+    expect(details).not.toMatch(/(?<!\\)<img/);
+    expect(details).not.toMatch(/(?<!\\)\[link\]/);
+    expect(details).toContain('**Rejected override signals** (1)');
+  });
+
+  it('a failed run says why', () => {
+    expect(renderRunDetails({ ...blocked, phase: 'failed', error: 'fedora: image x has a bad checksum' })).toContain('**The run failed**: fedora: image x has a bad checksum');
+  });
+});
+
+describe('markdown escaping', () => {
+  it('keeps text one line and escapes what markdown would act on', () => {
+    expect(markdownText('a|b\nc*d')).toBe('a\\|b c\\*d');
+  });
+  it('fences code with more backticks than it holds', () => {
+    expect(markdownCode('say `hi`')).toBe('`` say `hi` ``');
+    expect(markdownCode('a|b')).toBe('`a\\|b`');
+  });
+});
