@@ -1,14 +1,41 @@
-import { proxyActivities } from '@temporalio/workflow';
+import { proxyActivities, type ActivityFunctionWithOptions, type ActivityInterfaceFor } from '@temporalio/workflow';
 import type { PublishActivities } from '../activities/index.js';
 import { NON_RETRYABLE_FAILURE_TYPES } from '../domain/failure-types.js';
+import { archTag } from '../domain/tags.js';
 
 /** The activities of a publish run, each with the timeouts and retry policy its work needs. */
 const NON_RETRYABLE = [...NON_RETRYABLE_FAILURE_TYPES];
 
-export const { workerSettings, fetchCompose, inspectPublished } = proxyActivities<PublishActivities>({
+type Args<K extends keyof PublishActivities> = Parameters<PublishActivities[K]>;
+
+/**
+ * Each call carries a one-line summary (Temporal user metadata), so the event history in the UI reads
+ * "push fedora 40-x86_64 → quay.io/fedora" rather than pushArchImage with an opaque payload.
+ */
+function summarized<K extends keyof PublishActivities>(
+  proxy: ActivityInterfaceFor<PublishActivities>,
+  name: K,
+  summary: (...args: Args<K>) => string,
+): (...args: Args<K>) => Promise<Awaited<ReturnType<PublishActivities[K]>>> {
+  const activity = proxy[name] as ActivityFunctionWithOptions<PublishActivities[K]>;
+  return (...args) => activity.executeWithOptions({ summary: oneLine(summary(...args)) }, args);
+}
+
+function oneLine(text: string): string {
+  const line = text.replace(/\s+/g, ' ');
+  return line.length > 200 ? `${line.slice(0, 199)}…` : line;
+}
+
+const registriesOf = (registries: ReadonlyArray<{ url: string }>) => registries.map((registry) => registry.url).join(', ');
+
+const basic = proxyActivities<PublishActivities>({
   startToCloseTimeout: '5 minutes',
   retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 10, nonRetryableErrorTypes: NON_RETRYABLE },
 });
+export const workerSettings = summarized(basic, 'workerSettings', () => 'ask the worker for its registries, repositories, arch map and releases');
+export const fetchCompose = summarized(basic, 'fetchCompose', (input) => `read the compose at ${input.location}`);
+export const inspectPublished = summarized(basic, 'inspectPublished', (input) =>
+  `inspect ${input.repositories.join(', ')} :${input.tags.join(', ')}${input.digestOnlyTags?.length ? ` (and ${input.digestOnlyTags.length} arch tags)` : ''} on ${registriesOf(input.registries)}`);
 
 /**
  * Long activities heartbeat every 5 s (src/activities/heartbeat.ts), so a worker that dies is noticed this soon
@@ -16,24 +43,35 @@ export const { workerSettings, fetchCompose, inspectPublished } = proxyActivitie
  */
 const HEARTBEAT_TIMEOUT = '20 seconds';
 
-export const { prepareImage, pushArchImage, uploadArchImage } = proxyActivities<PublishActivities>({
+const images = proxyActivities<PublishActivities>({
   startToCloseTimeout: '2 hours',
   heartbeatTimeout: HEARTBEAT_TIMEOUT,
   retry: { initialInterval: '5s', backoffCoefficient: 2, maximumInterval: '5 minutes', maximumAttempts: 8, nonRetryableErrorTypes: NON_RETRYABLE },
 });
+export const prepareImage = summarized(images, 'prepareImage', (image) => `prepare the ${image.composeArch} image ${image.fileName}`);
+export const pushArchImage = summarized(images, 'pushArchImage', (input) =>
+  `push ${input.repository} ${archTag(input.release, input.image.composeArch)} → ${registriesOf(input.registries)}`);
+export const uploadArchImage = summarized(images, 'uploadArchImage', (input) =>
+  `upload ${input.repository} ${input.image.composeArch} image (by digest, no tag) → ${registriesOf(input.registries)}`);
 
-export const { pushManifest, tagArchImages } = proxyActivities<PublishActivities>({
+const manifests = proxyActivities<PublishActivities>({
   startToCloseTimeout: '15 minutes',
   heartbeatTimeout: HEARTBEAT_TIMEOUT,
   retry: { initialInterval: '5s', backoffCoefficient: 2, maximumInterval: '2 minutes', maximumAttempts: 8, nonRetryableErrorTypes: NON_RETRYABLE },
 });
+export const pushManifest = summarized(manifests, 'pushManifest', (input) =>
+  `publish index ${input.repository}:${input.tags.join(', ')} → ${input.registry.url} (${input.instances.map((instance) => instance.ociArch).join(', ')})`);
+export const tagArchImages = summarized(manifests, 'tagArchImages', (input) =>
+  `tag ${input.repository} ${[...new Set(input.writes.map((write) => write.tag))].join(', ')} on ${[...new Set(input.writes.map((write) => write.registry))].join(', ')}`);
 
-export const { notify } = proxyActivities<PublishActivities>({
+const notifications = proxyActivities<PublishActivities>({
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumAttempts: 4, nonRetryableErrorTypes: NON_RETRYABLE },
 });
+export const notify = summarized(notifications, 'notify', (input) => `announce ${input.notification.topic}`);
 
-export const { cleanup } = proxyActivities<PublishActivities>({
+const cleanups = proxyActivities<PublishActivities>({
   startToCloseTimeout: '5 minutes',
   retry: { maximumAttempts: 3 },
 });
+export const cleanup = summarized(cleanups, 'cleanup', () => "remove this run's local manifest lists and scratch files");
