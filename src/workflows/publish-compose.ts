@@ -1,4 +1,5 @@
 import {
+  ActivityFailure,
   allHandlersFinished,
   ApplicationFailure,
   CancellationScope,
@@ -33,7 +34,7 @@ import {
 } from './messages.js';
 import { repositoryLocks } from './repository-lock.js';
 import { publishRepositories } from './repository-publication.js';
-import { failureMessage, gate, inspect, recordDecisions, repositoryStatus, type Run } from './run.js';
+import { failureMessage, gate, inspect, recordDecisions, repositoryStatus, showDetails, type Run } from './run.js';
 
 /**
  * Runs started before this wrote arch tags before taking any lock, and ordered composes by date alone. Since: arch
@@ -42,6 +43,9 @@ import { failureMessage, gate, inspect, recordDecisions, repositoryStatus, type 
  */
 const REPOSITORY_LOCK_PATCH = 'repository-lock';
 
+/** Runs started before this failed with an activity's failure ("Activity task failed") rather than its cause. */
+const ROOT_CAUSE_FAILURE_PATCH = 'root-cause-failure';
+
 /** Runs started before the trust boundary took their settings from their input. */
 const WORKER_SETTINGS_PATCH = 'worker-settings';
 
@@ -49,6 +53,7 @@ const WORKER_SETTINGS_PATCH = 'worker-settings';
 export async function publishCompose(input: PublishComposeInput): Promise<PublishComposeResult> {
   const status: PublishStatus = { composeId: input.composeId, manifestTags: [], phase: 'fetching', repositories: [], rejectedOverrides: [] };
   setHandler(statusQuery, () => status);
+  showDetails(status);
   setHandler(overrideUpdate, (request) => acceptOverride(status, request), {
     validator: (request) => void overrideTargets(request, status.repositories),
   });
@@ -65,6 +70,8 @@ export async function publishCompose(input: PublishComposeInput): Promise<Publis
       const shown = JSON.stringify(request ?? null);
       status.rejectedOverrides.push({ request: shown.length > 300 ? `${shown.slice(0, 300)}…` : shown, reason: (error as Error).message, at: new Date().toISOString() });
       upsertMemo({ rejectedOverrides: status.rejectedOverrides });
+    } finally {
+      showDetails(status);
     }
   });
   upsertSearchAttributes([{ key: COMPOSE_ID, value: String(input.composeId).slice(0, 200) }]);
@@ -82,11 +89,13 @@ export async function publishCompose(input: PublishComposeInput): Promise<Publis
     upsertSearchAttributes([{ key: RELEASE, value: plan.release }]);
 
     status.phase = 'preparing-images';
+    showDetails(status);
     const locked = patched(REPOSITORY_LOCK_PATCH);
     const { digests, failures } = locked ? await prepareEach(plan, settings.maxParallelPushes) : { digests: await prepareAll(plan, settings.maxParallelPushes), failures: new Map<string, unknown>() };
     const run: Run = { input, settings, plan, digests, status, acrossReleases: locked };
 
     status.phase = 'inspecting';
+    showDetails(status);
     // Since the repository lock, the arch tags' digests too: an image its arch tags already hold needs no upload.
     const archTags = locked ? [...new Set(plan.repositories.flatMap((repository) => repository.images.map((image) => archTag(plan.release, image.composeArch))))] : [];
     const seen = await inspect(run, plan.repositories, archTags);
@@ -108,11 +117,13 @@ export async function publishCompose(input: PublishComposeInput): Promise<Publis
     }
     countDecisions(status);
     status.phase = 'done';
+    showDetails(status);
     await condition(allHandlersFinished);
     return status;
   } catch (error) {
     status.phase = 'failed';
     status.error = failureMessage(error);
+    showDetails(status);
     throw asRunFailure(error);
   } finally {
     await CancellationScope.nonCancellable(() => cleanup());
@@ -124,6 +135,11 @@ export async function publishCompose(input: PublishComposeInput): Promise<Publis
  * again; it fails the run instead, saying what happened. Runs started before REPOSITORY_LOCK_PATCH keep the old way.
  */
 function asRunFailure(error: unknown): unknown {
+  if (error instanceof ActivityFailure && !isCancellation(error) && patched(ROOT_CAUSE_FAILURE_PATCH)) {
+    // The run's failure reads as its cause ("Fedora-40…/images.json: …"), not "Activity task failed".
+    const cause = error.cause instanceof ApplicationFailure ? error.cause : undefined;
+    return ApplicationFailure.create({ message: failureMessage(error), type: cause?.type ?? 'ActivityFailed', nonRetryable: true, ...(error.cause ? { cause: error.cause } : {}) });
+  }
   if (!(error instanceof Error) || error instanceof ApplicationFailure || isCancellation(error) || error.name.endsWith('Failure')) return error;
   if (!patched(REPOSITORY_LOCK_PATCH)) return error;
   return ApplicationFailure.nonRetryable(error.message, error instanceof DomainError ? error.type : 'WorkflowError');
@@ -159,11 +175,13 @@ const STRICT_OVERRIDE_TEXT_PATCH = 'strict-override-text';
 /** One handler behind the signal and the update. Throws (rejects) when the request is not valid now. */
 function acceptOverride(status: PublishStatus, request: OverrideRequest, options: { lenientText?: boolean } = {}): OverrideRecord[] {
   const at = new Date().toISOString();
-  return overrideTargets(request, status.repositories, options).map((repository) => {
+  const records = overrideTargets(request, status.repositories, options).map((repository) => {
     const record: OverrideRecord = { repository, mode: request.mode, reason: request.reason.trim(), operator: request.operator.trim(), at };
     repositoryStatus(status, repository).override = record;
     return record;
   });
+  showDetails(status);
+  return records;
 }
 
 /** Prepares every image; a repository with an image that cannot be prepared fails alone (its first error is kept). */

@@ -1,8 +1,9 @@
-import { ApplicationFailure, condition, upsertMemo, upsertSearchAttributes, uuid4, isCancellation } from '@temporalio/workflow';
+import { ApplicationFailure, condition, setCurrentDetails, upsertMemo, upsertSearchAttributes, uuid4, isCancellation } from '@temporalio/workflow';
 import { durationMs } from '../domain/duration.js';
 import { decideGate } from '../domain/gate.js';
 import { indexInstances } from '../domain/index-instances.js';
 import { notificationFor } from '../domain/notification.js';
+import { renderRunDetails } from '../domain/run-details.js';
 import type { PublishSettings } from '../domain/settings.js';
 import type { OciArch, PublishedManifest, PublishPlan, RepositoryPlan } from '../domain/types.js';
 import { inspectPublished, notify, pushManifest } from './activities.js';
@@ -53,11 +54,18 @@ export function recordDecisions(status: PublishStatus): void {
   const decisions = decisionRecords(status);
   upsertMemo({ gate: decisions });
   upsertSearchAttributes([{ key: GATE_DECISION, value: [...new Set(decisions.map((d) => d.decision))].sort() }]);
+  showDetails(status);
+}
+
+/** The run's current details in the Temporal UI (no command: read through the metadata query, free on replay). */
+export function showDetails(status: PublishStatus): void {
+  setCurrentDetails(renderRunDetails(status));
 }
 
 /** recordDecisions, only when a decision or its inputs changed since the run last recorded them. */
 export function recordDecisionChanges(run: Run): void {
   const snapshot = JSON.stringify(decisionRecords(run.status));
+  showDetails(run.status);
   if (snapshot === run.recorded) return;
   run.recorded = snapshot;
   recordDecisions(run.status);
@@ -127,6 +135,7 @@ export function updateWaitingPhase(status: PublishStatus): void {
   const waiting = status.repositories.some((r) => r.awaitingOverrideUntil !== undefined);
   const busy = status.repositories.some((r) => r.awaitingOverrideUntil === undefined && publishes(r) && r.manifests.length === 0);
   status.phase = waiting && !busy ? 'awaiting-override' : 'publishing-manifests';
+  showDetails(status);
 }
 
 export function publishes(repository: RepositoryStatus): boolean {
