@@ -12,6 +12,7 @@ import type { Config } from '../config.js';
 import { ClientError } from './client-error.js';
 import { DomainError } from '../domain/errors.js';
 import { checkRunRequest } from '../domain/run-input.js';
+import { runStaticDetails, runSummary } from '../domain/run-details.js';
 import { publishCompose } from '../workflows/publish-compose.js';
 import type { OverrideRecord, OverrideRequest } from '../domain/override.js';
 import { overrideUpdate, publishWorkflowId, statusQuery, type PublishStatus } from '../workflows/messages.js';
@@ -65,6 +66,9 @@ export async function startRunForCompose(client: Client, config: Config, root: s
       workflowId,
       taskQueue: config.temporal.task_queue,
       args: [{ location: root, composeId }],
+      // What the Temporal UI shows in the list and at the top of the run, before the run has said anything itself.
+      staticSummary: runSummary(composeId, Object.values(config.repositories)),
+      staticDetails: runStaticDetails({ composeId, location: root, registries: config.registries.map((registry) => registry.url), repositories: Object.values(config.repositories) }),
       // A run that is still going (or started by someone else a moment ago) makes the server refuse: see below.
       workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
     });

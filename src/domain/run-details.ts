@@ -1,3 +1,4 @@
+import { tryParseComposeId } from './compose-id.js';
 import type { OverrideRecord } from './override.js';
 import type { GateDecisionKind } from './types.js';
 import { markdownCode, markdownTable, markdownText } from './markdown.js';
@@ -33,7 +34,17 @@ export function overrideCommand(composeId: string, repository: string): string {
 
 /** One line for the list of runs: release, compose, repositories (the run's static summary). */
 export function runSummary(composeId: string, repositories: readonly string[]): string {
-  return `publish ${composeId} → ${[...repositories].sort().join(', ')}`;
+  const release = tryParseComposeId(composeId)?.release;
+  return `${release ? `${release}: ` : ''}publish ${composeId} → ${[...repositories].sort().join(', ')}`;
+}
+
+/** Where a run publishes, as the run's static details (set once, when it starts). */
+export function runStaticDetails(run: { composeId: string; location: string; registries: readonly string[]; repositories: readonly string[] }): string {
+  return [
+    `Publishes compose **${markdownText(run.composeId)}** from ${markdownCode(run.location)}`,
+    markdownTable(['repositories', 'registries'], [[markdownText([...run.repositories].sort().join(', ')), markdownText(run.registries.join(', '))]]),
+    'Current details below show each repository\'s decision and, for a blocked one, how to override it.',
+  ].join('\n\n');
 }
 
 /**

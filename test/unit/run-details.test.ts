@@ -1,7 +1,7 @@
 import { execaSync } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { markdownCode, markdownText } from '../../src/domain/markdown.js';
-import { overrideCommand, renderRunDetails, type RunDetailsInput } from '../../src/domain/run-details.js';
+import { overrideCommand, renderRunDetails, runStaticDetails, runSummary, type RunDetailsInput } from '../../src/domain/run-details.js';
 
 const blocked: RunDetailsInput = {
   composeId: 'Fedora-40-20261103.n.0',
@@ -61,6 +61,15 @@ describe('renderRunDetails', () => {
 
   it('a failed run says why', () => {
     expect(renderRunDetails({ ...blocked, phase: 'failed', error: 'fedora: image x has a bad checksum' })).toContain('**The run failed**: fedora: image x has a bad checksum');
+  });
+});
+
+describe('a run\'s static summary and details', () => {
+  it('name the release, the compose and the repositories', () => {
+    expect(runSummary('Fedora-40-20261103.n.0', ['fedora-minimal', 'fedora'])).toBe('Fedora-40: publish Fedora-40-20261103.n.0 → fedora, fedora-minimal');
+    const details = runStaticDetails({ composeId: 'Fedora-40-20261103.n.0', location: '/srv/a|b', registries: ['quay.io/fedora'], repositories: ['fedora'] });
+    expect(details).toContain('`/srv/a\\|b`');
+    expect(tableRows(details)[2]).toEqual(['fedora', 'quay.io/fedora']);
   });
 });
 
