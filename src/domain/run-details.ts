@@ -43,7 +43,7 @@ export function runStaticDetails(run: { composeId: string; location: string; reg
   return [
     `Publishes compose **${markdownText(run.composeId)}** from ${markdownCode(run.location)}`,
     markdownTable(['repositories', 'registries'], [[markdownText([...run.repositories].sort().join(', ')), markdownText(run.registries.join(', '))]]),
-    'Current details below show each repository\'s decision and, for a blocked one, how to override it.',
+    '**Current Details** show each repository\'s decision and, for a blocked one, how to override it.',
   ].join('\n\n');
 }
 
@@ -74,7 +74,7 @@ export function renderRunDetails(status: RunDetailsInput): string {
 
   parts.push(markdownTable(
     ['repository', 'decision', 'built', 'published before', 'missing', 'operator / next step'],
-    status.repositories.map((r) => [text(r.repository), `**${text(r.decision)}**`, arches(r.built), arches(r.published), arches(r.missing), nextStep(status.composeId, r)]),
+    status.repositories.map((r) => [text(r.repository), `**${text(r.decision)}**`, arches(r.built), arches(r.published), arches(r.missing), nextStep(r)]),
   ));
 
   if (status.rejectedOverrides.length > 0) {
@@ -90,12 +90,12 @@ export function renderRunDetails(status: RunDetailsInput): string {
   return parts.join('\n\n');
 }
 
-function nextStep(composeId: string, r: RunDetailsInput['repositories'][number]): string {
+function nextStep(r: RunDetailsInput['repositories'][number]): string {
   if (r.override) {
     const dropped = r.dropped?.length ? ` (dropped ${markdownText(r.dropped.join(' '))})` : '';
     return `${markdownText(r.override.mode)} by ${markdownText(r.override.operator)}${dropped}: ${markdownText(r.override.reason)}`;
   }
-  if (r.awaitingOverrideUntil !== undefined) return markdownCode(overrideCommand(composeId, r.repository));
+  if (r.awaitingOverrideUntil !== undefined) return `awaiting an override until ${markdownText(r.awaitingOverrideUntil)} (see above)`;
   if (r.waitEnded) return 'no override came before the wait ended; the index was left as it was';
   if (r.decision === 'superseded' && r.newerComposeId) return `newer compose ${markdownText(r.newerComposeId)} is published`;
   if (r.error) return markdownText(r.error);
