@@ -11,28 +11,23 @@
  *
  *   npx tsx bench/e2e.ts [--repos 3] [--arches 4] [--size-mib 20] [--registries 2] [--runs 1] [--keep] [--skip-cli]
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import { execa } from 'execa';
 import { startPublishRun } from '../src/client/publish-runs.js';
 import { loadConfig } from '../src/config.js';
-import { startRegistry, type RegistryServer } from '../src/dev/registry-server.js';
-import { startTemporalDevServer, type DevServer } from '../src/dev/temporal-dev-server.js';
-import { BENCH_ARCHES, benchRepositories, copyCompose, makeBenchCompose, type BenchCompose, type ComposeShape } from './compose.js';
+import { startTemporalDevServer } from '../src/dev/temporal-dev-server.js';
+import { BENCH_ARCHES, copyCompose, makeBenchCompose, type BenchCompose, type ComposeShape } from './compose.js';
 import { eventsWithin, profileHistory, type HistoryProfile } from './history-profile.js';
 import { publishWithPlainTools } from './plain-tools.js';
+import { CLI, cleanUp, exitOf, INDEX_TAGS, median, onCleanup, peakRssKiB, PROJECT, RELEASE, say, seconds, startRegistries, startWorker, table, tail, verifyPublished, writeWorkerConfig } from './harness.js';
 import { installToolShims, profileToolCalls, readToolCalls, type ToolCall, type ToolTrace } from './tool-trace.js';
 
-const PROJECT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const CLI = join(PROJECT, 'bin', 'compose-publisher.js');
-const RELEASE = '40';
-const INDEX_TAGS = [RELEASE, 'latest'];
 const PLAIN_CONCURRENCY = 4;
 
 const USAGE = `usage: tsx bench/e2e.ts [options]
@@ -84,42 +79,6 @@ function parseOptions(args: string[]): BenchOptions | undefined {
     cli: !values['skip-cli'],
   };
 }
-
-// ---------------------------------------------------------------------------------------------------------------
-// Clean-up: every process and directory this run makes is registered here and removed at the end, on failure, and
-// on SIGINT/SIGTERM.
-
-const cleanups: Array<{ what: string; run: () => Promise<void> | void }> = [];
-let cleaning: Promise<void> | undefined;
-
-function onCleanup(what: string, run: () => Promise<void> | void): () => Promise<void> {
-  const entry = { what, run };
-  cleanups.push(entry);
-  // Done early (a way's registries once it is measured): run it now and forget it.
-  return async () => {
-    const index = cleanups.indexOf(entry);
-    if (index < 0) return;
-    cleanups.splice(index, 1);
-    await entry.run();
-  };
-}
-
-function cleanUp(): Promise<void> {
-  cleaning ??= (async () => {
-    while (cleanups.length > 0) {
-      const entry = cleanups.pop()!;
-      try {
-        await entry.run();
-      } catch (error) {
-        console.error(`bench: clean-up of ${entry.what} failed: ${(error as Error).message}`);
-      }
-    }
-  })();
-  return cleaning;
-}
-
-const say = (line = '') => console.log(line);
-const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 
 // ---------------------------------------------------------------------------------------------------------------
 
@@ -293,147 +252,6 @@ async function toolVersion(tool: string): Promise<string> {
   return stdout.trim() || `${tool} ?`;
 }
 
-// --- registries -------------------------------------------------------------------------------------------------
-
-async function startRegistries(count: number, dataDir: string): Promise<{ servers: RegistryServer[]; stop: () => Promise<void> }> {
-  const servers: RegistryServer[] = [];
-  const stop = onCleanup(`the registries under ${dataDir}`, async () => {
-    await Promise.allSettled(servers.map((server) => server.stop()));
-    rmSync(dataDir, { recursive: true, force: true });
-  });
-  for (let i = 0; i < count; i++) servers.push(await startRegistry({ dataDir: join(dataDir, String(i)) }));
-  return { servers, stop };
-}
-
-const ACCEPT = [
-  'application/vnd.oci.image.index.v1+json',
-  'application/vnd.docker.distribution.manifest.list.v2+json',
-  'application/vnd.oci.image.manifest.v1+json',
-  'application/vnd.docker.distribution.manifest.v2+json',
-].join(', ');
-
-/** Every arch tag and index tag is there, and each index lists every arch: a way that published less does not count. */
-async function verifyPublished(compose: BenchCompose, registries: string[]): Promise<void> {
-  for (const registry of registries) {
-    const [host, ...namespace] = registry.split('/');
-    for (const repository of new Set(compose.images.map((image) => image.repository.repository))) {
-      const arches = compose.images.filter((image) => image.repository.repository === repository);
-      const url = (tag: string) => `http://${host}/v2/${namespace.join('/')}/${repository}/manifests/${tag}`;
-      for (const image of arches) {
-        const response = await fetch(url(`${RELEASE}-${image.composeArch}`), { headers: { Accept: ACCEPT } });
-        if (!response.ok) throw new Error(`${registry}/${repository}:${RELEASE}-${image.composeArch} is missing (HTTP ${response.status})`);
-      }
-      for (const tag of INDEX_TAGS) {
-        const response = await fetch(url(tag), { headers: { Accept: ACCEPT } });
-        const index = response.ok ? ((await response.json()) as { manifests?: unknown[] }) : {};
-        if ((index.manifests?.length ?? 0) !== arches.length) {
-          throw new Error(`${registry}/${repository}:${tag} should be an index of ${arches.length} images, is ${response.ok ? `one of ${index.manifests?.length ?? 0}` : `missing (HTTP ${response.status})`}`);
-        }
-      }
-    }
-  }
-}
-
-// --- compose-publisher --------------------------------------------------------------------------------------------
-
-function writeWorkerConfig(workerDir: string, options: { temporal: DevServer; taskQueue: string; registries: string[]; shape: ComposeShape }): string {
-  mkdirSync(workerDir, { recursive: true });
-  const file = join(workerDir, 'compose-publisher.toml');
-  const repositories = benchRepositories(options.shape.repositories).map((r) => `${r.subvariant} = "${r.repository}"`);
-  const arches = BENCH_ARCHES.slice(0, options.shape.arches).map(([composeArch, ociArch]) => `${composeArch} = "${ociArch}"`);
-  writeFileSync(
-    file,
-    `# Written by bench/e2e.ts. Everything not set here is compose-publisher's default, as a new user gets it.
-[temporal]
-address = "${options.temporal.address}"
-namespace = "${options.temporal.namespace}"
-task_queue = "${options.taskQueue}"
-
-${options.registries.map((url) => `[[registries]]\nurl = "${url}"\ntls_verify = false\n`).join('\n')}
-[repositories]
-${repositories.join('\n')}
-
-[architectures]
-${arches.join('\n')}
-
-[releases]
-latest = "${RELEASE}"
-
-[gate]
-wait_for_override = "10m"
-
-[publish]
-work_dir = "${join(workerDir, 'work')}"
-
-[worker]
-shutdown_grace_time = "5s"
-`,
-  );
-  return file;
-}
-
-interface WorkerProcess {
-  pid: number;
-  startupMs: number;
-  /** VmHWM once it polls: what starting (bundling the workflows) took. */
-  startupPeakKiB: number;
-  stop: () => Promise<void>;
-}
-
-/** `compose-publisher --config <file> worker` as a child process; resolves once it polls both task queues. */
-async function startWorker(configFile: string, logFile: string, env: NodeJS.ProcessEnv, client: Client): Promise<WorkerProcess> {
-  const from = Date.now();
-  const log = openSync(logFile, 'a');
-  const child = spawn(process.execPath, [CLI, '--config', configFile, 'worker'], { cwd: PROJECT, env, stdio: ['ignore', log, log] });
-  closeSync(log);
-  const exited = exitOf(child);
-  const stop = onCleanup(`the worker (pid ${child.pid})`, () => stopChild(child, exited));
-  const taskQueue = loadConfig(configFile).temporal.task_queue;
-  const deadline = Date.now() + 180_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`the worker exited (code ${child.exitCode}) before it polled; its log:\n${tail(logFile)}`);
-    if (Date.now() > deadline) throw new Error(`the worker did not poll ${taskQueue} within 180 s; its log:\n${tail(logFile)}`);
-    const polling = await Promise.all(
-      [1, 2].map(async (taskQueueType) => {
-        const { pollers } = await client.workflowService.describeTaskQueue({ namespace: client.options.namespace, taskQueue: { name: taskQueue }, taskQueueType });
-        return (pollers ?? []).length > 0;
-      }),
-    );
-    if (polling.every(Boolean)) break;
-    await sleep(100);
-  }
-  return { pid: child.pid!, startupMs: Date.now() - from, startupPeakKiB: peakRssKiB(child.pid!), stop };
-}
-
-function exitOf(child: ChildProcess): Promise<number | null> {
-  return new Promise((resolvePromise) => {
-    if (child.exitCode !== null) resolvePromise(child.exitCode);
-    child.once('exit', (code) => resolvePromise(code));
-    child.once('error', () => resolvePromise(null));
-  });
-}
-
-async function stopChild(child: ChildProcess, exited: Promise<number | null>): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  child.kill('SIGTERM');
-  const done = await Promise.race([exited.then(() => true), sleep(20_000).then(() => false)]);
-  if (!done) {
-    child.kill('SIGKILL');
-    await exited;
-  }
-}
-
-function tail(file: string, lines = 30): string {
-  return existsSync(file) ? readFileSync(file, 'utf8').split('\n').slice(-lines).join('\n') : '(no log)';
-}
-
-/** VmHWM of a process: its peak resident set size so far, in KiB. */
-function peakRssKiB(pid: number): number {
-  const match = /^VmHWM:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return match ? Number(match[1]) : Number.NaN;
-}
-
-/** Starts the run for `compose` and waits for its end, through the client library or as `publish --wait` does. */
 async function publishOnce(client: Client, configFile: string, compose: BenchCompose, via: 'client' | 'cli', trace: ToolTrace): Promise<PublisherRunReport> {
   const config = loadConfig(configFile);
   const startedAt = Date.now();
@@ -475,19 +293,6 @@ async function publishOnce(client: Client, configFile: string, compose: BenchCom
 
 // --- the report ---------------------------------------------------------------------------------------------------
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
-}
-
-function table(header: string[], rows: string[][], rightAligned: number[] = []): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
-  const line = (cells: string[]) => `| ${cells.map((cell, i) => (rightAligned.includes(i) ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!))).join(' | ')} |`;
-  return [line(header), `| ${widths.map((w, i) => (rightAligned.includes(i) ? `${'-'.repeat(w - 1)}:` : '-'.repeat(w))).join(' | ')} |`, ...rows.map(line)].join('\n');
-}
-
-/** Time when at least one tool ran (the union of the calls' intervals). */
 function toolBusyMs(calls: ToolCall[]): number {
   const sorted = [...calls].sort((a, b) => a.startMs - b.startMs);
   let busy = 0;

@@ -1,18 +1,29 @@
 /**
- * `npm run bench`: the micro-benchmarks of the pure code (bench/micro.ts), then the end-to-end benchmark
- * (bench/e2e.ts), whose flags pass through: `npm run bench -- --runs 3 --size-mib 5`. Each also runs alone:
- * `npx tsx bench/micro.ts`, `npx tsx bench/e2e.ts --help`.
+ * `npm run bench`: the micro-benchmarks of the pure code (bench/micro.ts), the end-to-end benchmark (bench/e2e.ts),
+ * then the scale benchmark (bench/scale.ts, 50 composes in flight; 1 and 3 workers). Flags pass through to the
+ * end-to-end benchmark (`npm run bench -- --runs 3 --size-mib 5`); `--no-scale` leaves the scale benchmark out.
+ * Each also runs alone: `npx tsx bench/micro.ts`, `npx tsx bench/e2e.ts --help`, `npx tsx bench/scale.ts --help`.
  */
 import { runE2eBenchmark } from './e2e.js';
+import { runScaleBenchmark } from './scale.js';
+
+const args = process.argv.slice(2);
+const scale = !args.includes('--no-scale');
 
 console.log('# micro-benchmarks (bench/micro.ts)');
 console.log();
 await import('./micro.js');
-console.log();
-console.log('# end-to-end (bench/e2e.ts)');
-console.log();
 try {
-  await runE2eBenchmark(process.argv.slice(2));
+  console.log();
+  console.log('# end-to-end (bench/e2e.ts)');
+  console.log();
+  await runE2eBenchmark(args.filter((arg) => arg !== '--no-scale'));
+  if (scale) {
+    console.log();
+    console.log('# scale (bench/scale.ts)');
+    console.log();
+    await runScaleBenchmark([]);
+  }
 } catch (error) {
   console.error(`bench: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
   process.exitCode = 1;

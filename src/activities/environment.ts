@@ -6,6 +6,7 @@ import type { BrokerSettings } from '../tools/broker-connection.js';
 import { useToolTempDir } from '../tools/run-tool.js';
 import type { ContainerStorage } from '../tools/storage.js';
 import { AUTHFILE_DIR_PREFIX } from './registry-credentials.js';
+import { lockWorkDir } from './work-dir-lock.js';
 
 /** What activities need from the host they run on. Nothing here is shared between hosts. */
 export interface ActivityEnvironment {
@@ -56,6 +57,8 @@ export function activityEnvironment(options: ActivityEnvironmentOptions): Activi
     env,
     ...(broker ? { broker } : {}),
   };
+  mkdirSync(root, { recursive: true });
+  lockWorkDir(root);
   sweepLeftovers(environment);
   for (const dir of [environment.cacheDir, environment.scratchDir, environment.tmpDir, environment.storage.root, environment.storage.runroot]) {
     mkdirSync(dir, { recursive: true });
@@ -67,7 +70,7 @@ export function activityEnvironment(options: ActivityEnvironmentOptions): Activi
 /**
  * What a killed worker leaves behind: authfiles (auth-* directories), the tools' temporary files (skopeo's oci*
  * unpacked archives) and half-written cache files (*.part). The work dir is this worker's own (one worker process
- * per work_dir), so whatever of these is there at start is such a leftover.
+ * per work_dir, held by lockWorkDir), so whatever of these is there at start is such a leftover.
  */
 function sweepLeftovers(environment: Pick<ActivityEnvironment, 'scratchDir' | 'tmpDir' | 'cacheDir'>): void {
   const remove = (dir: string, wanted: (entry: string) => boolean) => {

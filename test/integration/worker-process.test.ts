@@ -104,6 +104,29 @@ describe('the worker process', () => {
     }
   });
 
+  it('refuses a second worker on a work dir another live worker holds, naming it; takes over the lock of a killed one', async () => {
+    // Without [metrics]: two workers on one host would also compete for its port.
+    const shared = writeHarnessConfig(dir, {
+      taskQueue: uniqueTaskQueue('worker-process-lock'),
+      registryNamespace: 'worker-process',
+      extra: `\n[publish]\nwork_dir = "${join(dir, 'work')}"\n`,
+    });
+    const first = await startWorkerProcess(shared);
+    try {
+      const second = await cli(['worker'], shared, { stdin: 'ignore' });
+      expect(second.exitCode).not.toBe(0);
+      expect(second.stderr).toContain(`work_dir ${join(dir, 'work')} is in use by another worker (pid ${first.child.pid}`);
+      expect(second.stderr).toContain('Give each worker process its own work_dir');
+      expect(first.child.exitCode).toBeNull();
+    } finally {
+      first.child.kill('SIGKILL');
+      await first.child;
+    }
+    const third = await startWorkerProcess(shared);
+    third.child.kill('SIGTERM');
+    expect((await third.child).exitCode).toBe(0);
+  });
+
   it('a SIGKILLed worker costs its run seconds, not minutes: the activity is retried on the next worker after the heartbeat timeout', async () => {
     // Both arches: the other tests of this file publish fedora:40 with both to the same registry namespace.
     const compose = await makeCompose({ composeId: 'Fedora-40-20241103.n.0', images: { Container_Base: ['x86_64', 'aarch64'] }, format: '1.2' }, { dir, storage: { root: join(dir, 's'), runroot: join(dir, 'r') } });
