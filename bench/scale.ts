@@ -217,7 +217,7 @@ async function publishAll(options: ScaleOptions, composes: BenchCompose[], worke
 
 function causeChain(error: unknown): string {
   const messages: string[] = [];
-  for (let e = error as { message?: string; cause?: unknown } | undefined; e; e = e.cause as typeof e) messages.push(e.message ?? String(e));
+  for (let e = error as { message?: string; cause?: unknown } | undefined; e; e = e.cause as typeof e) messages.push(e.message ?? JSON.stringify(e));
   return messages.join(' ← ');
 }
 

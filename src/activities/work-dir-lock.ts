@@ -1,7 +1,6 @@
 import { closeSync, openSync, readFileSync, rmSync, statSync, utimesSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError } from '../config.js';
 
 /** The holder touches its lock this often; a lock untouched for LEASE_MS belongs to a worker that is gone. */
 const REFRESH_MS = 30_000;
@@ -10,6 +9,11 @@ const LEASE_MS = 3 * REFRESH_MS;
 interface Holder {
   pid: number;
   host: string;
+}
+
+/** Another live worker process holds the work dir. */
+export class WorkDirInUse extends Error {
+  override readonly name = 'WorkDirInUse';
 }
 
 const held = new Map<string, { timer: NodeJS.Timeout }>();
@@ -36,7 +40,7 @@ export function lockWorkDir(workDir: string, now = Date.now()): void {
       const holder = readHolder(file);
       if (holder && holder.pid === self.pid && holder.host === self.host) break;
       if (holder && isAlive(holder, self, file, now)) {
-        throw new ConfigError(
+        throw new WorkDirInUse(
           `[publish] work_dir ${workDir} is in use by another worker (pid ${holder.pid} on ${holder.host}, lock ${file}). ` +
             `Give each worker process its own work_dir; if that worker is gone, delete ${file}.`,
         );

@@ -1,7 +1,8 @@
 import { resolve } from 'node:path';
 import { NativeConnection, Runtime } from '@temporalio/worker';
 import type { LogLevel } from '@temporalio/common';
-import { brokerSettings, publishSettings, type Config } from '../../config.js';
+import { WorkDirInUse } from '../../activities/work-dir-lock.js';
+import { brokerSettings, ConfigError, publishSettings, type Config } from '../../config.js';
 import { durationMs } from '../../domain/duration.js';
 import { parseSize } from '../../domain/byte-size.js';
 import { ensureTemporal } from '../../dev/embedded-temporal.js';
@@ -16,11 +17,18 @@ import { createPublisherWorker } from '../../worker.js';
  */
 export async function runWorkerCommand(config: Config, logLevel: LogLevel): Promise<void> {
   const logger = new JsonLogger(logLevel);
-  Runtime.install({
-    logger,
-    shutdownSignals: ['SIGINT', 'SIGTERM'],
-    ...(config.metrics ? { telemetryOptions: { metrics: { prometheus: { bindAddress: config.metrics.address } } } } : {}),
-  });
+  try {
+    Runtime.install({
+      logger,
+      shutdownSignals: ['SIGINT', 'SIGTERM'],
+      ...(config.metrics ? { telemetryOptions: { metrics: { prometheus: { bindAddress: config.metrics.address } } } } : {}),
+    });
+  } catch (error) {
+    if (config.metrics && /address already in use/i.test((error as Error).message)) {
+      throw new ConfigError(`[metrics] address ${config.metrics.address} is already in use by another process: choose a free port (each worker on a host needs its own), or remove [metrics]`);
+    }
+    throw error;
+  }
   const temporal = await ensureTemporal(config);
   const connection = await NativeConnection.connect(config.temporal.address ? connectionOptions(config) : { address: temporal.address });
   try {
@@ -34,6 +42,8 @@ export async function runWorkerCommand(config: Config, logLevel: LogLevel): Prom
       shutdownGraceTime: config.worker.shutdown_grace_time,
       maxConcurrentActivityTaskExecutions: config.worker.max_concurrent_activities,
       ...(config.amqp ? { broker: brokerSettings(config.amqp) } : {}),
+    }).catch((error: unknown) => {
+      throw error instanceof WorkDirInUse ? new ConfigError(error.message) : error;
     });
     for (const signal of ['SIGINT', 'SIGTERM'] as const) {
       process.once(signal, () =>
