@@ -73,17 +73,16 @@ export function renderRunDetails(status: RunDetailsInput): string {
   }
 
   parts.push(markdownTable(
-    ['repository', 'decision', 'built', 'published before', 'missing', 'operator / next step'],
+    ['repository', 'decision', 'built', 'published', 'missing', 'operator'],
     status.repositories.map((r) => [text(r.repository), `**${text(r.decision)}**`, arches(r.built), arches(r.published), arches(r.missing), nextStep(r)]),
   ));
 
   if (status.rejectedOverrides.length > 0) {
     parts.push(
       `**Rejected override signals** (${status.rejectedOverrides.length}): a signal gets no answer, so its rejection is kept here and in the memo \`rejectedOverrides\`. Prefer **Send an Update**, which answers at once.`,
-      markdownTable(
-        ['at', 'why', 'request'],
-        status.rejectedOverrides.map((r) => [text(r.at), text(r.reason), text(typeof r.request === 'string' ? r.request : JSON.stringify(r.request ?? null))]),
-      ),
+      status.rejectedOverrides
+        .map((r) => `- ${text(r.at)}: ${text(r.reason)}. Request: ${text(typeof r.request === 'string' ? r.request : JSON.stringify(r.request ?? null))}`)
+        .join('\n'),
     );
   }
   if (status.error) parts.push(`**The run failed**: ${text(status.error)}`);
@@ -95,7 +94,7 @@ function nextStep(r: RunDetailsInput['repositories'][number]): string {
     const dropped = r.dropped?.length ? ` (dropped ${markdownText(r.dropped.join(' '))})` : '';
     return `${markdownText(r.override.mode)} by ${markdownText(r.override.operator)}${dropped}: ${markdownText(r.override.reason)}`;
   }
-  if (r.awaitingOverrideUntil !== undefined) return `awaiting an override until ${markdownText(r.awaitingOverrideUntil)} (see above)`;
+  if (r.awaitingOverrideUntil !== undefined) return 'awaiting an override (see above)';
   if (r.waitEnded) return 'no override came before the wait ended; the index was left as it was';
   if (r.decision === 'superseded' && r.newerComposeId) return `newer compose ${markdownText(r.newerComposeId)} is published`;
   if (r.error) return markdownText(r.error);
