@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { normalizeLocation } from './domain/allowed-location.js';
 import { parseSize } from './domain/byte-size.js';
 import { DEFAULT_IMAGE_SELECTION } from './domain/image-selection.js';
-import type { PublishSettings } from './domain/settings.js';
+import { WAIT_END_POLICIES, type PublishSettings } from './domain/settings.js';
 import type { BrokerSettings } from './tools/broker-connection.js';
 import { PUNGI_STATUSES } from './domain/pungi-status.js';
 
@@ -21,6 +21,7 @@ export class ConfigError extends Error {
 }
 
 const DURATION = /^\d+(ms|s|m|h|d)$/;
+const waitEndPolicy = z.enum(WAIT_END_POLICIES, { message: `must be one of ${WAIT_END_POLICIES.join(', ')}` });
 /** The architecture names of the OCI image spec (Go's GOARCH values): what index platforms and pull clients use. */
 const OCI_ARCHITECTURES = ['386', 'amd64', 'arm', 'arm64', 'loong64', 'mips', 'mips64', 'mips64le', 'mipsle', 'ppc64', 'ppc64le', 'riscv64', 's390x', 'wasm'] as const;
 const REGISTRY_URL = /^[a-z0-9.-]+(:\d+)?(\/[a-z0-9._-]+)+$/;
@@ -119,7 +120,22 @@ const configSchema = z
       .strict()
       .prefault({}),
     gate: z
-      .object({ wait_for_override: z.string().regex(DURATION, 'must be a duration like "72h", "30m" or "90s"').default('72h') })
+      .object({
+        wait_for_override: z.string().regex(DURATION, 'must be a duration like "72h", "30m" or "90s"').default('72h'),
+        /** What a blocked repository does when the wait runs out with no override: stay-blocked, or hybrid (by policy). */
+        when_wait_ends: waitEndPolicy.default('stay-blocked'),
+        /** Per repository (the names of [repositories]), over when_wait_ends. */
+        when_wait_ends_for: z.record(z.string(), waitEndPolicy).default({}),
+      })
+      .strict()
+      .prefault({}),
+    staleness: z
+      .object({
+        /** How often the Schedule that `compose-publisher schedule` creates runs the staleness report. */
+        every: z.string().regex(DURATION, 'must be a duration like "1h", "30m" or "1d"').default('1h'),
+        /** An arch whose index image lags the repository's newest compose by this long is announced (once per crossing). */
+        warn_after: z.string().regex(DURATION, 'must be a duration like "3d", "72h" or "90m"').default('3d'),
+      })
       .strict()
       .prefault({}),
     publish: z
@@ -145,7 +161,15 @@ const configSchema = z
       .optional(),
     amqp: amqpSchema.optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((config, ctx) => {
+    const repositories = new Set(Object.values(config.repositories));
+    for (const repository of Object.keys(config.gate.when_wait_ends_for)) {
+      if (!repositories.has(repository)) {
+        ctx.addIssue({ code: 'custom', path: ['gate', 'when_wait_ends_for', repository], message: `is not a repository of [repositories] (${[...repositories].join(', ')}): name one of those` });
+      }
+    }
+  });
 
 export type Config = z.infer<typeof configSchema> & { source: string };
 
@@ -222,9 +246,19 @@ export function publishSettings(config: Config): PublishSettings {
     releases: config.releases,
     images: { types: config.images.types, ignoreArches: config.images.ignore_arches },
     waitForOverride: config.gate.wait_for_override,
+    ...hybridOnWaitEnd(config),
+    stalenessWarnAfter: config.staleness.warn_after,
     maxParallelPushes: config.publish.max_parallel_pushes,
     ...(config.amqp ? { notifications: { exchange: config.amqp.exchange, topicPrefix: config.amqp.topic_prefix } } : {}),
   };
+}
+
+/** The repositories whose policy at the end of the wait is hybrid (absent when none: runs of older workers had none). */
+function hybridOnWaitEnd(config: Config): Pick<PublishSettings, 'hybridOnWaitEnd'> {
+  const repositories = [...new Set(Object.values(config.repositories))].filter(
+    (repository) => (config.gate.when_wait_ends_for[repository] ?? config.gate.when_wait_ends) === 'hybrid',
+  );
+  return repositories.length > 0 ? { hybridOnWaitEnd: repositories.sort() } : {};
 }
 
 function describeValue(value: unknown): string {

@@ -1,3 +1,4 @@
+import { makeAssessStaleness } from './assess-staleness.js';
 import { makeCleanup } from './cleanup.js';
 import type { ActivityEnvironment } from './environment.js';
 import { fetchCompose } from './fetch-compose.js';
@@ -22,6 +23,7 @@ export function createActivities(environment: ActivityEnvironment) {
     pushManifest: makePushManifest(environment),
     notify: makeNotify(environment),
     cleanup: makeCleanup(environment),
+    assessStaleness: makeAssessStaleness(environment),
   };
 }
 

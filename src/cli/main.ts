@@ -1,10 +1,12 @@
-import { Command, CommanderError, Option } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { CliError, EXIT } from './exit-codes.js';
 import { configFromOptions } from './load-config.js';
 import { runDemoCommand } from './commands/demo.js';
 import { runListenCommand } from './commands/listen.js';
 import { runListCommand } from './commands/list.js';
 import { runOverrideCommand, type OverrideOptions } from './commands/override.js';
+import { runReportCommand } from './commands/report.js';
+import { runScheduleCommand } from './commands/schedule.js';
 import { runPublishCommand } from './commands/publish.js';
 import { runStatusCommand } from './commands/status.js';
 import { runWorkerCommand } from './commands/worker.js';
@@ -94,12 +96,36 @@ program
   });
 
 program
+  .command('schedule')
+  .description('create or update the Temporal Schedule that runs the staleness report every [staleness] every (idempotent)')
+  .action(async () => {
+    process.exitCode = await runScheduleCommand(config());
+  });
+
+program
+  .command('report')
+  .description('how far each published arch lags: per repository, tag, registry and arch, the compose the index serves and the newest; stale rows first, with the command that fixes each')
+  .option('--json', 'machine-readable output: the whole report (rows, staleRepositories, newCrossings, waiting)')
+  .action(async (options: { json?: boolean }) => {
+    process.exitCode = await runReportCommand(config(), options);
+  });
+
+program
   .command('demo')
   .description('the whole thing on embedded defaults: Temporal with its UI, a local registry, a worker, two sample composes')
-  .option('--keep', 'leave Temporal, the registry and a worker running afterwards (Ctrl-C stops them)')
-  .action(async (options: { keep?: boolean }) => {
+  .option('--keep', 'after the story, keep Temporal, the registry and a worker running until Ctrl-C (the default, except when CI is set)')
+  .option('--no-keep', 'stop everything once the story is told')
+  .option('--data-dir <dir>', 'where the demo keeps its state (emptied first)', '.data/demo')
+  .addOption(new Option('--ui-port <port>', 'port of the Temporal UI (default 8233, or a free port when it is taken)').argParser(parsePort))
+  .action(async (options: { keep?: boolean; dataDir: string; uiPort?: number }) => {
     process.exitCode = await runDemoCommand(options);
   });
+
+function parsePort(value: string): number {
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new InvalidArgumentError(`${JSON.stringify(value)} is not a TCP port (1-65535)`);
+  return port;
+}
 
 try {
   await program.parseAsync(process.argv);

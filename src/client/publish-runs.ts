@@ -128,8 +128,12 @@ export async function waitForRun(
 }
 
 /** Whether any worker polled the task queue lately (Temporal keeps pollers for a few minutes). */
-async function hasWorker(handle: WorkflowHandle, taskQueue: string): Promise<boolean> {
-  const { client } = handle;
+function hasWorker(handle: WorkflowHandle, taskQueue: string): Promise<boolean> {
+  return workerPolls(handle.client, taskQueue);
+}
+
+/** Whether any worker polled `taskQueue` for workflow tasks lately; true when it cannot tell. */
+export async function workerPolls(client: { workflowService: Client['workflowService']; options: { namespace: string } }, taskQueue: string): Promise<boolean> {
   try {
     const { pollers } = await client.workflowService.describeTaskQueue({ namespace: client.options.namespace, taskQueue: { name: taskQueue }, taskQueueType: 1 });
     return (pollers ?? []).length > 0;

@@ -6,7 +6,7 @@ import { freePort } from './free-port.js';
 import { temporalCliPath } from './temporal-cli.js';
 
 /** Search attributes every namespace this project uses must have. */
-export const SEARCH_ATTRIBUTES = { ComposeId: 'Keyword', Release: 'Keyword', GateDecision: 'KeywordList' } as const;
+export const SEARCH_ATTRIBUTES = { ComposeId: 'Keyword', Release: 'Keyword', GateDecision: 'KeywordList', StaleRepositories: 'KeywordList' } as const;
 
 export interface DevServerOptions {
   dataDir: string;

@@ -1,3 +1,4 @@
+import type { StalenessRow } from './staleness.js';
 import type { OverrideRecord } from './override.js';
 import type { GateDecisionKind, OciArch } from './types.js';
 
@@ -50,6 +51,24 @@ export function notificationFor(topicPrefix: string, input: NotificationInput): 
       ...(input.dropped ? { dropped_architectures: input.dropped } : {}),
       ...(input.override ? { override: input.override } : {}),
       ...(input.newerComposeId ? { newer_compose_id: input.newerComposeId } : {}),
+    },
+  };
+}
+
+/** The message announcing that an arch of an index crossed [staleness] warn_after (once per crossing). */
+export function staleNotification(topicPrefix: string, row: StalenessRow): Notification {
+  return {
+    topic: `${topicPrefix}.compose_publisher.container.stale`,
+    body: {
+      repository: row.repository,
+      registry: row.registry,
+      tag: row.tag,
+      architecture: row.arch,
+      served_compose_id: row.servedComposeId ?? null,
+      newest_compose_id: row.newestComposeId ?? null,
+      composes_behind: row.composesBehind,
+      lag_days: row.lagDays,
+      arch_tag_moved_on: row.archTagMovedOn,
     },
   };
 }

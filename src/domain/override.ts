@@ -78,3 +78,11 @@ function invalid(message: string): DomainError {
 function describe(repositories: readonly OverridableRepository[]): string {
   return repositories.length ? repositories.map((r) => `${r.repository}: ${r.decision}`).join(', ') : 'no repositories decided yet';
 }
+
+/** Who decides when [gate] when_wait_ends decides: recorded like an operator's override, with the rule as reason. */
+export const POLICY_OPERATOR = 'policy';
+
+/** The override a repository gets when its wait ends and its policy is hybrid. */
+export function policyOverride(repository: string, at: string): OverrideRecord {
+  return { repository, mode: 'hybrid', reason: 'no override before the wait ended; [gate] when_wait_ends = "hybrid"', operator: POLICY_OPERATOR, at };
+}

@@ -11,6 +11,9 @@ export interface RegistrySettings {
   certDir?: string;
 }
 
+/** What a blocked repository does when its wait for an override runs out. */
+export const WAIT_END_POLICIES = ['stay-blocked', 'hybrid'] as const;
+
 export interface PublishSettings {
   registries: RegistrySettings[];
   /** subvariant → repository */
@@ -22,6 +25,13 @@ export interface PublishSettings {
   waitForOverride: string;
   /** [images]: which images.json entries are container images. Absent in runs started before it existed: the defaults. */
   images?: ImageSelectionSettings;
+  /**
+   * Repositories that, when the wait for an override runs out, publish hybrid by policy ([gate] when_wait_ends):
+   * the new arches, and the previous image of each missing arch. Absent: every repository stays blocked.
+   */
+  hybridOnWaitEnd?: string[];
+  /** [staleness] warn_after: an arch lagging this long is announced (staleness report). Absent: 3d. */
+  stalenessWarnAfter?: string;
   /** How many arch images are pushed at once. */
   maxParallelPushes: number;
   /** Announce decisions on this topic exchange ([amqp] in the config); absent: no notifications. */

@@ -3,6 +3,7 @@ import { durationMs } from '../domain/duration.js';
 import { decideGate } from '../domain/gate.js';
 import { indexInstances } from '../domain/index-instances.js';
 import { notificationFor } from '../domain/notification.js';
+import { policyOverride } from '../domain/override.js';
 import { renderRunDetails } from '../domain/run-details.js';
 import type { PublishSettings } from '../domain/settings.js';
 import type { OciArch, PublishedManifest, PublishPlan, RepositoryPlan } from '../domain/types.js';
@@ -126,9 +127,13 @@ export async function awaitOverride(run: Run, current: RepositoryStatus): Promis
   updateWaitingPhase(run.status);
   const overridden = await condition(() => current.override !== undefined, wait);
   delete current.awaitingOverrideUntil;
-  if (!overridden) current.waitEnded = true;
+  if (!overridden && run.settings.hybridOnWaitEnd?.includes(current.repository)) {
+    current.override = policyOverride(current.repository, new Date().toISOString());
+  } else if (!overridden) {
+    current.waitEnded = true;
+  }
   updateWaitingPhase(run.status);
-  return overridden;
+  return current.override !== undefined;
 }
 
 export function updateWaitingPhase(status: PublishStatus): void {

@@ -1,5 +1,6 @@
 // There is no Docker engine where the tests run, so the stack is checked structurally: what `docker compose`
 // would trip over (unknown services, unpinned images, commands the CLI lacks, mismatched names) fails here.
+import { SEARCH_ATTRIBUTES } from '../../src/dev/temporal-dev-server.js';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
@@ -61,7 +62,7 @@ describe('docker-compose.yml', () => {
 
   it('registers the search attributes the workflows upsert', () => {
     const script = JSON.stringify(services['temporal-setup']!.command);
-    expect(script).toContain('ComposeId=Keyword Release=Keyword GateDecision=KeywordList');
+    for (const [name, type] of Object.entries(SEARCH_ATTRIBUTES)) expect(script).toContain(`${name}=${type}`);
   });
 
   it('mounts the config, keeps state on volumes, and reads credentials from an optional, git-ignored env file', () => {

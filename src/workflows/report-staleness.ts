@@ -1,0 +1,45 @@
+import { ApplicationFailure, setCurrentDetails, upsertMemo, upsertSearchAttributes } from '@temporalio/workflow';
+import type { StalenessReport } from '../domain/staleness.js';
+import { staleNotification } from '../domain/notification.js';
+import { crossingKey } from '../domain/staleness.js';
+import { renderStalenessDetails } from '../domain/staleness-details.js';
+import { notify, workerSettings } from './activities.js';
+import { assessStaleness } from './staleness-activities.js';
+
+/** Repositories with an arch whose index image lags (filter: StaleRepositories = "fedora"). */
+export const STALE_REPOSITORIES = { name: 'StaleRepositories', type: 'KEYWORD_LIST' } as const;
+
+/** The Schedule that `compose-publisher schedule` creates, and the prefix of the ids of the runs it starts. */
+export const STALENESS_SCHEDULE_ID = 'staleness-report';
+
+/**
+ * How stale each published arch is, on this worker's registries (run every [staleness] every by a Schedule, or
+ * by `compose-publisher report`). Announces each arch that crossed [staleness] warn_after once per crossing; keeps
+ * the stale rows in its memo and the stale repositories in a search attribute. Takes no input.
+ */
+export async function reportStaleness(input?: unknown): Promise<StalenessReport> {
+  if (input !== undefined && input !== null && !(typeof input === 'object' && Object.keys(input).length === 0)) {
+    throw ApplicationFailure.nonRetryable('reportStaleness takes no input: it reports on the worker\'s own registries and repositories', 'InvalidWorkflowInput');
+  }
+  const settings = await workerSettings();
+  const report = await assessStaleness();
+  const notifications = settings.notifications;
+  if (notifications) {
+    for (const row of report.newCrossings) {
+      // One id per crossing: a repeated delivery, or a report run twice, is one message to consumers.
+      await notify({ exchange: notifications.exchange, notification: staleNotification(notifications.topicPrefix, row), messageId: `stale:${crossingKey(row)}` });
+    }
+  }
+  upsertMemo({
+    report: {
+      at: report.at,
+      warnAfter: report.warnAfter,
+      stale: report.rows.filter((row) => row.stale),
+      staleRepositories: report.staleRepositories,
+      overThreshold: report.overThreshold,
+    },
+  });
+  upsertSearchAttributes([{ key: STALE_REPOSITORIES, value: report.staleRepositories }]);
+  setCurrentDetails(renderStalenessDetails(report.rows, report.waiting, report.at));
+  return report;
+}
