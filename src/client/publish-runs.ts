@@ -108,22 +108,28 @@ export async function waitForRun(
   let worker = true;
   // The end of the run arrives through a long poll, at once; the override wait is seen through the status query.
   let ended = false;
-  const end = handle.result().then(
+  // Aborted on return: a long poll left pending would be retried after its connection is closed, and crash the process.
+  const longPoll = new AbortController();
+  const end = handle.client.withAbortSignal(longPoll.signal, () => handle.result()).then(
     () => (ended = true),
     () => (ended = true),
   );
-  for (let poll = 0; ; poll++) {
-    const description = ended ? undefined : await handle.describe();
-    if (!description || description.status.name !== 'RUNNING') return finishedStatus(handle, composeId, []);
-    // A query needs a worker to answer it: without one it would hang, so look for pollers first (every 5th poll).
-    if (poll % 5 === 0) worker = await hasWorker(handle, description.taskQueue);
-    if (!worker && !warned) {
-      warned = true;
-      options.onNoWorker?.(description.taskQueue);
+  try {
+    for (let poll = 0; ; poll++) {
+      const description = ended ? undefined : await handle.describe();
+      if (!description || description.status.name !== 'RUNNING') return await finishedStatus(handle, composeId, []);
+      // A query needs a worker to answer it: without one it would hang, so look for pollers first (every 5th poll).
+      if (poll % 5 === 0) worker = await hasWorker(handle, description.taskQueue);
+      if (!worker && !warned) {
+        warned = true;
+        options.onNoWorker?.(description.taskQueue);
+      }
+      const status = worker ? await handle.query(statusQuery).catch(() => undefined) : undefined;
+      if (status?.phase === 'awaiting-override') return status;
+      await Promise.race([sleep(options.pollMs ?? 1_000), end]);
     }
-    const status = worker ? await handle.query(statusQuery).catch(() => undefined) : undefined;
-    if (status?.phase === 'awaiting-override') return status;
-    await Promise.race([sleep(options.pollMs ?? 1_000), end]);
+  } finally {
+    longPoll.abort();
   }
 }
 

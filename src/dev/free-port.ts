@@ -15,3 +15,14 @@ export async function freePort(): Promise<number> {
     });
   });
 }
+
+/** `preferred` when nothing listens on it on 127.0.0.1, else a free port. */
+export async function preferredPort(preferred: number): Promise<number> {
+  const free = await new Promise<boolean>((resolve) => {
+    const server = createServer();
+    server.unref();
+    server.once('error', () => resolve(false));
+    server.listen(preferred, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+  return free ? preferred : freePort();
+}

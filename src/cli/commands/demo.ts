@@ -1,15 +1,16 @@
-import { rmSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { startPublishRun, waitForRun } from '../../client/publish-runs.js';
 import { formatStatus } from '../format-status.js';
 import { shellQuote } from '../shell-quote.js';
-import { parseConfig, publishSettings, type Config } from '../../config.js';
+import { parseConfig, publishSettings } from '../../config.js';
 import { makeCompose, type ComposeSpec } from '../../dev/sample-compose.js';
 import { COMPOSE_ID_ANNOTATION } from '../../domain/types.js';
 import { startRegistry } from '../../dev/registry-server.js';
 import { startTemporalDevServer } from '../../dev/temporal-dev-server.js';
+import { preferredPort } from '../../dev/free-port.js';
 import { inspectRemote } from '../../tools/skopeo.js';
 import { EMBEDDED_TEMPORAL } from '../../client/connection.js';
 import { createPublisherWorker } from '../../worker.js';
@@ -28,11 +29,10 @@ const SAMPLES: ComposeSpec[] = [
   },
 ];
 
-function demoConfig(registryHost: string, dataDir: string): Config {
-  return parseConfig(
-    `
+function demoConfigText(temporalAddress: string, registryHost: string, dataDir: string): string {
+  return `# Written by \`compose-publisher demo\`: its Temporal server, registry and worker, while the demo runs.
 [temporal]
-address = "${EMBEDDED_TEMPORAL.ip}:${EMBEDDED_TEMPORAL.port}"
+address = "${temporalAddress}"
 task_queue = "compose-publisher-demo"
 
 [[registries]]
@@ -51,36 +51,50 @@ aarch64 = "arm64"
 latest = "40"
 
 [gate]
-wait_for_override = "10m"
+wait_for_override = "1h"
 
 [publish]
 work_dir = "${join(dataDir, 'work')}"
-`,
-    'demo (built-in config)',
-  );
+`;
 }
 
 const say = (line = '') => console.log(line);
 
+export interface DemoOptions {
+  /** Keep the stack running after the story until Ctrl-C (default: yes, except when CI is set). */
+  keep?: boolean;
+  dataDir?: string;
+  /** Default 8233, or a free port when that one is taken. */
+  uiPort?: number;
+}
+
 /**
  * `compose-publisher demo`: an embedded Temporal server with its UI, a local registry and a worker; two sample
- * composes, the second missing an arch in one repository; both published, then what the registry serves.
+ * composes, the second missing an arch in one repository; both published, then what the registry serves. Then the
+ * stack stays up for exploring (the UI, `status`, `override` with the config file it wrote) until Ctrl-C.
  */
-export async function runDemoCommand(options: { keep?: boolean; dataDir?: string; uiPort?: number }): Promise<number> {
+export async function runDemoCommand(options: DemoOptions): Promise<number> {
   Runtime.install({ logger: new DefaultLogger('WARN') });
+  const keep = options.keep ?? !process.env.CI;
   const dataDir = resolve(options.dataDir ?? '.data/demo');
   rmSync(dataDir, { recursive: true, force: true });
-  say(`demo: starting Temporal (127.0.0.1:${EMBEDDED_TEMPORAL.port}) and a registry; state under ${dataDir}`);
-  const temporal = await startTemporalDevServer({ dataDir: join(dataDir, 'temporal'), port: EMBEDDED_TEMPORAL.port, uiPort: options.uiPort ?? 8233 });
+  const port = await preferredPort(EMBEDDED_TEMPORAL.port);
+  const uiPort = options.uiPort ?? (await preferredPort(DEFAULT_UI_PORT));
+  say(`demo: starting Temporal (127.0.0.1:${port}, UI :${uiPort}) and a registry; state under ${dataDir}`);
+  const temporal = await startTemporalDevServer({ dataDir: join(dataDir, 'temporal'), port, uiPort });
   const registry = await startRegistry({ dataDir: join(dataDir, 'registry') }).catch(async (error: unknown) => {
     await temporal.stop();
     throw error;
   });
-  const config = demoConfig(registry.host, dataDir);
+  const configFile = join(dataDir, 'compose-publisher.toml');
+  const configText = demoConfigText(temporal.address, registry.host, dataDir);
+  writeFileSync(configFile, configText);
+  const config = parseConfig(configText, configFile);
   const workerConnection = await NativeConnection.connect({ address: temporal.address });
   const client = new Client({ connection: await Connection.connect({ address: temporal.address }) });
   try {
     const worker = await createPublisherWorker({ connection: workerConnection, namespace: 'default', taskQueue: config.temporal.task_queue, workDir: config.publish.work_dir, settings: publishSettings(config) });
+    const blocked: Array<{ composeId: string; repository: string }> = [];
     await worker.runUntil(async () => {
       for (const sample of SAMPLES) {
         say();
@@ -95,21 +109,50 @@ export async function runDemoCommand(options: { keep?: boolean; dataDir?: string
         for (const repository of Object.values(config.repositories)) {
           for (const tag of status.manifestTags) await describePublished(`${config.registries[0]!.url}/${repository}:${tag}`);
         }
+        for (const r of status.repositories) if (r.awaitingOverrideUntil) blocked.push({ composeId: status.composeId, repository: r.repository });
       }
+      say();
+      for (const line of closingNote({ uiUrl: temporal.uiUrl!, registryHost: registry.host, configFile, blocked, keep })) say(line);
+      if (keep) await untilInterrupted();
     });
-    say();
-    say(`Temporal UI: ${temporal.uiUrl}  (filter the workflow list with: GateDecision = "blocked")`);
-    say(`registry:    http://${registry.host}/v2/_catalog`);
-    if (options.keep) {
-      say('demo: --keep: Temporal, the registry and a worker keep running; Ctrl-C stops them.');
-      await workerUntilSignal(workerConnection, config);
-    }
     return 0;
   } finally {
     await client.connection.close();
     await workerConnection.close();
     await Promise.allSettled([registry.stop(), temporal.stop()]);
   }
+}
+
+const DEFAULT_UI_PORT = 8233;
+const BLOCKED_QUERY = '`GateDecision` = "blocked"';
+
+/** What to do next: the UI's list of blocked runs, the registry, and the CLI commands with the demo's config. */
+export function closingNote(demo: { uiUrl: string; registryHost: string; configFile: string; blocked: Array<{ composeId: string; repository: string }>; keep: boolean }): string[] {
+  const cli = `npx compose-publisher --config ${shellQuote(demo.configFile)}`;
+  const lines = [
+    `Temporal UI:  ${demo.uiUrl}/namespaces/default/workflows?query=${encodeURIComponent(BLOCKED_QUERY)}`,
+    `  (the workflow list filtered with: ${BLOCKED_QUERY}; open a run, tab "User Metadata" for its decisions)`,
+    `registry:     http://${demo.registryHost}/v2/_catalog`,
+    `config:       ${demo.configFile}`,
+  ];
+  for (const { composeId, repository } of demo.blocked) {
+    lines.push(
+      '',
+      `${composeId} is blocked for ${repository}; try:`,
+      `  ${cli} status ${shellQuote(composeId)}`,
+      `  ${cli} override ${shellQuote(composeId)} --repository ${shellQuote(repository)} --mode hybrid --reason ${shellQuote('aarch64 build failed')}`,
+      `  (or in the UI: More Actions → Send an Update, name override, data {"repository": "${repository}", "mode": "hybrid", "reason": "…", "operator": "…"})`,
+    );
+  }
+  lines.push('', demo.keep ? 'demo: Temporal, the registry and a worker keep running; Ctrl-C stops them.' : 'demo: stopping everything (--no-keep, or CI is set).');
+  return lines;
+}
+
+function untilInterrupted(): Promise<void> {
+  return new Promise((resolve) => {
+    process.once('SIGINT', () => resolve());
+    process.once('SIGTERM', () => resolve());
+  });
 }
 
 async function describePublished(reference: string): Promise<void> {
@@ -120,9 +163,4 @@ async function describePublished(reference: string): Promise<void> {
   for (const instance of manifest.instances) {
     say(`    ${instance.architecture.padEnd(8)} ${instance.digest}  from ${instance.annotations[COMPOSE_ID_ANNOTATION] ?? '?'}`);
   }
-}
-
-async function workerUntilSignal(connection: NativeConnection, config: Config): Promise<void> {
-  const worker = await createPublisherWorker({ connection, namespace: 'default', taskQueue: config.temporal.task_queue, workDir: config.publish.work_dir, settings: publishSettings(config) });
-  await worker.run();
 }
