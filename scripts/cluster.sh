@@ -19,8 +19,6 @@ TEMPORAL_SERVER_VERSION=1.29.1
 TEMPORAL_UI_VERSION=2.31.2
 NAMESPACE=default
 NAMESPACE_RETENTION=24h
-# The search attributes the workflows upsert (src/dev/temporal-dev-server.ts SEARCH_ATTRIBUTES; test/cluster checks both agree).
-SEARCH_ATTRIBUTES=(ComposeId=Keyword Release=Keyword GateDecision=KeywordList)
 # Started in this order: on a fresh database one service must write the cluster metadata before the others start.
 SERVICES=(history matching frontend worker)
 
@@ -303,6 +301,14 @@ wait_for_frontend() {
   done
 }
 
+# Name=Type of every search attribute the code registers: the dev server's list (src/dev/temporal-dev-server.ts), read
+# from the source so the two never drift apart.
+search_attributes() {
+  node --import tsx --input-type=module -e "const { SEARCH_ATTRIBUTES } = await import('./src/dev/temporal-dev-server.ts');
+    for (const [name, type] of Object.entries(SEARCH_ATTRIBUTES)) console.log(name + '=' + type);" \
+    || fail "cannot read SEARCH_ATTRIBUTES from src/dev/temporal-dev-server.ts: run bash scripts/setup.sh (npm dependencies) first"
+}
+
 # The server does not create a namespace by itself (temporalio/auto-setup does): the same namespace, retention and
 # search attributes here. Right after a namespace is created the frontend may not know it yet: retry a few seconds.
 ensure_namespace() {
@@ -313,7 +319,7 @@ ensure_namespace() {
       || fail "cannot create namespace $NAMESPACE: $output"
     say "namespace $NAMESPACE created (retention $NAMESPACE_RETENTION)"
   fi
-  for attribute in "${SEARCH_ATTRIBUTES[@]}"; do
+  for attribute in $ATTRIBUTES; do
     name=${attribute%%=*} type=${attribute#*=} deadline=$((SECONDS + 60))
     until output=$("$cli" operator search-attribute create --address "$ADDRESS" --namespace "$NAMESPACE" --name "$name" --type "$type" 2>&1) \
       || echo "$output" | grep -qi "already exists"; do
@@ -336,7 +342,7 @@ write_state() {
   "runDir": "$RUN_DIR",
   "logDir": "$LOG_DIR",
   "postgresPort": $CLUSTER_POSTGRES_PORT,
-  "searchAttributes": {$(for a in "${SEARCH_ATTRIBUTES[@]}"; do printf '"%s": "%s",' "${a%%=*}" "${a#*=}"; done | sed 's/,$//')}
+  "searchAttributes": {$(for a in $ATTRIBUTES; do printf '"%s": "%s",' "${a%%=*}" "${a#*=}"; done | sed 's/,$//')}
 }
 EOF
 }
@@ -355,6 +361,7 @@ up() {
   local service
   for service in "${SERVICES[@]}"; do start_service "$service"; done
   wait_for_frontend "$cli"
+  ATTRIBUTES=$(search_attributes)
   ensure_namespace "$cli"
   if [ -f "$UI_DIR/.complete" ]; then
     write_ui_config

@@ -8,6 +8,8 @@ export interface RegistryOptions {
   port?: number;
   /** An htpasswd file with bcrypt hashes: turns on basic auth. */
   htpasswdFile?: string;
+  /** Log every request to the registry's log file (the cluster tests count index writes there). */
+  accessLog?: boolean;
 }
 
 export interface RegistryServer extends ServiceProcess {
@@ -21,7 +23,7 @@ export async function startRegistry(options: RegistryOptions): Promise<RegistryS
   const port = options.port ?? (await freePort());
   const host = `127.0.0.1:${port}`;
   const configFile = join(options.dataDir, 'registry.yml');
-  writeFileSync(configFile, registryConfig(host, join(options.dataDir, 'storage'), options.htpasswdFile));
+  writeFileSync(configFile, registryConfig(host, join(options.dataDir, 'storage'), options.htpasswdFile, options.accessLog));
   const service = startService('registry', 'docker-registry', ['serve', configFile], join(options.dataDir, 'registry.log'));
   await waitUntilReady(service, async () => {
     const response = await fetch(`http://${host}/v2/`);
@@ -30,14 +32,14 @@ export async function startRegistry(options: RegistryOptions): Promise<RegistryS
   return { name: service.name, logFile: service.logFile, stop: service.stop, host };
 }
 
-function registryConfig(host: string, storageDir: string, htpasswdFile?: string): string {
+function registryConfig(host: string, storageDir: string, htpasswdFile?: string, accessLog = false): string {
   const auth = htpasswdFile ? `auth:\n  htpasswd:\n    realm: compose-publisher-test\n    path: ${htpasswdFile}\n` : '';
   return [
     'version: 0.1',
     'log:',
     '  level: warn',
     '  accesslog:',
-    '    disabled: true',
+    `    disabled: ${!accessLog}`,
     'storage:',
     '  filesystem:',
     `    rootdirectory: ${storageDir}`,
