@@ -62,8 +62,29 @@ describe('config', () => {
       releases: {},
       images: { types: ['docker', 'container'], ignoreArches: [] },
       waitForOverride: '72h',
+      stalenessWarnAfter: '3d',
       maxParallelPushes: config.publish.max_parallel_pushes,
     });
+    expect(config.staleness).toEqual({ every: '1h', warn_after: '3d' });
+    expect(config.gate.when_wait_ends).toBe('stay-blocked');
+  });
+
+  it('gives the repositories whose wait ends in a hybrid publication by policy, per repository over the default', () => {
+    const text = `${MINIMAL.replace('Container_Base = "fedora"', 'Container_Base = "fedora"\nContainer_Minimal_Base = "fedora-minimal"')}
+[gate]
+when_wait_ends = "hybrid"
+
+[gate.when_wait_ends_for]
+fedora = "stay-blocked"
+`;
+    expect(publishSettings(parseConfig(text, 'test.toml')).hybridOnWaitEnd).toEqual(['fedora-minimal']);
+  });
+
+  it('refuses a wait-end policy for a repository the config does not publish, and an unknown policy', () => {
+    const unknownRepository = configError(`${MINIMAL}\n[gate.when_wait_ends_for]\nfedora-minmal = "hybrid"\n`);
+    expect(unknownRepository).toContain('[gate].when_wait_ends_for.fedora-minmal: is not a repository of [repositories] (fedora)');
+    expect(configError(`${MINIMAL}\n[gate]\nwhen_wait_ends = "publish"\n`)).toContain('must be one of stay-blocked, hybrid');
+    expect(configError(`${MINIMAL}\n[staleness]\nwarn_after = "three days"\n`)).toContain('[staleness].warn_after');
   });
 
   it('names the file and the key of a wrong value', () => {
