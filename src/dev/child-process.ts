@@ -23,7 +23,8 @@ export function startService(name: string, file: string, args: string[], logFile
       stopped ??= (async () => {
         if (child.exitCode === null) {
           child.kill('SIGTERM');
-          const exited = await Promise.race([child.then(() => true), sleep(10_000).then(() => false)]);
+          // Unref'd: a service that stopped at once must not hold the process open for the rest of the grace time.
+          const exited = await Promise.race([child.then(() => true), sleep(10_000, undefined, { ref: false }).then(() => false)]);
           if (!exited) child.kill('SIGKILL');
           await child;
         }
