@@ -156,5 +156,11 @@ wait_for_override = "10m"
     await expect.poll(() => ui.metadata('current-details').innerText()).toContain('hybrid by alice: aarch64 build failed: releng#1234');
     expect(await ui.metadata('current-details').innerText()).toMatch(/fedora\s+overridden/);
     await screenshot(page, 'ui-after-override.png');
+
+    // Reset re-delivers the run's signals (an old override among them) unless told not to: docs/operators.md says so.
+    await page.getByRole('button', { name: 'Reset', exact: true }).click();
+    await expect.poll(() => ui.dialog().innerText()).toContain('Exclude Signals');
+    await screenshot(page, 'ui-reset.png');
+    await ui.dialog().getByTestId('cancel-modal-button').click();
   });
 });
