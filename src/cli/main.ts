@@ -1,15 +1,8 @@
+// Each command's module is imported when it runs: `publish` need not load the worker's native SDK core.
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { CliError, EXIT } from './exit-codes.js';
 import { configFromOptions } from './load-config.js';
-import { runDemoCommand } from './commands/demo.js';
-import { runListenCommand } from './commands/listen.js';
-import { runListCommand } from './commands/list.js';
-import { runOverrideCommand, type OverrideOptions } from './commands/override.js';
-import { runReportCommand } from './commands/report.js';
-import { runScheduleCommand } from './commands/schedule.js';
-import { runPublishCommand } from './commands/publish.js';
-import { runStatusCommand } from './commands/status.js';
-import { runWorkerCommand } from './commands/worker.js';
+import type { OverrideOptions } from './commands/override.js';
 import type { LogLevel } from '@temporalio/common';
 import { ConfigError } from '../config.js';
 import { ClientError } from '../client/client-error.js';
@@ -33,7 +26,7 @@ program
   .command('worker')
   .description('run a worker; without [temporal].address it first starts an embedded Temporal dev server (127.0.0.1:7233, UI :8233)')
   .action(async () => {
-    await runWorkerCommand(config(), logLevel());
+    await (await import('./commands/worker.js')).runWorkerCommand(config(), logLevel());
   });
 
 program
@@ -43,7 +36,7 @@ program
       'one JSON log line per message; bad messages go to the dead-letter queue; stops on SIGINT/SIGTERM',
   )
   .action(async () => {
-    await runListenCommand(config(), logLevel());
+    await (await import('./commands/listen.js')).runListenCommand(config(), logLevel());
   });
 
 program
@@ -53,7 +46,7 @@ program
   .option('--wait', 'wait until the run ends and report every repository\'s decision')
   .option('--json', 'machine-readable output')
   .action(async (location: string, options: { wait?: boolean; json?: boolean }) => {
-    process.exitCode = await runPublishCommand(config(), location, options);
+    process.exitCode = await (await import('./commands/publish.js')).runPublishCommand(config(), location, options);
   });
 
 program
@@ -62,7 +55,7 @@ program
   .argument('<compose-id>', 'e.g. Fedora-40-20240501.n.0')
   .option('--json', 'machine-readable output: repositories[].{repository, decision, built, published, missing}')
   .action(async (composeId: string, options: { json?: boolean }) => {
-    process.exitCode = await runStatusCommand(config(), composeId, options);
+    process.exitCode = await (await import('./commands/status.js')).runStatusCommand(config(), composeId, options);
   });
 
 program
@@ -72,7 +65,7 @@ program
   .option('--release <release>', 'only runs for this release, e.g. 40')
   .option('--json', 'machine-readable output')
   .action(async (options: { decision?: string; release?: string; json?: boolean }) => {
-    process.exitCode = await runListCommand(config(), options);
+    process.exitCode = await (await import('./commands/list.js')).runListCommand(config(), options);
   });
 
 program
@@ -92,14 +85,14 @@ program
   .option('--repository <name>', 'the blocked repository (default: every blocked repository of the run)')
   .option('--json', 'machine-readable output')
   .action(async (composeId: string, options: OverrideOptions) => {
-    process.exitCode = await runOverrideCommand(config(), composeId, options);
+    process.exitCode = await (await import('./commands/override.js')).runOverrideCommand(config(), composeId, options);
   });
 
 program
   .command('schedule')
   .description('create or update the Temporal Schedule that runs the staleness report every [staleness] every (idempotent)')
   .action(async () => {
-    process.exitCode = await runScheduleCommand(config());
+    process.exitCode = await (await import('./commands/schedule.js')).runScheduleCommand(config());
   });
 
 program
@@ -107,7 +100,7 @@ program
   .description('how far each published arch lags: per repository, tag, registry and arch, the compose the index serves and the newest; stale rows first, with the command that fixes each')
   .option('--json', 'machine-readable output: the whole report (rows, staleRepositories, newCrossings, waiting)')
   .action(async (options: { json?: boolean }) => {
-    process.exitCode = await runReportCommand(config(), options);
+    process.exitCode = await (await import('./commands/report.js')).runReportCommand(config(), options);
   });
 
 program
@@ -118,7 +111,7 @@ program
   .option('--data-dir <dir>', 'where the demo keeps its state (emptied first)', '.data/demo')
   .addOption(new Option('--ui-port <port>', 'port of the Temporal UI (default 8233, or a free port when it is taken)').argParser(parsePort))
   .action(async (options: { keep?: boolean; dataDir: string; uiPort?: number }) => {
-    process.exitCode = await runDemoCommand(options);
+    process.exitCode = await (await import('./commands/demo.js')).runDemoCommand(options);
   });
 
 function parsePort(value: string): number {
