@@ -238,6 +238,8 @@ describe('publishCompose on a real registry', () => {
         const cause = (error as WorkflowFailedError).cause?.cause as { type?: string; message: string };
         expect(cause.type).toBe('UnmappedArchitecture');
         expect(cause.message).toContain('riscv64');
+        // The run's own failure (what the UI shows first) is the cause, not "Activity task failed".
+        expect((error as WorkflowFailedError).cause).toMatchObject({ type: 'UnmappedArchitecture', message: cause.message });
         expect(cause.message).toContain('[architectures]');
       });
       expect(await inspectRemote(`${settings.registries[0]!.url}/fedora:40-x86_64`, anonymous)).toEqual({ kind: 'absent' });
