@@ -67,6 +67,14 @@ describe('the worker process', () => {
       expect(scrape).toMatch(/^compose_publisher_push_duration_bucket\{/m);
       expect(scrape).toMatch(/^compose_publisher_manifest_duration_count\{.*\} 1$/m);
       expect(scrape).toMatch(/^temporal_activity_execution_latency/m);
+      // The staleness report sets a gauge per repository, tag, arch and registry (nothing lags here: 0).
+      const report = await cli(['report', '--json'], configFile);
+      expect(report.exitCode).toBe(0);
+      const afterReport = await (await fetch(`http://${metricsAddress}/metrics`)).text();
+      for (const arch of ['amd64', 'arm64']) {
+        expect(afterReport).toMatch(new RegExp(`^compose_publisher_arch_lag_days\\{(?=.*arch="${arch}")(?=.*repository="fedora")(?=.*tag="40")(?=.*registry=".*/worker-process").*\\} 0$`, 'm'));
+        expect(afterReport).toMatch(new RegExp(`^compose_publisher_arch_composes_behind\\{(?=.*arch="${arch}")(?=.*tag="40").*\\} 0$`, 'm'));
+      }
       const pushed = worker.lines.map((line) => JSON.parse(line) as Record<string, unknown>).find((entry) => entry.message === 'arch image pushed');
       expect(pushed).toMatchObject({ level: 'info', composeId: compose.composeId, repository: 'fedora', registry: `${inject('registryHost')}/worker-process` });
     } finally {
