@@ -22,6 +22,8 @@ import { writeClusterWorkerConfig } from './support/worker-config.js';
 const ARCH_IMAGE_COPIES = ['uploadArchImage', 'pushArchImage'];
 /** Large enough that a push lasts a moment, so a worker can be killed in the middle of one. */
 const LARGE_IMAGE_MIB = 48;
+/** How long the slow compose host holds each image download, so runs stay in prepareImage meanwhile. */
+const SLOW_DOWNLOAD_MS = 20_000;
 /** How long a killed service or worker stays down before it is started again. */
 const PAUSE_MS = 5_000;
 
@@ -166,30 +168,38 @@ describe.sequential('a Temporal cluster (PostgreSQL, frontend, history, matching
   it('publishes composes of one release and of two releases on three workers; one worker SIGKILLed mid-push and replaced after a pause', async () => {
     const large = await withLargeImages(await make(`Fedora-40-20261121.n.${respin}`, ['x86_64', 'aarch64'], '1.2'), LARGE_IMAGE_MIB, { dir, storage: storage() });
     const [f40, f41] = await Promise.all([make(`Fedora-40-20261121.n.${respin + 1}`), make(`Fedora-41-20261121.n.${respin}`)]);
-    const { result, writes } = await countingWrites(async () => {
-      const first = await publish(large.root);
-      // A push of the large compose in flight on one worker: its skopeo copy, in that worker's scratch dir.
-      const victim = await until(
-        'a push in flight on a worker',
-        () => {
-          const index = homes.findIndex((home) => pidsRunning('skopeo', 'copy', 'oci:', `${join(home, 'work', 'scratch')}/`).length > 0);
-          return index >= 0 ? index : undefined;
-        },
-        120_000,
-        20,
-      );
-      // A newer compose of the same release, and one of the other release, while that push goes on.
-      const others = await Promise.all([publish(f40.root), publish(f41.root)]);
-      const killed = workers[victim]!;
-      killed.child.kill('SIGKILL');
-      await killed.child;
-      const killedAt = Date.now();
-      await sleep(PAUSE_MS);
-      workers[victim] = await startWorkerProcess(configs[victim]!);
-      const statuses = await Promise.all([first, ...others].map((run) => run.handle.result()));
-      recovery(`one of three workers SIGKILLed mid-push, replaced after ${PAUSE_MS / 1000} s (all three runs done)`, killedAt);
-      const pushes = (await Promise.all([first, ...others].map((run) => endedAttempts(run.handle, ARCH_IMAGE_COPIES)))).flat();
-      return { statuses, pushes, killedPid: killed.pid };
+    const { result, writes } = await withCleanups(async (defer) => {
+      // The two small composes come from a slow compose host: their runs sit in prepareImage (heartbeating) meanwhile.
+      const hosts = await Promise.all([f40, f41].map((compose) => serveCompose(compose.root, { slowImagesMs: SLOW_DOWNLOAD_MS })));
+      for (const host of hosts) defer(() => host.close());
+      return countingWrites(async () => {
+        const first = await publish(large.root);
+        const others = await Promise.all(hosts.map((host) => publish(host.url.replace(/\/$/, ''))));
+        // Killed only once every run is past its short activities (workerSettings, fetchCompose, inspectPublished):
+        // those have no heartbeat timeout, so one lost with its worker is retried after its 5-minute start-to-close
+        // timeout (docs/deployment.md). Downloads and pushes heartbeat: a lost one is retried after 20 s.
+        for (const run of others) await untilPending(run.handle, 'prepareImage', (activity) => activity.started && activity.attempt === 1, 120_000);
+        // A push of the large compose in flight on one worker: its skopeo copy, in that worker's scratch dir.
+        const victim = await until(
+          'a push in flight on a worker',
+          () => {
+            const index = homes.findIndex((home) => pidsRunning('skopeo', 'copy', 'oci:', `${join(home, 'work', 'scratch')}/`).length > 0);
+            return index >= 0 ? index : undefined;
+          },
+          120_000,
+          20,
+        );
+        const killed = workers[victim]!;
+        killed.child.kill('SIGKILL');
+        await killed.child;
+        const killedAt = Date.now();
+        await sleep(PAUSE_MS);
+        workers[victim] = await startWorkerProcess(configs[victim]!);
+        const statuses = await Promise.all([first, ...others].map((run) => run.handle.result()));
+        recovery(`one of three workers SIGKILLed mid-push, replaced after ${PAUSE_MS / 1000} s (all three runs done)`, killedAt);
+        const pushes = (await Promise.all([first, ...others].map((run) => endedAttempts(run.handle, ARCH_IMAGE_COPIES)))).flat();
+        return { statuses, pushes, killedPid: killed.pid };
+      });
     });
     const [large40, newer40, only41] = result.statuses as [PublishStatus, PublishStatus, PublishStatus];
     for (const status of result.statuses) expect(status.phase, JSON.stringify(status)).toBe('done');
