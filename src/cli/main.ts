@@ -105,7 +105,7 @@ program
 
 program
   .command('demo')
-  .description('the whole thing on embedded defaults: Temporal with its UI, a local registry, a worker, two sample composes')
+  .description('the whole thing on embedded defaults: Temporal with its UI, a local registry, a worker, two sample composes (one blocked);\nthen it keeps them up to explore, printing the UI link and ready-to-paste status/override commands')
   .option('--keep', 'after the story, keep Temporal, the registry and a worker running until Ctrl-C (the default, except when CI is set)')
   .option('--no-keep', 'stop everything once the story is told')
   .option('--data-dir <dir>', 'where the demo keeps its state (emptied first)', '.data/demo')
