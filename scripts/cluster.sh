@@ -26,7 +26,6 @@ CLUSTER_DIR=${CLUSTER_DIR:-$PROJECT_DIR/.data/cluster}
 case $CLUSTER_DIR in /*) ;; *) CLUSTER_DIR=$PROJECT_DIR/$CLUSTER_DIR ;; esac
 LOG_DIR=$CLUSTER_DIR/logs
 RUN_DIR=$CLUSTER_DIR/run
-PGDATA=$CLUSTER_DIR/postgres
 TOOLS_DIR=$PROJECT_DIR/.tools
 SERVER_DIR=$TOOLS_DIR/temporal-server-$TEMPORAL_SERVER_VERSION
 UI_DIR=$TOOLS_DIR/temporal-ui-$TEMPORAL_UI_VERSION
@@ -133,7 +132,7 @@ temporal_cli() {
 }
 
 # ---------------------------------------------------------------------------------------------------------------
-# PostgreSQL: Debian's package, a private database cluster in $PGDATA on loopback only
+# PostgreSQL: Debian's package, a private database cluster on loopback only
 
 pg_bin_dir() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1; }
 
@@ -158,20 +157,35 @@ as_postgres() {
   if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
 }
 
+# Sets PGDATA and PGLOG. As root, PostgreSQL runs as the postgres user, which must reach its data and log: when
+# $CLUSTER_DIR is closed to it (say, under /root), they go under /var/tmp, in a directory named after $CLUSTER_DIR,
+# and logs/postgresql.log links there.
+locate_postgres() {
+  local home=$CLUSTER_DIR
+  if [ "$(id -u)" -eq 0 ] && ! runuser -u postgres -- test -x "$CLUSTER_DIR" 2>/dev/null; then
+    home=/var/tmp/compose-publisher-cluster-$(printf '%s' "$CLUSTER_DIR" | sha1sum | cut -c1-12)
+  fi
+  PGDATA=$home/postgres
+  PGLOG=$home/postgresql.log
+  [ "$home" = "$CLUSTER_DIR" ] && PGLOG=$LOG_DIR/postgresql.log
+  return 0
+}
+
 psql_query() { "$(pg_bin_dir)/psql" -h 127.0.0.1 -p "$CLUSTER_POSTGRES_PORT" -U temporal -d "$1" -tAqc "$2"; }
 
 start_postgresql() {
   local bin
   bin=$(pg_bin_dir)
+  [ "$(id -u)" -ne 0 ] || id postgres >/dev/null 2>&1 || fail "no postgres user: reinstall postgresql-common, or run this script as a non-root user"
+  locate_postgres
   if [ ! -f "$PGDATA/PG_VERSION" ]; then
     rm -rf "$PGDATA"
     mkdir -p "$PGDATA"
     chmod 700 "$PGDATA"
     if [ "$(id -u)" -eq 0 ]; then
-      id postgres >/dev/null 2>&1 || fail "no postgres user: reinstall postgresql-common, or run this script as a non-root user"
       chown postgres: "$PGDATA"
       as_postgres test -w "$PGDATA" \
-        || fail "the postgres user cannot reach $PGDATA (a parent directory is closed to it): set CLUSTER_DIR to a directory it can reach, e.g. CLUSTER_DIR=/var/tmp/compose-publisher-cluster"
+        || fail "the postgres user cannot write $PGDATA: set CLUSTER_DIR to a directory it can reach, e.g. CLUSTER_DIR=/var/tmp/compose-publisher-cluster"
     fi
     say "creating the database cluster in $PGDATA"
     as_postgres "$bin/initdb" -D "$PGDATA" -U temporal --auth=trust -E UTF8 --locale=C >"$LOG_DIR/postgresql-initdb.log" 2>&1 \
@@ -179,10 +193,11 @@ start_postgresql() {
   fi
   if as_postgres "$bin/pg_ctl" -D "$PGDATA" status >/dev/null 2>&1; then return 0; fi
   listening "$CLUSTER_POSTGRES_PORT" && fail "port $CLUSTER_POSTGRES_PORT (PostgreSQL) is in use by another process: stop it, or choose other ports with CLUSTER_PORT_BASE"
-  touch "$LOG_DIR/postgresql.log"
-  [ "$(id -u)" -eq 0 ] && chown postgres: "$LOG_DIR/postgresql.log"
-  say "starting PostgreSQL on 127.0.0.1:$CLUSTER_POSTGRES_PORT"
-  as_postgres "$bin/pg_ctl" -D "$PGDATA" -l "$LOG_DIR/postgresql.log" -w -t 60 \
+  touch "$PGLOG"
+  [ "$(id -u)" -eq 0 ] && chown postgres: "$PGLOG"
+  [ "$PGLOG" = "$LOG_DIR/postgresql.log" ] || ln -sfn "$PGLOG" "$LOG_DIR/postgresql.log"
+  say "starting PostgreSQL on 127.0.0.1:$CLUSTER_POSTGRES_PORT (data in $PGDATA)"
+  as_postgres "$bin/pg_ctl" -D "$PGDATA" -l "$PGLOG" -w -t 60 \
     -o "-p $CLUSTER_POSTGRES_PORT -c listen_addresses=127.0.0.1 -c unix_socket_directories=''" start >/dev/null 9>&- \
     || fail "PostgreSQL did not start: see $LOG_DIR/postgresql.log"
 }
@@ -190,7 +205,9 @@ start_postgresql() {
 stop_postgresql() {
   local bin
   bin=$(pg_bin_dir)
-  [ -n "$bin" ] && [ -f "$PGDATA/PG_VERSION" ] || return 0
+  [ -n "$bin" ] || return 0
+  locate_postgres
+  [ -f "$PGDATA/PG_VERSION" ] || return 0
   as_postgres "$bin/pg_ctl" -D "$PGDATA" status >/dev/null 2>&1 || return 0
   say "stopping PostgreSQL"
   as_postgres "$bin/pg_ctl" -D "$PGDATA" -m fast -w -t 60 stop >/dev/null || fail "PostgreSQL did not stop: see $LOG_DIR/postgresql.log"
@@ -384,7 +401,8 @@ down() {
   done
   listening "$CLUSTER_POSTGRES_PORT" && left+=("$CLUSTER_POSTGRES_PORT (PostgreSQL)")
   [ ${#left[@]} -eq 0 ] || fail "stopped what this script started, but these ports are still open: ${left[*]} (another process? see ss -ltnp)"
-  say "down: nothing left running; data stays in $CLUSTER_DIR (delete it for a fresh cluster)"
+  locate_postgres
+  say "down: nothing left running; data stays in $CLUSTER_DIR$([ "$PGDATA" = "$CLUSTER_DIR/postgres" ] || echo " and $(dirname "$PGDATA")") (delete it for a fresh cluster)"
 }
 
 status() {
@@ -398,6 +416,7 @@ status() {
     fi
   done
   bin=$(pg_bin_dir)
+  locate_postgres
   if [ -n "$bin" ] && [ -f "$PGDATA/PG_VERSION" ] && as_postgres "$bin/pg_ctl" -D "$PGDATA" status >/dev/null 2>&1; then
     printf '%-9s running  port %s\n' postgresql "$CLUSTER_POSTGRES_PORT"
   else
