@@ -51,7 +51,9 @@ const WORKER_SETTINGS_PATCH = 'worker-settings';
 
 /** Publishes one compose: per-arch images everywhere, then the index of every repository the gate (or an operator) lets through. */
 export async function publishCompose(input: PublishComposeInput): Promise<PublishComposeResult> {
-  const status: PublishStatus = { composeId: input.composeId, manifestTags: [], phase: 'fetching', repositories: [], rejectedOverrides: [] };
+  // The input is checked below (runSettings); until then it may be anything, and the details must still render.
+  const claimedId = String((input as Partial<PublishComposeInput> | null | undefined)?.composeId);
+  const status: PublishStatus = { composeId: claimedId, manifestTags: [], phase: 'fetching', repositories: [], rejectedOverrides: [] };
   setHandler(statusQuery, () => status);
   showDetails(status);
   setHandler(overrideUpdate, (request) => acceptOverride(status, request), {
@@ -74,7 +76,7 @@ export async function publishCompose(input: PublishComposeInput): Promise<Publis
       showDetails(status);
     }
   });
-  upsertSearchAttributes([{ key: COMPOSE_ID, value: String(input.composeId).slice(0, 200) }]);
+  upsertSearchAttributes([{ key: COMPOSE_ID, value: claimedId.slice(0, 200) }]);
   try {
     const settings = await runSettings(input);
     const plan = await fetchCompose({ location: input.location, settings });
