@@ -20,6 +20,8 @@ import { writeClusterWorkerConfig } from './support/worker-config.js';
 
 /** The activities that copy an arch image to the registries. */
 const ARCH_IMAGE_COPIES = ['uploadArchImage', 'pushArchImage'];
+/** Activities without a heartbeat timeout: one lost with its worker is retried only after its start-to-close timeout. */
+const SHORT_ACTIVITIES = ['workerSettings', 'fetchCompose', 'inspectPublished', 'notify', 'cleanup'];
 /** Large enough that a push lasts a moment, so a worker can be killed in the middle of one. */
 const LARGE_IMAGE_MIB = 48;
 /** How long the slow compose host holds each image download, so runs stay in prepareImage meanwhile. */
@@ -175,16 +177,17 @@ describe.sequential('a Temporal cluster (PostgreSQL, frontend, history, matching
       return countingWrites(async () => {
         const first = await publish(large.root);
         const others = await Promise.all(hosts.map((host) => publish(host.url.replace(/\/$/, ''))));
-        // Killed only once every run is past its short activities (workerSettings, fetchCompose, inspectPublished):
-        // those have no heartbeat timeout, so one lost with its worker is retried after its 5-minute start-to-close
-        // timeout (docs/deployment.md). Downloads and pushes heartbeat: a lost one is retried after 20 s.
+        // Killed only while no run has a SHORT_ACTIVITIES one pending: one lost with its worker is retried after its
+        // 5-minute start-to-close timeout (docs/deployment.md). Downloads and pushes heartbeat: retried after 20 s.
         for (const run of others) await untilPending(run.handle, 'prepareImage', (activity) => activity.started && activity.attempt === 1, 120_000);
-        // A push of the large compose in flight on one worker: its skopeo copy, in that worker's scratch dir.
+        // A push in flight on one worker (its skopeo copy, in that worker's scratch dir), while no run waits on a short one.
         const victim = await until(
-          'a push in flight on a worker',
-          () => {
+          'a push in flight on a worker, and no short activity pending',
+          async () => {
             const index = homes.findIndex((home) => pidsRunning('skopeo', 'copy', 'oci:', `${join(home, 'work', 'scratch')}/`).length > 0);
-            return index >= 0 ? index : undefined;
+            if (index < 0) return undefined;
+            const pending = await Promise.all([first, ...others].map(async (run) => (await run.handle.describe()).raw.pendingActivities ?? []));
+            return pending.flat().some((activity) => SHORT_ACTIVITIES.includes(activity.activityType?.name ?? '')) ? undefined : index;
           },
           120_000,
           20,
