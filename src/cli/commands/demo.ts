@@ -4,6 +4,8 @@ import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { startPublishRun, waitForRun } from '../../client/publish-runs.js';
 import { formatStatus } from '../format-status.js';
+import { runStalenessReport } from '../../client/staleness.js';
+import { formatReport } from './report.js';
 import { shellQuote } from '../shell-quote.js';
 import { parseConfig, publishSettings } from '../../config.js';
 import { makeCompose, type ComposeSpec } from '../../dev/sample-compose.js';
@@ -112,6 +114,9 @@ export async function runDemoCommand(options: DemoOptions): Promise<number> {
         for (const r of status.repositories) if (r.awaitingOverrideUntil) blocked.push({ composeId: status.composeId, repository: r.repository });
       }
       say();
+      say('demo: compose-publisher report   (how far each published arch lags; the blocked arch shows here)');
+      for (const line of formatReport(await runStalenessReport(client, config))) say(line);
+      say();
       for (const line of closingNote({ uiUrl: temporal.uiUrl!, registryHost: registry.host, configFile, blocked, keep })) say(line);
       if (keep) await untilInterrupted();
     });
@@ -140,6 +145,7 @@ export function closingNote(demo: { uiUrl: string; registryHost: string; configF
       '',
       `${composeId} is blocked for ${repository}; try:`,
       `  ${cli} status ${shellQuote(composeId)}`,
+      `  ${cli} report`,
       `  ${cli} override ${shellQuote(composeId)} --repository ${shellQuote(repository)} --mode hybrid --reason ${shellQuote('aarch64 build failed')}`,
       `  (or in the UI: More Actions → Send an Update, name override, data {"repository": "${repository}", "mode": "hybrid", "reason": "…", "operator": "…"})`,
     );

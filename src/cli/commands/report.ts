@@ -35,7 +35,7 @@ export function formatReport(report: StalenessReport): string[] {
       row.registry,
       row.servedComposeId ?? '?',
       row.newestComposeId ?? '?',
-      row.stale ? `${row.composesBehind} composes, ${row.lagDays} d${row.overThreshold ? ' (over warn_after)' : ''}` : '-',
+      row.stale ? `${row.composesBehind} compose${row.composesBehind === 1 ? '' : 's'}, ${row.lagDays} d${row.overThreshold ? ' (over warn_after)' : ''}` : '-',
       row.archTagMovedOn ? 'yes' : 'no',
     ]),
   ];
