@@ -28,13 +28,16 @@ function oneLine(text: string): string {
 
 const registriesOf = (registries: ReadonlyArray<{ url: string }>) => registries.map((registry) => registry.url).join(', ');
 
-const basic = proxyActivities<PublishActivities>({
-  startToCloseTimeout: '5 minutes',
-  retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 10, nonRetryableErrorTypes: NON_RETRYABLE },
-});
-export const workerSettings = summarized(basic, 'workerSettings', () => 'ask the worker for its registries, repositories, arch map and releases');
+const BASIC_RETRY = { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 10, nonRetryableErrorTypes: NON_RETRYABLE };
+
+// A timeout is also how long a run waits when the worker running the activity dies: each is as short as its work.
+const instant = proxyActivities<PublishActivities>({ startToCloseTimeout: '30 seconds', retry: BASIC_RETRY });
+const basic = proxyActivities<PublishActivities>({ startToCloseTimeout: '5 minutes', retry: BASIC_RETRY });
+/** inspectPublished heartbeats after each lookup (one skopeo call each). */
+const inspections = proxyActivities<PublishActivities>({ startToCloseTimeout: '5 minutes', heartbeatTimeout: '1 minute', retry: BASIC_RETRY });
+export const workerSettings = summarized(instant, 'workerSettings', () => 'ask the worker for its registries, repositories, arch map and releases');
 export const fetchCompose = summarized(basic, 'fetchCompose', (input) => `read the compose at ${input.location}`);
-export const inspectPublished = summarized(basic, 'inspectPublished', (input) =>
+export const inspectPublished = summarized(inspections, 'inspectPublished', (input) =>
   `inspect ${input.repositories.join(', ')} :${input.tags.join(', ')}${input.digestOnlyTags?.length ? ` (and ${input.digestOnlyTags.length} arch tags)` : ''} on ${registriesOf(input.registries)}`);
 
 /**
@@ -71,7 +74,7 @@ const notifications = proxyActivities<PublishActivities>({
 export const notify = summarized(notifications, 'notify', (input) => `announce ${input.notification.topic}`);
 
 const cleanups = proxyActivities<PublishActivities>({
-  startToCloseTimeout: '5 minutes',
+  startToCloseTimeout: '1 minute',
   retry: { maximumAttempts: 3 },
 });
 export const cleanup = summarized(cleanups, 'cleanup', () => "remove this run's local manifest lists and scratch files");
