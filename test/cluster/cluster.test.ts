@@ -177,8 +177,8 @@ describe.sequential('a Temporal cluster (PostgreSQL, frontend, history, matching
       return countingWrites(async () => {
         const first = await publish(large.root);
         const others = await Promise.all(hosts.map((host) => publish(host.url.replace(/\/$/, ''))));
-        // Killed only while no run has a SHORT_ACTIVITIES one pending: one lost with its worker is retried after its
-        // 5-minute start-to-close timeout (docs/deployment.md). Downloads and pushes heartbeat: retried after 20 s.
+        // Killed only while no run has a SHORT_ACTIVITIES one pending: one lost with its worker is retried only after
+        // its start-to-close timeout (up to 5 minutes, docs/deployment.md). Downloads and pushes heartbeat: 20 s.
         for (const run of others) await untilPending(run.handle, 'prepareImage', (activity) => activity.started && activity.attempt === 1, 120_000);
         // A push in flight on one worker (its skopeo copy, in that worker's scratch dir), while no run waits on a short one.
         const victim = await until(
