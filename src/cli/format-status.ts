@@ -1,5 +1,6 @@
 import { shellQuote } from './shell-quote.js';
 import { formatTable } from './table.js';
+import { NO_IMAGE } from '../domain/run-details.js';
 import type { PublishStatus } from '../workflows/messages.js';
 
 const DECISION_MEANING: Record<string, string> = {
@@ -67,6 +68,8 @@ function meaning(repository: PublishStatus['repositories'][number], status: Publ
   if (publishes && repository.manifests.length === 0) {
     return status.phase === 'failed' ? 'NOT published: the run failed (see error)' : status.phase === 'done' ? 'nothing written' : 'to be published; the run is still working';
   }
+  // noop with nothing built: the compose has no image for this repository (nothing to publish, nothing published).
+  if (repository.decision === 'noop' && repository.built.length === 0) return NO_IMAGE;
   return DECISION_MEANING[repository.decision] ?? '';
 }
 

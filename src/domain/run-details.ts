@@ -89,6 +89,9 @@ export function renderRunDetails(status: RunDetailsInput): string {
   return parts.join('\n\n');
 }
 
+/** What a repository's noop means when the compose built nothing for it (the gate's noop: nothing built, nothing published). */
+export const NO_IMAGE = 'no image in this compose';
+
 function nextStep(r: RunDetailsInput['repositories'][number]): string {
   if (r.override) {
     const dropped = r.dropped?.length ? ` (dropped ${markdownText(r.dropped.join(' '))})` : '';
@@ -98,5 +101,6 @@ function nextStep(r: RunDetailsInput['repositories'][number]): string {
   if (r.waitEnded) return 'no override came before the wait ended; the index was left as it was';
   if (r.decision === 'superseded' && r.newerComposeId) return `newer compose ${markdownText(r.newerComposeId)} is published`;
   if (r.error) return markdownText(r.error);
+  if (r.decision === 'noop' && r.built.length === 0) return NO_IMAGE;
   return '–';
 }

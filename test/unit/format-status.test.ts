@@ -31,6 +31,26 @@ describe('formatStatus', () => {
   });
 });
 
+describe('formatStatus of a noop', () => {
+  const status = (built: string[]): PublishStatus => ({
+    composeId: 'Fedora-43-20251023.0',
+    manifestTags: ['43'],
+    phase: 'done',
+    rejectedOverrides: [],
+    repositories: [{ repository: 'fedora-toolbox', decision: 'noop', built, published: built, missing: [], pushed: [], manifests: [] }],
+  });
+
+  it('says "no image in this compose" when the compose built nothing for the repository', () => {
+    const text = formatStatus(status([]));
+    expect(text).toMatch(/fedora-toolbox\s+noop\s+-\s+-\s+-\s+no image in this compose/);
+    expect(text).not.toContain('already published as built');
+  });
+
+  it('says "already published as built" when it built what the registries already serve', () => {
+    expect(formatStatus(status(['amd64']))).toMatch(/fedora-toolbox\s+noop\s+amd64\s+amd64\s+-\s+already published as built; nothing to change/);
+  });
+});
+
 describe('formatStatus says what is true at that moment', () => {
   const status = (phase: PublishStatus['phase']): PublishStatus => ({
     composeId: 'Fedora-43-20251023.0',

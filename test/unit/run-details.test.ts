@@ -59,6 +59,21 @@ describe('renderRunDetails', () => {
     expect(details).toContain('**Rejected override signals** (1)');
   });
 
+  it('a repository the compose has no image for says so, not a bare noop', () => {
+    const details = renderRunDetails({
+      ...blocked,
+      phase: 'done',
+      repositories: [
+        { repository: 'fedora-toolbox', decision: 'noop', built: [], published: [], missing: [] },
+        { repository: 'fedora', decision: 'noop', built: ['amd64'], published: ['amd64'], missing: [] },
+      ],
+    });
+    expect(tableRows(details).slice(2).map((row) => [row[0], row[5]])).toEqual([
+      ['fedora-toolbox', 'no image in this compose'],
+      ['fedora', '–'],
+    ]);
+  });
+
   it('a failed run says why', () => {
     expect(renderRunDetails({ ...blocked, phase: 'failed', error: 'fedora: image x has a bad checksum' })).toContain('**The run failed**: fedora: image x has a bad checksum');
   });
