@@ -93,6 +93,8 @@ const configSchema = z
         /** Name of the environment variable that holds an API key (Temporal Cloud); turns on TLS. */
         api_key_env: z.string().regex(ENV_PREFIX, 'must be an environment variable name like "TEMPORAL_API_KEY"').optional(),
         data_dir: z.string().min(1).default('.data'),
+        /** At start, the worker creates the search attributes the namespace lacks (self-hosted: the operator service must allow it). */
+        create_search_attributes: z.boolean().default(false),
       })
       .strict()
       .prefault({}),

@@ -7,6 +7,7 @@ import type { LogLevel } from '@temporalio/common';
 import { ConfigError } from '../config.js';
 import { ClientError } from '../client/client-error.js';
 import { OVERRIDE_MODES } from '../domain/override.js';
+import { durationMs } from '../domain/duration.js';
 
 const program = new Command('compose-publisher')
   .description(
@@ -99,8 +100,10 @@ program
   .command('report')
   .description('how far each published arch lags: per repository, tag, registry and arch, the compose the index serves and the newest; stale rows first, with the command that fixes each')
   .option('--json', 'machine-readable output: the whole report (rows, staleRepositories, newCrossings, waiting)')
-  .action(async (options: { json?: boolean }) => {
-    process.exitCode = await (await import('./commands/report.js')).runReportCommand(config(), options);
+  .addOption(new Option('--deadline <duration>', 'give up after this long (e.g. 60s, 5m), saying what the run is stuck on; exit code 1').default('60s').argParser(parseDuration))
+  .action(async (options: { json?: boolean; deadline: number | string }) => {
+    const deadlineMs = typeof options.deadline === 'number' ? options.deadline : parseDuration(options.deadline);
+    process.exitCode = await (await import('./commands/report.js')).runReportCommand(config(), { ...(options.json ? { json: true } : {}), deadlineMs });
   });
 
 program
@@ -113,6 +116,16 @@ program
   .action(async (options: { keep?: boolean; dataDir: string; uiPort?: number }) => {
     process.exitCode = await (await import('./commands/demo.js')).runDemoCommand(options);
   });
+
+function parseDuration(value: string): number {
+  try {
+    const ms = durationMs(value);
+    if (ms > 0) return ms;
+  } catch {
+    // below
+  }
+  throw new InvalidArgumentError(`${JSON.stringify(value)} is not a duration like "60s" or "5m"`);
+}
 
 function parsePort(value: string): number {
   const port = Number(value);
@@ -138,7 +151,7 @@ function report(error: unknown): number {
   }
   if (error instanceof ClientError) {
     console.error(`compose-publisher: ${error.message}`);
-    return error.kind === 'bad-request' ? EXIT.usage : EXIT.failed;
+    return error.kind === 'bad-request' || error.kind === 'namespace' ? EXIT.usage : EXIT.failed;
   }
   console.error(`compose-publisher: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
   return EXIT.failed;

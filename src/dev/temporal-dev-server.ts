@@ -4,9 +4,10 @@ import { Connection } from '@temporalio/client';
 import { startService, waitUntilReady, type ServiceProcess } from './child-process.js';
 import { freePort } from './free-port.js';
 import { temporalCliPath } from './temporal-cli.js';
+import { SEARCH_ATTRIBUTES } from '../domain/search-attributes.js';
 
-/** Search attributes every namespace this project uses must have. */
-export const SEARCH_ATTRIBUTES = { ComposeId: 'Keyword', Release: 'Keyword', GateDecision: 'KeywordList', StaleRepositories: 'KeywordList' } as const;
+/** Search attributes every namespace this project uses must have (name → type): src/domain/search-attributes.ts. */
+export { SEARCH_ATTRIBUTES };
 
 export interface DevServerOptions {
   dataDir: string;
@@ -15,6 +16,8 @@ export interface DevServerOptions {
   /** Omit to run headless. */
   uiPort?: number;
   namespace?: string;
+  /** Name → type (`Keyword`, `KeywordList`, …) to register; default: SEARCH_ATTRIBUTES. Tests leave some out. */
+  searchAttributes?: Readonly<Record<string, string>>;
 }
 
 export interface DevServer extends ServiceProcess {
@@ -36,7 +39,7 @@ export async function startTemporalDevServer(options: DevServerOptions): Promise
     '--db-filename', join(options.dataDir, 'temporal.sqlite'),
     '--namespace', namespace,
     '--log-level', 'warn',
-    ...Object.entries(SEARCH_ATTRIBUTES).flatMap(([name, type]) => ['--search-attribute', `${name}=${type}`]),
+    ...Object.entries(options.searchAttributes ?? SEARCH_ATTRIBUTES).flatMap(([name, type]) => ['--search-attribute', `${name}=${type}`]),
     ...(options.uiPort ? ['--ui-port', String(options.uiPort), '--ui-ip', '127.0.0.1'] : ['--headless']),
   ];
   const service = startService('Temporal dev server', temporalCliPath(), args, join(options.dataDir, 'temporal.log'));

@@ -74,10 +74,8 @@ export const overrideSignal = defineSignal<[OverrideRequest]>('override');
 /** From the CLI: validated before anything is written; the caller gets the rejection. */
 export const overrideUpdate = defineUpdate<OverrideRecord[], [OverrideRequest]>('override');
 
-// Typed search attribute keys (the shape defineSearchAttributeKey returns; workflow code imports only @temporalio/workflow).
-export const COMPOSE_ID = { name: 'ComposeId', type: 'KEYWORD' } as const;
-export const RELEASE = { name: 'Release', type: 'KEYWORD' } as const;
-export const GATE_DECISION = { name: 'GateDecision', type: 'KEYWORD_LIST' } as const;
+// Typed search attribute keys: defined with the project's whole list in src/domain/search-attributes.ts.
+export { COMPOSE_ID, GATE_DECISION, RELEASE } from '../domain/search-attributes.js';
 
 export function publishWorkflowId(composeId: string): string {
   return `publish:${composeId}`;

@@ -3,11 +3,12 @@ import type { StalenessReport } from '../domain/staleness.js';
 import { staleNotification } from '../domain/notification.js';
 import { crossingKey } from '../domain/staleness.js';
 import { renderStalenessDetails } from '../domain/staleness-details.js';
+import { STALE_REPOSITORIES } from '../domain/search-attributes.js';
 import { notify, workerSettings } from './activities.js';
 import { assessStaleness } from './staleness-activities.js';
 
-/** Repositories with an arch whose index image lags (filter: StaleRepositories = "fedora"). */
-export const STALE_REPOSITORIES = { name: 'StaleRepositories', type: 'KEYWORD_LIST' } as const;
+// Defined with the project's whole list of search attributes (src/domain/search-attributes.ts).
+export { STALE_REPOSITORIES };
 
 /** The Schedule that `compose-publisher schedule` creates, and the prefix of the ids of the runs it starts. */
 export const STALENESS_SCHEDULE_ID = 'staleness-report';

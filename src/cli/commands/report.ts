@@ -1,20 +1,41 @@
 import type { Config } from '../../config.js';
 import { connectClient } from '../../client/connection.js';
 import { workerPolls } from '../../client/publish-runs.js';
+import { ensureSearchAttributes } from '../../client/search-attributes.js';
 import { runStalenessReport } from '../../client/staleness.js';
 import { fixCommand } from '../../domain/staleness-details.js';
 import type { StalenessReport } from '../../domain/staleness.js';
 import { CliError, EXIT } from '../exit-codes.js';
 import { formatTable } from '../table.js';
 
-/** `compose-publisher report`: runs the staleness report now and prints it, stale rows first, each with its fix. */
-export async function runReportCommand(config: Config, options: { json?: boolean }): Promise<number> {
+export interface ReportOptions {
+  json?: boolean;
+  /** Give up after this long (ms), saying what the run is stuck on. Default 60 s. */
+  deadlineMs?: number;
+  /** Progress lines on stderr this often (ms). Default 10 s. */
+  progressMs?: number;
+}
+
+/**
+ * `compose-publisher report`: runs the staleness report now and prints it, stale rows first, each with its fix.
+ * Never waits in silence: progress on stderr, and at the deadline what the run waits for, with exit code 1.
+ */
+export async function runReportCommand(config: Config, options: ReportOptions): Promise<number> {
   const client = await connectClient(config);
   try {
+    await ensureSearchAttributes(client.connection, config.temporal.namespace, {
+      create: config.temporal.create_search_attributes,
+      what: 'report starts no run that could not finish (its workflow task would fail at every retry)',
+      log: (_level, message) => console.error(`compose-publisher: ${message}`),
+    });
     if (!(await workerPolls(client, config.temporal.task_queue))) {
       throw new CliError(`no worker polls task queue ${config.temporal.task_queue}, and the report runs on one (it reads the registries with the worker's credentials): start one with \`compose-publisher worker\``, EXIT.failed);
     }
-    const report = await runStalenessReport(client, config);
+    const report = await runStalenessReport(client, config, {
+      deadlineMs: options.deadlineMs ?? 60_000,
+      progressMs: options.progressMs ?? 10_000,
+      onProgress: (line) => console.error(line),
+    });
     console.log(options.json ? JSON.stringify(report, null, 2) : formatReport(report).join('\n'));
     return EXIT.done;
   } finally {

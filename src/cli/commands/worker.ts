@@ -8,6 +8,7 @@ import { parseSize } from '../../domain/byte-size.js';
 import { ensureTemporal } from '../../dev/embedded-temporal.js';
 import { JsonLogger } from '../../observability/json-logger.js';
 import { connectionOptions } from '../../client/connection.js';
+import { ensureSearchAttributes } from '../../client/search-attributes.js';
 import { createPublisherWorker } from '../../worker.js';
 
 /**
@@ -32,6 +33,13 @@ export async function runWorkerCommand(config: Config, logLevel: LogLevel): Prom
   const temporal = await ensureTemporal(config);
   const connection = await NativeConnection.connect(config.temporal.address ? connectionOptions(config) : { address: temporal.address });
   try {
+    // Before the bundle is built: a namespace without the search attributes the workflows write would fail their
+    // workflow tasks at every retry, in silence for whoever started them.
+    await ensureSearchAttributes(connection, config.temporal.namespace, {
+      create: config.temporal.create_search_attributes,
+      what: 'the worker does not start',
+      log: (level, message) => logger[level](message, { namespace: config.temporal.namespace }),
+    });
     const worker = await createPublisherWorker({
       connection,
       namespace: config.temporal.namespace,
