@@ -1,7 +1,7 @@
 // The one list of the search attributes this project writes. Workflow code upserts the typed keys (the shape
 // defineSearchAttributeKey returns: workflow code imports only @temporalio/workflow and src/domain); the dev
 // server registers them, the worker, `report` and `schedule` check the namespace for them, scripts/cluster.sh and
-// the docker-compose stack create them, and test/unit/readme.test.ts keeps the README's list equal to this one.
+// the docker-compose stack create them, and test/unit/readme-search-attributes.test.ts keeps the README's list equal to this one.
 
 /** The compose id a run publishes (filter: ComposeId = "Fedora-40-20240501.n.0"). */
 export const COMPOSE_ID = { name: 'ComposeId', type: 'KEYWORD' } as const;

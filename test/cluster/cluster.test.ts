@@ -7,7 +7,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startPublishRun, type StartedRun } from '../../src/client/publish-runs.js';
 import { loadConfig } from '../../src/config.js';
-import { SEARCH_ATTRIBUTES } from '../../src/dev/temporal-dev-server.js';
+import { SEARCH_ATTRIBUTES } from '../../src/domain/search-attributes.js';
 import { statusQuery, type PublishStatus } from '../../src/workflows/messages.js';
 import type { publishCompose } from '../../src/workflows/publish-compose.js';
 import { cli } from '../support/cli.js';
