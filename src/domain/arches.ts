@@ -16,3 +16,11 @@ export function toOciArch(composeArch: ComposeArch, architectures: Record<string
       `Fix: map it in the config: [architectures] ${composeArch.slice(0, 40)} = "<OCI arch name>"`,
   );
 }
+
+/**
+ * The compose arch name (x86_64) of an OCI arch (amd64): the first compose arch the [architectures] table maps to
+ * it, or the OCI name itself when none does (an arch carried from an index published under another table).
+ */
+export function composeArchOf(ociArch: OciArch, architectures: Record<string, string>): ComposeArch {
+  return Object.keys(architectures).find((composeArch) => architectures[composeArch] === ociArch) ?? ociArch;
+}

@@ -35,5 +35,10 @@ export interface PublishSettings {
   /** How many arch images are pushed at once. */
   maxParallelPushes: number;
   /** Announce decisions on this topic exchange ([amqp] in the config); absent: no notifications. */
-  notifications?: { exchange: string; topicPrefix: string };
+  notifications?: {
+    exchange: string;
+    topicPrefix: string;
+    /** Also announce each published index on fedora_image_uploader.published.v1.container. Absent (older runs): no. */
+    seedAnnouncements?: boolean;
+  };
 }

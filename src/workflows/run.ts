@@ -2,7 +2,8 @@ import { ApplicationFailure, condition, setCurrentDetails, upsertMemo, upsertSea
 import { durationMs } from '../domain/duration.js';
 import { decideGate } from '../domain/gate.js';
 import { indexInstances } from '../domain/index-instances.js';
-import { notificationFor } from '../domain/notification.js';
+import { composeArchOf } from '../domain/arches.js';
+import { notificationFor, seedAnnouncementFor } from '../domain/notification.js';
 import { policyOverride } from '../domain/override.js';
 import { renderRunDetails } from '../domain/run-details.js';
 import type { PublishSettings } from '../domain/settings.js';
@@ -94,22 +95,30 @@ function decisionRecords(status: PublishStatus) {
  */
 export async function announce(run: Run, current: RepositoryStatus, settings: NonNullable<PublishSettings['notifications']>): Promise<void> {
   const hybrid = current.decision === 'overridden' && current.override?.mode === 'hybrid';
-  const notification = notificationFor(settings.topicPrefix, {
+  const architectures = publishes(current) ? (hybrid ? [...current.built, ...current.missing].sort() : current.built) : current.published;
+  const index = {
     composeId: run.input.composeId,
     release: run.plan.release,
     repository: current.repository,
     decision: current.decision,
     registries: run.settings.registries.map((registry) => registry.url),
     tags: run.plan.manifestTags,
-    architectures: publishes(current) ? (hybrid ? [...current.built, ...current.missing].sort() : current.built) : current.published,
+  };
+  const notification = notificationFor(settings.topicPrefix, {
+    ...index,
+    architectures,
     missing: current.missing,
     ...(current.dropped ? { dropped: current.dropped } : {}),
     ...(current.override ? { override: current.override } : {}),
     ...(current.newerComposeId ? { newerComposeId: current.newerComposeId } : {}),
   });
   if (!notification) return;
+  // Sent by the same activity as the decision message: no new command, so runs recorded before it replay unchanged.
+  const seed = settings.seedAnnouncements
+    ? seedAnnouncementFor(settings.topicPrefix, { ...index, architectures: architectures.map((arch) => composeArchOf(arch, run.settings.architectures)) })
+    : undefined;
   try {
-    await notify({ exchange: settings.exchange, notification, messageId: uuid4() });
+    await notify({ exchange: settings.exchange, notification, messageId: uuid4(), ...(seed ? { seed } : {}) });
   } catch (error) {
     if (isCancellation(error)) throw error;
     (run.status.undeliveredNotifications ??= []).push({

@@ -2,7 +2,6 @@ import { join } from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import amqp from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { NOTIFICATION_SCHEMA } from '../../src/domain/notification.js';
 import type { PublishSettings } from '../../src/domain/settings.js';
 import { freePort } from '../../src/dev/free-port.js';
 import { startRabbitMq, type RabbitMqServer } from '../../src/dev/rabbitmq-server.js';
@@ -92,7 +91,7 @@ describe('decision notifications on a real RabbitMQ', () => {
           architectures: ['amd64', 'arm64'],
           missing_architectures: [],
         },
-        headers: { fedora_messaging_schema: NOTIFICATION_SCHEMA, fedora_messaging_severity: 20 },
+        headers: { fedora_messaging_schema: 'compose_publisher.container.published', fedora_messaging_severity: 20 },
       });
       expect(Date.parse(String(published!.headers['sent-at']))).not.toBeNaN();
       expect(blocked).toMatchObject({

@@ -3,7 +3,6 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import amqp from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig, publishSettings, type Config } from '../../src/config.js';
-import { NOTIFICATION_SCHEMA } from '../../src/domain/notification.js';
 import { POLICY_OPERATOR } from '../../src/domain/override.js';
 import type { StalenessReport } from '../../src/domain/staleness.js';
 import { startRabbitMq, type RabbitMqServer } from '../../src/dev/rabbitmq-server.js';
@@ -133,7 +132,7 @@ topic_prefix = "${PREFIX}"
 
         await expect.poll(() => subscriber.received.length).toBe(3);
         expect(subscriber.received.map((m) => `${String(m.body.repository)}/${String(m.body.architecture)}`).sort()).toEqual(['fedora-minimal/arm64', 'fedora/amd64', 'fedora/arm64']);
-        expect(subscriber.received[0]).toMatchObject({ headers: { fedora_messaging_schema: NOTIFICATION_SCHEMA }, body: { composes_behind: 3, lag_days: 3, served_compose_id: FIRST, newest_compose_id: BLOCKED[2] } });
+        expect(subscriber.received[0]).toMatchObject({ headers: { fedora_messaging_schema: 'compose_publisher.container.stale', fedora_messaging_severity: 30 }, body: { composes_behind: 3, lag_days: 3, served_compose_id: FIRST, newest_compose_id: BLOCKED[2] } });
 
         // The next report finds the same crossings: nothing new to announce.
         const again: StalenessReport = await env.client.workflow.execute(reportStaleness, { taskQueue, workflowId: `staleness-report:${taskQueue}:test-2`, args: [] });

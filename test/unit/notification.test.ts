@@ -22,7 +22,7 @@ describe('notificationFor', () => {
   ] as const)('routes %s as %s', (decision, word) => {
     const notification = notificationFor('org.fedoraproject.prod', { ...base, decision });
     expect(notification?.topic).toBe(`org.fedoraproject.prod.compose_publisher.container.${word}`);
-    expect(notification?.body.decision).toBe(word);
+    expect((notification?.body as { decision?: string } | undefined)?.decision).toBe(word);
   });
 
   it('announces nothing for a noop', () => {
