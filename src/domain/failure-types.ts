@@ -24,6 +24,8 @@ export const FAILURE_TYPES = {
   // The worker's own setup.
   MissingCredentials: 'final',
   NotificationsNotConfigured: 'final',
+  /** A message body that breaks its own schema (src/domain/message-schemas.ts): a bug, never sent. */
+  InvalidNotification: 'final',
   // Registries, through the tools.
   RegistryUnauthorized: 'final',
   NotFound: 'final',
