@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { parseConfig, publishSettings } from '../../src/config.js';
 import { CONTAINER_PUBLISHED_V1_BODY_SCHEMA, MESSAGE_KINDS, SEED_TOPIC } from '../../src/domain/message-schemas.js';
 import { notificationFor, seedAnnouncementFor, staleNotification, type Notification, type NotificationInput } from '../../src/domain/notification.js';
 import { policyOverride } from '../../src/domain/override.js';
@@ -143,5 +144,15 @@ describe('every message, read by fedora_messaging.message.get_message', () => {
     expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     expect(derivedMessageId('2c1b7d43-6a4e-4c8a-9a53-7f1f0d6a2e11', `${PREFIX}.${SEED_TOPIC}`)).toBe(id);
     expect(derivedMessageId('another', `${PREFIX}.${SEED_TOPIC}`)).not.toBe(id);
+  });
+});
+
+describe('[amqp] seed_announcements', () => {
+  const config = (amqp: string) =>
+    parseConfig(`[[registries]]\nurl = "quay.io/fedora"\n[repositories]\nContainer_Base = "fedora"\n[architectures]\nx86_64 = "amd64"\n[amqp]\nurl = "amqp://127.0.0.1:5672/%2F"\n${amqp}`, 'seed.toml');
+
+  it('is on by default where [amqp] is set, and off when set to false', () => {
+    expect(publishSettings(config('')).notifications).toMatchObject({ seedAnnouncements: true });
+    expect(publishSettings(config('seed_announcements = false')).notifications).toMatchObject({ seedAnnouncements: false });
   });
 });
