@@ -2,7 +2,7 @@ import { availableParallelism } from 'node:os';
 import { readdirSync, readFileSync } from 'node:fs';
 import { parse as parseToml, TomlError } from 'smol-toml';
 import { z } from 'zod';
-import { normalizeLocation } from './domain/allowed-location.js';
+import { ALLOWED_LOCATIONS_KEY, normalizeLocation, type AllowedLocations } from './domain/allowed-location.js';
 import { parseSize } from './domain/byte-size.js';
 import { DEFAULT_IMAGE_SELECTION } from './domain/image-selection.js';
 import { WAIT_END_POLICIES, type PublishSettings } from './domain/settings.js';
@@ -45,6 +45,9 @@ const regexSource = z.string().superRefine((source, ctx) => {
   }
 });
 
+/** A compose location prefix: compared segment by segment after normalising (src/domain/allowed-location.ts). */
+const locationPrefix = z.string().refine((prefix) => normalizeLocation(prefix) !== undefined, 'must be an http(s):// URL or an absolute path, e.g. "https://kojipkgs.fedoraproject.org/compose/"');
+
 const amqpSchema = z
   .object({
     url: z.string().regex(/^amqps?:\/\//, 'must be an amqp:// or amqps:// URL, e.g. "amqp://guest:guest@127.0.0.1:5672/%2F"'),
@@ -57,10 +60,8 @@ const amqpSchema = z
       .default(['FINISHED', 'FINISHED_INCOMPLETE']),
     /** Empty: every compose id. */
     compose_id_patterns: z.array(regexSource).default([]),
-    /** Location prefixes the listener starts runs for (http(s) URLs or absolute paths); `listen` needs at least one. */
-    allowed_locations: z
-      .array(z.string().refine((prefix) => normalizeLocation(prefix) !== undefined, 'must be an http(s):// URL or an absolute path, e.g. "https://kojipkgs.fedoraproject.org/compose/"'))
-      .default([]),
+    /** Deprecated: the old name of [compose] allowed_locations, still read (with a warning at start). */
+    allowed_locations: z.array(locationPrefix).optional(),
     dead_letter_exchange: z.string().min(1).default('compose-publisher.dlx'),
     prefetch: z.number().int().min(1).max(1000).default(10),
     /** A message that keeps failing is requeued this many times (5 s apart), then dead-lettered with its last error. */
@@ -161,10 +162,31 @@ const configSchema = z
       .object({ address: z.string().regex(/^[^:\s]+:\d+$/, 'must be host:port, e.g. "0.0.0.0:9464"') })
       .strict()
       .optional(),
+    compose: z
+      .object({
+        /**
+         * The location prefixes (http(s) URLs or absolute paths) workers read composes from and the listener starts
+         * runs for; a run for any other location fails before anything is requested. Omitted: any location (the
+         * worker warns at start; `listen` refuses to start).
+         */
+        allowed_locations: z
+          .array(locationPrefix)
+          .min(1, 'list at least one prefix, e.g. ["https://kojipkgs.fedoraproject.org/compose/"], or leave allowed_locations out to accept any location')
+          .optional(),
+      })
+      .strict()
+      .prefault({}),
     amqp: amqpSchema.optional(),
   })
   .strict()
   .superRefine((config, ctx) => {
+    if (config.compose.allowed_locations !== undefined && config.amqp?.allowed_locations !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['amqp', 'allowed_locations'],
+        message: `is the deprecated name of ${ALLOWED_LOCATIONS_KEY}, which is set too: keep the prefixes in ${ALLOWED_LOCATIONS_KEY} only and remove this one`,
+      });
+    }
     const repositories = new Set(Object.values(config.repositories));
     for (const repository of Object.keys(config.gate.when_wait_ends_for)) {
       if (!repositories.has(repository)) {
@@ -227,6 +249,29 @@ export function parseConfig(text: string, source: string): Config {
     throw new ConfigError(`${source}: invalid configuration\n${problems.join('\n')}`);
   }
   return { ...result.data, source };
+}
+
+const DEPRECATED_ALLOWED_LOCATIONS_KEY = '[amqp].allowed_locations';
+
+/**
+ * The compose location prefixes of this config and the key they are under: [compose] allowed_locations, or the
+ * deprecated [amqp] allowed_locations of older configs (an empty old list counts as unset). Undefined: any location.
+ */
+export function allowedLocations(config: Config): AllowedLocations | undefined {
+  if (config.compose.allowed_locations) return { prefixes: config.compose.allowed_locations, key: ALLOWED_LOCATIONS_KEY };
+  const old = config.amqp?.allowed_locations;
+  return old && old.length > 0 ? { prefixes: old, key: DEPRECATED_ALLOWED_LOCATIONS_KEY } : undefined;
+}
+
+/** What a worker or listener says at start about its config: deprecated keys, with the key to use instead. */
+export function configWarnings(config: Config): string[] {
+  const warnings: string[] = [];
+  if (config.amqp?.allowed_locations !== undefined) {
+    warnings.push(
+      `${config.source}: ${DEPRECATED_ALLOWED_LOCATIONS_KEY} is deprecated; move it to ${ALLOWED_LOCATIONS_KEY} (one list for workers and listeners): [compose] allowed_locations = [...]`,
+    );
+  }
+  return warnings;
 }
 
 /** How workers and listeners reach the broker of [amqp]. */

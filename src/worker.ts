@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { bundleWorkflowCode, NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from './activities/index.js';
 import { activityEnvironment } from './activities/environment.js';
+import type { AllowedLocations } from './domain/allowed-location.js';
 import type { PublishSettings } from './domain/settings.js';
 import type { BrokerSettings } from './tools/broker-connection.js';
 
@@ -23,6 +24,8 @@ export interface PublisherWorkerOptions {
   workflowBundle?: WorkerOptions['workflowBundle'];
   /** The broker notifications go to ([amqp]). */
   broker?: BrokerSettings;
+  /** [compose] allowed_locations (allowedLocations(config)): where runs may read composes from; undefined: anywhere. */
+  allowedLocations?: AllowedLocations | undefined;
   /** [publish] cache_max_size in bytes. */
   cacheMaxBytes?: number;
   /** At most this many activities run at once on this worker. */
@@ -55,6 +58,7 @@ export async function createPublisherWorker(options: PublisherWorkerOptions): Pr
         ...(options.env ? { env: options.env } : {}),
         ...(options.broker ? { broker: options.broker } : {}),
         ...(options.cacheMaxBytes ? { cacheMaxBytes: options.cacheMaxBytes } : {}),
+        ...(options.allowedLocations ? { allowedLocations: options.allowedLocations } : {}),
       }),),
     workflowBundle: options.workflowBundle ?? prebuiltBundle() ?? (await bundleWorkflows()),
     maxConcurrentActivityTaskExecutions: options.maxConcurrentActivityTaskExecutions ?? 8,

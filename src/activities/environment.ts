@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import type { AllowedLocations } from '../domain/allowed-location.js';
 import type { PublishSettings } from '../domain/settings.js';
 import { CacheBudget } from '../compose/cache-budget.js';
 import type { BrokerSettings } from '../tools/broker-connection.js';
@@ -29,11 +30,18 @@ export interface ActivityEnvironment {
    * touch must be one of these.
    */
   settings: PublishSettings;
+  /**
+   * [compose] allowed_locations of this worker: every compose, image and redirect a run reads must lie under one of
+   * these, else it is refused before it is requested. Undefined: any location (the worker warns at start).
+   */
+  allowedLocations?: AllowedLocations;
 }
 
 export interface ActivityEnvironmentOptions {
   workDir: string;
   settings: PublishSettings;
+  /** [compose] allowed_locations; undefined: any location. */
+  allowedLocations?: AllowedLocations | undefined;
   env?: NodeJS.ProcessEnv;
   broker?: BrokerSettings;
   /** [publish] cache_max_size in bytes. */
@@ -44,7 +52,7 @@ export interface ActivityEnvironmentOptions {
 export const DEFAULT_CACHE_MAX_BYTES = 20 * 1024 ** 3;
 
 export function activityEnvironment(options: ActivityEnvironmentOptions): ActivityEnvironment {
-  const { settings, env = process.env, broker } = options;
+  const { settings, env = process.env, broker, allowedLocations } = options;
   const root = resolve(options.workDir);
   const cacheDir = join(root, 'cache');
   const environment = {
@@ -56,6 +64,7 @@ export function activityEnvironment(options: ActivityEnvironmentOptions): Activi
     storage: { root: join(root, 'storage'), runroot: join(root, 'runroot') },
     env,
     ...(broker ? { broker } : {}),
+    ...(allowedLocations ? { allowedLocations } : {}),
   };
   mkdirSync(root, { recursive: true });
   lockWorkDir(root);

@@ -1,7 +1,7 @@
 import { makeAssessStaleness } from './assess-staleness.js';
 import { makeCleanup } from './cleanup.js';
 import type { ActivityEnvironment } from './environment.js';
-import { fetchCompose } from './fetch-compose.js';
+import { makeFetchCompose } from './fetch-compose.js';
 import { makeInspectPublished } from './inspect-published.js';
 import { makePrepareImage } from './prepare-image.js';
 import { makePushArchImage, makeUploadArchImage } from './push-arch-image.js';
@@ -14,7 +14,7 @@ import { makeWorkerSettings } from './worker-settings.js';
 export function createActivities(environment: ActivityEnvironment) {
   return {
     workerSettings: makeWorkerSettings(environment),
-    fetchCompose,
+    fetchCompose: makeFetchCompose(environment),
     prepareImage: makePrepareImage(environment),
     inspectPublished: makeInspectPublished(environment),
     pushArchImage: makePushArchImage(environment),

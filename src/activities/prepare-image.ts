@@ -16,7 +16,7 @@ export function makePrepareImage(environment: ActivityEnvironment) {
       const signal = Context.current().cancellationSignal;
       return withHeartbeats((report) =>
         environment.cacheBudget.using(cachedLayoutPath(image, environment.cacheDir), async () =>
-          layoutManifestDigest(await localOciLayout(image, environment.cacheDir, report, signal), image),
+          layoutManifestDigest(await localOciLayout(image, environment.cacheDir, report, signal, environment.allowedLocations), image),
         ),
       );
     });

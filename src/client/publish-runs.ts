@@ -8,7 +8,7 @@ import {
 } from '@temporalio/client';
 import { ApplicationFailure, WorkflowIdReusePolicy } from '@temporalio/common';
 import { locateCompose } from '../compose/read-compose.js';
-import type { Config } from '../config.js';
+import { allowedLocations, type Config } from '../config.js';
 import { ClientError } from './client-error.js';
 import { DomainError } from '../domain/errors.js';
 import { checkRunRequest } from '../domain/run-input.js';
@@ -37,7 +37,7 @@ export interface StartedRun {
 export async function startPublishRun(client: Client, config: Config, location: string): Promise<StartedRun> {
   let found;
   try {
-    found = await locateCompose(location);
+    found = await locateCompose(location, { allowed: allowedLocations(config) });
   } catch (error) {
     throw new ClientError('bad-request', `cannot read the compose at ${location}: ${(error as Error).message}`);
   }

@@ -1,5 +1,6 @@
 import { readFile, realpath } from 'node:fs/promises';
 import { isAbsolute, join, resolve, sep } from 'node:path';
+import type { AllowedLocations } from '../domain/allowed-location.js';
 import { DomainError } from '../domain/errors.js';
 import { fetchComposeFile } from './compose-http.js';
 
@@ -24,11 +25,18 @@ export function isRemote(location: string): boolean {
   return /^https?:\/\//.test(location);
 }
 
+/** How a compose is read: cancellation, and the prefixes it may be read from ([compose] allowed_locations; undefined: any). */
+export interface ComposeRead {
+  signal?: AbortSignal | undefined;
+  allowed?: AllowedLocations | undefined;
+}
+
 /**
  * Reads a file of the compose (e.g. metadata/images.json) as strict UTF-8, telling "no such compose" (final) from
- * trouble worth a retry. A local compose is never read outside its directory, symlinks included.
+ * trouble worth a retry. A local compose is never read outside its directory, symlinks included; a remote one
+ * never from outside `read.allowed`, redirects included.
  */
-export async function readComposeFile(composeRoot: string, relativePath: string, signal?: AbortSignal): Promise<string> {
+export async function readComposeFile(composeRoot: string, relativePath: string, read: ComposeRead = {}): Promise<string> {
   if (!isRemote(composeRoot)) {
     const path = isAbsolute(relativePath) ? relativePath : join(composeRoot, relativePath);
     let bytes: Buffer;
@@ -46,7 +54,8 @@ export async function readComposeFile(composeRoot: string, relativePath: string,
   }
   const url = `${composeRoot}/${relativePath}`;
   const response = await fetchComposeFile(url, {
-    signal,
+    signal: read.signal,
+    allowed: read.allowed,
     missing: (status) => new DomainError('ComposeNotFound', `${url} answered ${status}: is ${composeRoot} the top URL of a compose (the one that holds metadata/)?`),
   });
   if (!response.ok) throw new Error(`${url} answered ${response.status} ${response.statusText}; will retry`);

@@ -1,17 +1,43 @@
+import { checkAllowedLocation, type AllowedLocations } from '../domain/allowed-location.js';
 import { DomainError, RetryLaterError } from '../domain/errors.js';
+
+/** As many as fetch follows by itself. */
+const MAX_REDIRECTS = 20;
+const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
+
+export interface ComposeFileRequest {
+  method?: 'GET' | 'HEAD';
+  signal?: AbortSignal | undefined;
+  missing: (status: number) => DomainError;
+  /**
+   * [compose] allowed_locations: the URL and every redirect's target must lie under one of these before it is
+   * requested (UntrustedInput otherwise). Undefined: any location (the key is not set).
+   */
+  allowed: AllowedLocations | undefined;
+}
 
 /**
  * GET or HEAD a file of a compose host. Network trouble (refused, DNS, TLS, reset) becomes a retryable error that
  * names the URL and the cause; 401/403 is final (credentials or permissions do not fix themselves), and so is
- * 404/410 (`missing` says what is not there). Other statuses are returned for the caller to judge.
+ * 404/410 (`missing` says what is not there). Other statuses are returned for the caller to judge. Redirects are
+ * followed here, one hop at a time, so that a host outside `allowed` is refused before it is asked anything.
  */
-export async function fetchComposeFile(url: string, options: { method?: 'GET' | 'HEAD'; signal?: AbortSignal | undefined; missing: (status: number) => DomainError }): Promise<Response> {
-  let response: Response;
-  try {
-    response = await fetch(url, { method: options.method ?? 'GET', redirect: 'follow', ...(options.signal ? { signal: options.signal } : {}) });
-  } catch (error) {
-    if (options.signal?.aborted) throw error;
-    throw new Error(`${url}: ${networkCause(error)}; will retry`);
+export async function fetchComposeFile(url: string, options: ComposeFileRequest): Promise<Response> {
+  checkAllowedLocation(url, options.allowed, { what: 'the compose file' });
+  let current = url;
+  let response = await request(current, options);
+  for (let hops = 0; REDIRECT_STATUSES.has(response.status) && response.headers.has('location'); hops++) {
+    await response.body?.cancel();
+    if (hops === MAX_REDIRECTS) throw new Error(`${url}: more than ${MAX_REDIRECTS} redirects (the last to ${current}); will retry`);
+    const location = response.headers.get('location')!;
+    const next = URL.canParse(location, current) ? new URL(location, current) : undefined;
+    // fetch itself follows only http(s) redirects; any other is a network error, and so it is here.
+    if (next?.protocol !== 'https:' && next?.protocol !== 'http:') {
+      throw new Error(`${current} answered ${response.status} with Location ${JSON.stringify(location.slice(0, 200))}, not an http(s) URL; will retry`);
+    }
+    checkAllowedLocation(next.href, options.allowed, { redirectedFrom: current });
+    current = next.href;
+    response = await request(current, options);
   }
   if (response.status === 404 || response.status === 410) throw options.missing(response.status);
   const retryAfter = retryAfterMs(response);
@@ -23,6 +49,15 @@ export async function fetchComposeFile(url: string, options: { method?: 'GET' | 
     throw new DomainError('ComposeAccessDenied', `${url} answered ${response.status} ${response.statusText}: the compose host refuses to serve it; make it readable to the worker`);
   }
   return response;
+}
+
+async function request(url: string, options: ComposeFileRequest): Promise<Response> {
+  try {
+    return await fetch(url, { method: options.method ?? 'GET', redirect: 'manual', ...(options.signal ? { signal: options.signal } : {}) });
+  } catch (error) {
+    if (options.signal?.aborted) throw error;
+    throw new Error(`${url}: ${networkCause(error)}; will retry`);
+  }
 }
 
 /** Retry-After in seconds or as an HTTP date, bounded to an hour; undefined when absent or unreadable. */

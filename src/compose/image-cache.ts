@@ -4,6 +4,7 @@ import { rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { checkAllowedLocation, type AllowedLocations } from '../domain/allowed-location.js';
 import { DomainError } from '../domain/errors.js';
 import type { ImageArtifact } from '../domain/types.js';
 import { fetchComposeFile, networkCause } from './compose-http.js';
@@ -24,14 +25,17 @@ export async function localOciLayout(
   cacheDir: string,
   onProgress: (progress: CacheProgress) => void,
   signal?: AbortSignal,
+  /** [compose] allowed_locations: the image and every redirect must lie under these (undefined: anywhere). */
+  allowed?: AllowedLocations,
 ): Promise<string> {
+  checkAllowedLocation(image.location, allowed, { what: `the ${image.fileName} image at` });
   const layout = cachedLayoutPath(image, cacheDir);
   if (existsSync(layout)) {
     // The cache spares the work, never the check: the compose must still have this very file.
-    await checkSourceFile(image, signal);
+    await checkSourceFile(image, signal, allowed);
     return layout;
   }
-  const compressed = isRemote(image.location) ? await download(image, cacheDir, onProgress, signal) : image.location;
+  const compressed = isRemote(image.location) ? await download(image, cacheDir, onProgress, signal, allowed) : image.location;
   const tarball = `${layout}.${randomUUID()}.tar.part`;
   const unpacked = `${layout}.${randomUUID()}.part`;
   try {
@@ -70,7 +74,7 @@ function sizeMismatch(image: ImageArtifact, actual: number): DomainError {
 }
 
 /** With the image already cached: the compose's file must still be there with its size (a stat, or an HTTP HEAD). */
-async function checkSourceFile(image: ImageArtifact, signal?: AbortSignal): Promise<void> {
+async function checkSourceFile(image: ImageArtifact, signal: AbortSignal | undefined, allowed: AllowedLocations | undefined): Promise<void> {
   if (!isRemote(image.location)) {
     let size: number;
     try {
@@ -81,7 +85,7 @@ async function checkSourceFile(image: ImageArtifact, signal?: AbortSignal): Prom
     if (image.size !== undefined && size !== image.size) throw sizeMismatch(image, size);
     return;
   }
-  const response = await fetchComposeFile(image.location, { method: 'HEAD', signal, missing: (status) => imageNotFound(image, `answered ${status}`) });
+  const response = await fetchComposeFile(image.location, { method: 'HEAD', signal, allowed, missing: (status) => imageNotFound(image, `answered ${status}`) });
   if (response.status === 405 || response.status === 501) return; // a host without HEAD: the download check stands
   if (!response.ok) throw new Error(`${image.location} answered ${response.status} ${response.statusText}; will retry`);
   const length = declaredLength(response);
@@ -93,9 +97,9 @@ function declaredLength(response: Response): number | undefined {
   return header !== null && /^\d+$/.test(header) && !response.headers.get('content-encoding') ? Number(header) : undefined;
 }
 
-async function download(image: ImageArtifact, cacheDir: string, onProgress: (p: CacheProgress) => void, signal?: AbortSignal): Promise<string> {
+async function download(image: ImageArtifact, cacheDir: string, onProgress: (p: CacheProgress) => void, signal: AbortSignal | undefined, allowed: AllowedLocations | undefined): Promise<string> {
   const target = join(cacheDir, `${image.sha256}.${randomUUID()}.oci.tar.xz.part`);
-  const response = await fetchComposeFile(image.location, { signal, missing: (status) => imageNotFound(image, `answered ${status}`) });
+  const response = await fetchComposeFile(image.location, { signal, allowed, missing: (status) => imageNotFound(image, `answered ${status}`) });
   if (!response.ok || !response.body) throw new Error(`${image.location} answered ${response.status} ${response.statusText}; will retry`);
   const length = declaredLength(response);
   if (length !== undefined && image.size !== undefined && length !== image.size) {

@@ -1,7 +1,8 @@
+import { checkAllowedLocation } from '../domain/allowed-location.js';
 import { DomainError } from '../domain/errors.js';
 import { imagesComposeId, parseComposeInfo, parseImages } from '../domain/productmd.js';
 import type { ComposeImage, ComposeInfo } from '../domain/types.js';
-import { normalizeComposeLocation, readComposeFile } from './compose-files.js';
+import { normalizeComposeLocation, readComposeFile, type ComposeRead } from './compose-files.js';
 
 /** A compose found: the directory that holds metadata/ (image paths are relative to it), and its composeinfo. */
 export interface LocatedCompose {
@@ -11,17 +12,19 @@ export interface LocatedCompose {
 
 /**
  * Finds the compose the way productmd does: `<location>/metadata/`, then `<location>/compose/metadata/`, so a
- * compose may be given by its top directory (what pungi-orchestrate announces) or by its compose/ directory.
+ * compose may be given by its top directory (what pungi-orchestrate announces) or by its compose/ directory. A
+ * location outside `read.allowed` is refused (UntrustedInput) before anything is read.
  */
-export async function locateCompose(location: string, signal?: AbortSignal): Promise<LocatedCompose> {
+export async function locateCompose(location: string, read: ComposeRead = {}): Promise<LocatedCompose> {
   const given = normalizeComposeLocation(location);
+  checkAllowedLocation(given, read.allowed);
   try {
-    return { root: given, info: await readComposeInfo(given, signal) };
+    return { root: given, info: await readComposeInfo(given, read) };
   } catch (error) {
     if (!isComposeNotFound(error)) throw error;
     const nested = `${given}/compose`;
     try {
-      return { root: nested, info: await readComposeInfo(nested, signal) };
+      return { root: nested, info: await readComposeInfo(nested, read) };
     } catch (nestedError) {
       if (!isComposeNotFound(nestedError)) throw nestedError;
       throw new DomainError(
@@ -34,10 +37,10 @@ export async function locateCompose(location: string, signal?: AbortSignal): Pro
 }
 
 /** A compose's metadata: where it is, composeinfo.json, and every images.json entry (both files of the same compose). */
-export async function readCompose(location: string, signal?: AbortSignal): Promise<LocatedCompose & { images: ComposeImage[] }> {
-  const { root, info } = await locateCompose(location, signal);
+export async function readCompose(location: string, read: ComposeRead = {}): Promise<LocatedCompose & { images: ComposeImage[] }> {
+  const { root, info } = await locateCompose(location, read);
   const imagesFile = `${root}/metadata/images.json`;
-  const imagesJson = parseJson(await readComposeFile(root, 'metadata/images.json', signal), imagesFile);
+  const imagesJson = parseJson(await readComposeFile(root, 'metadata/images.json', read), imagesFile);
   const listedId = imagesComposeId(imagesJson);
   if (listedId !== undefined && listedId !== info.composeId) {
     throw new DomainError(
@@ -48,9 +51,9 @@ export async function readCompose(location: string, signal?: AbortSignal): Promi
   return { root, info, images: parseImages(imagesJson, imagesFile, root) };
 }
 
-export async function readComposeInfo(root: string, signal?: AbortSignal): Promise<ComposeInfo> {
+export async function readComposeInfo(root: string, read: ComposeRead = {}): Promise<ComposeInfo> {
   const file = `${root}/metadata/composeinfo.json`;
-  return parseComposeInfo(parseJson(await readComposeFile(root, 'metadata/composeinfo.json', signal), file), file);
+  return parseComposeInfo(parseJson(await readComposeFile(root, 'metadata/composeinfo.json', read), file), file);
 }
 
 function isComposeNotFound(error: unknown): boolean {

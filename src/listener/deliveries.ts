@@ -46,7 +46,7 @@ export async function decideDelivery(message: ConsumeMessage, context: DeliveryC
   let root: string;
   let actualId: string;
   try {
-    ({ root, info: { composeId: actualId } } = await locateCompose(verdict.location, AbortSignal.timeout(COMPOSE_READ_TIMEOUT_MS)));
+    ({ root, info: { composeId: actualId } } = await locateCompose(verdict.location, { signal: AbortSignal.timeout(COMPOSE_READ_TIMEOUT_MS), allowed: context.filter.allowedLocations }));
   } catch (error) {
     const reason = `cannot read the compose at the location: ${(error as Error).message}`;
     if (isPermanent(error)) return { settle: 'dead-letter', log: { ...about, outcome: 'dead-lettered', reason } };

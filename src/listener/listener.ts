@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Client } from '@temporalio/client';
 import type { Channel, ChannelModel, ConsumeMessage } from 'amqplib';
-import { brokerSettings, ConfigError, type Config } from '../config.js';
+import { allowedLocations, brokerSettings, ConfigError, type Config } from '../config.js';
+import { ALLOWED_LOCATIONS_KEY, type AllowedLocations } from '../domain/allowed-location.js';
 import { connectBroker } from '../tools/broker-connection.js';
 import { refusal } from './broker-errors.js';
 import { decideDelivery, type DeliveryContext, type DeliveryDecision } from './deliveries.js';
@@ -32,12 +33,13 @@ export interface Listener {
 export function startListener(options: ListenerOptions): Listener {
   const { amqp } = options.config;
   if (!amqp) throw new ConfigError(`${options.config.source}: no [amqp] table; the listener needs at least [amqp] url = "amqp://user:password@host:5672/%2F"`);
-  if (amqp.allowed_locations.length === 0) {
+  const allowed = allowedLocations(options.config);
+  if (!allowed) {
     throw new ConfigError(
-      `${options.config.source}: [amqp].allowed_locations is empty; the listener starts runs only for composes under these prefixes, e.g. allowed_locations = ["https://kojipkgs.fedoraproject.org/compose/"]`,
+      `${options.config.source}: ${ALLOWED_LOCATIONS_KEY} is not set; the listener starts runs only for composes under these prefixes, e.g. [compose] allowed_locations = ["https://kojipkgs.fedoraproject.org/compose/"]`,
     );
   }
-  const listener = new AmqpListener(amqp, options);
+  const listener = new AmqpListener(amqp, allowed, options);
   const done = listener.run();
   // Whoever awaits `done` still sees a rejection; this only keeps it from being an unhandled one meanwhile.
   done.catch(() => {});
@@ -75,6 +77,7 @@ class AmqpListener {
 
   constructor(
     private readonly amqp: AmqpSettings,
+    allowed: AllowedLocations,
     private readonly options: ListenerOptions,
   ) {
     this.log = options.log ?? jsonLines;
@@ -84,7 +87,7 @@ class AmqpListener {
       filter: {
         statuses: amqp.statuses,
         composeIdPatterns: amqp.compose_id_patterns.map((source) => new RegExp(source)),
-        allowedLocations: amqp.allowed_locations,
+        allowedLocations: allowed,
       },
       serialize: (key, task) => this.serialize(key, task),
     };

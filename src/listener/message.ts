@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { isAllowedLocation } from '../domain/allowed-location.js';
+import { isAllowedLocation, type AllowedLocations } from '../domain/allowed-location.js';
 import { isFetchableLocation } from '../domain/compose-location.js';
 
 /**
@@ -20,8 +20,8 @@ export interface MessageFilter {
   statuses: readonly string[];
   /** A compose id is wanted when any pattern matches; no patterns: every compose. */
   composeIdPatterns: readonly RegExp[];
-  /** Location prefixes ([amqp] allowed_locations): a message naming any other location is dead-lettered. */
-  allowedLocations: readonly string[];
+  /** Location prefixes ([compose] allowed_locations) and their key: a message naming any other location is dead-lettered. */
+  allowedLocations: AllowedLocations;
 }
 
 export type MessageVerdict =
@@ -51,8 +51,9 @@ export function readStatusMessage(body: Buffer, filter: MessageFilter): MessageV
   if (!isFetchableLocation(location)) {
     return { kind: 'invalid', composeId, reason: `location ${JSON.stringify(location.slice(0, 200))} is neither an http(s) URL nor an absolute path` };
   }
-  if (!isAllowedLocation(location, filter.allowedLocations)) {
-    return { kind: 'invalid', composeId, reason: `location ${JSON.stringify(location.slice(0, 200))} is not under any of [amqp].allowed_locations (${filter.allowedLocations.join(', ')})` };
+  const { prefixes, key } = filter.allowedLocations;
+  if (!isAllowedLocation(location, prefixes)) {
+    return { kind: 'invalid', composeId, reason: `location ${JSON.stringify(location.slice(0, 200))} is not under any of ${key} (${prefixes.join(', ')})` };
   }
   return { kind: 'wanted', composeId, location, status };
 }

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig, parseConfig, publishSettings } from '../../src/config.js';
+import { allowedLocations, ConfigError, configWarnings, loadConfig, parseConfig, publishSettings } from '../../src/config.js';
 
 const MINIMAL = `
 [[registries]]
@@ -130,7 +130,6 @@ describe('config [amqp]', () => {
       routing_keys: ['org.fedoraproject.*.pungi.compose.status.change'],
       statuses: ['FINISHED', 'FINISHED_INCOMPLETE'],
       compose_id_patterns: [],
-      allowed_locations: [],
       dead_letter_exchange: 'compose-publisher.dlx',
       prefetch: 10,
       max_redeliveries: 120,
@@ -196,5 +195,55 @@ describe('config [registries].cert_dir', () => {
     const file = join(mkdtempSync(join(tmpdir(), 'certs-')), 'config.toml');
     writeFileSync(file, MINIMAL.replace('tls_verify = false', 'tls_verify = false\ncert_dir = "/nonexistent/certs"'));
     expect(() => loadConfig(file)).toThrow('[registries][0].cert_dir = "/nonexistent/certs" cannot be read (ENOENT)');
+  });
+});
+
+describe('config [compose] allowed_locations (workers and listeners)', () => {
+  const KOJI = 'https://kojipkgs.fedoraproject.org/compose/';
+
+  it('is one list for the worker and the listener, with no warning', () => {
+    const config = parseConfig(`${MINIMAL}\n[compose]\nallowed_locations = ["${KOJI}", "/mnt/koji/compose"]\n`, 'test.toml');
+    expect(allowedLocations(config)).toEqual({ prefixes: [KOJI, '/mnt/koji/compose'], key: '[compose].allowed_locations' });
+    expect(configWarnings(config)).toEqual([]);
+  });
+
+  it('left out: any location (undefined), no deprecation warning', () => {
+    const config = parseConfig(MINIMAL, 'test.toml');
+    expect(allowedLocations(config)).toBeUndefined();
+    expect(configWarnings(config)).toEqual([]);
+  });
+
+  it('still reads the deprecated [amqp] allowed_locations, for both, with a warning that names the new key', () => {
+    const config = parseConfig(`${MINIMAL}\n[amqp]\nurl = "amqp://127.0.0.1"\nallowed_locations = ["${KOJI}"]\n`, 'test.toml');
+    expect(allowedLocations(config)).toEqual({ prefixes: [KOJI], key: '[amqp].allowed_locations' });
+    expect(configWarnings(config)).toEqual([
+      'test.toml: [amqp].allowed_locations is deprecated; move it to [compose].allowed_locations (one list for workers and listeners): [compose] allowed_locations = [...]',
+    ]);
+  });
+
+  it('an empty deprecated list still counts as unset (as before, the listener refuses it), with the warning', () => {
+    const config = parseConfig(`${MINIMAL}\n[amqp]\nurl = "amqp://127.0.0.1"\nallowed_locations = []\n`, 'test.toml');
+    expect(allowedLocations(config)).toBeUndefined();
+    expect(configWarnings(config)).toHaveLength(1);
+  });
+
+  it('refuses both keys at once, saying which to keep', () => {
+    const message = configError(`${MINIMAL}\n[compose]\nallowed_locations = ["${KOJI}"]\n\n[amqp]\nurl = "amqp://127.0.0.1"\nallowed_locations = ["${KOJI}"]\n`);
+    expect(message).toContain('[amqp].allowed_locations: is the deprecated name of [compose].allowed_locations, which is set too: keep the prefixes in [compose].allowed_locations only and remove this one');
+  });
+
+  it('refuses an empty list, a relative path and a URL that is not http(s), naming the entry', () => {
+    expect(configError(`${MINIMAL}\n[compose]\nallowed_locations = []\n`)).toContain('[compose].allowed_locations: list at least one prefix');
+    expect(configError(`${MINIMAL}\n[compose]\nallowed_locations = ["${KOJI}", "compose/"]\n`)).toContain('[compose].allowed_locations[1]: must be an http(s):// URL or an absolute path');
+    expect(configError(`${MINIMAL}\n[compose]\nallowed_locations = ["ftp://kojipkgs.fedoraproject.org/"]\n`)).toContain('[compose].allowed_locations[0]: must be');
+    expect(configError(`${MINIMAL}\n[compose]\nallowed_location = ["${KOJI}"]\n`)).toContain('unknown key allowed_location');
+  });
+
+  it('is set in the production-shaped example and the deploy config, under [compose], without warnings', () => {
+    for (const file of ['config/example.toml', 'deploy/config.toml']) {
+      const config = loadConfig(file);
+      expect(allowedLocations(config), file).toEqual({ prefixes: [KOJI], key: '[compose].allowed_locations' });
+      expect(configWarnings(config), file).toEqual([]);
+    }
   });
 });

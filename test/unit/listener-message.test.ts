@@ -3,8 +3,11 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { PUNGI_STATUSES } from '../../src/domain/pungi-status.js';
 import { readStatusMessage, type MessageFilter } from '../../src/listener/message.js';
+import { startListener } from '../../src/listener/listener.js';
+import { ConfigError, parseConfig } from '../../src/config.js';
+import type { Client } from '@temporalio/client';
 
-const filter: MessageFilter = { statuses: ['FINISHED', 'FINISHED_INCOMPLETE'], composeIdPatterns: [], allowedLocations: ['https://kojipkgs.example.org/compose/', 'https://kojipkgs.fedoraproject.org/compose/'] };
+const filter: MessageFilter = { statuses: ['FINISHED', 'FINISHED_INCOMPLETE'], composeIdPatterns: [], allowedLocations: { prefixes: ['https://kojipkgs.example.org/compose/', 'https://kojipkgs.fedoraproject.org/compose/'], key: '[compose].allowed_locations' } };
 const body = (value: unknown) => Buffer.from(typeof value === 'string' ? value : JSON.stringify(value));
 const finished = { compose_id: 'Fedora-40-20240501.n.0', status: 'FINISHED', location: 'https://kojipkgs.example.org/compose/40/Fedora-40-20240501.n.0/compose' };
 
@@ -75,5 +78,26 @@ describe("Pungi's real message bodies (test/fixtures/messages)", () => {
   it('dead-letters an envelope whose msg is not a compose status', () => {
     const envelope = { i: 1, msg_id: 'x', timestamp: 1, topic: 'org.fedoraproject.prod.pungi.compose.status.change', username: 'root', msg: { hello: 'world' } };
     expect(readStatusMessage(body(envelope), filter)).toMatchObject({ kind: 'invalid', reason: expect.stringContaining('compose_id') as unknown });
+  });
+});
+
+describe('the listener and [compose] allowed_locations', () => {
+  const amqp = '[amqp]\nurl = "amqp://guest:guest@127.0.0.1:1/%2F"\n';
+  const config = (extra: string) =>
+    parseConfig(`[[registries]]\nurl = "127.0.0.1:5000/fedora"\n\n[repositories]\nContainer_Base = "fedora"\n\n[architectures]\nx86_64 = "amd64"\n\n${extra}`, 'test.toml');
+
+  it('refuses to start without the key, naming it', () => {
+    expect(() => startListener({ client: {} as Client, config: config(amqp) })).toThrow(
+      new ConfigError('test.toml: [compose].allowed_locations is not set; the listener starts runs only for composes under these prefixes, e.g. [compose] allowed_locations = ["https://kojipkgs.fedoraproject.org/compose/"]'),
+    );
+  });
+
+  it('dead-letters a location outside, naming the key the config used', () => {
+    const outside = { ...finished, location: 'https://evil.example/compose/40' };
+    expect(readStatusMessage(body(outside), filter)).toEqual({
+      kind: 'invalid',
+      composeId: finished.compose_id,
+      reason: 'location "https://evil.example/compose/40" is not under any of [compose].allowed_locations (https://kojipkgs.example.org/compose/, https://kojipkgs.fedoraproject.org/compose/)',
+    });
   });
 });

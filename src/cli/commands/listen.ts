@@ -1,4 +1,4 @@
-import { ConfigError, type Config } from '../../config.js';
+import { ConfigError, configWarnings, type Config } from '../../config.js';
 import type { LogLevel } from '@temporalio/common';
 import { startListener } from '../../listener/listener.js';
 import { leveledLog } from '../../listener/log.js';
@@ -13,8 +13,10 @@ export async function runListenCommand(config: Config, logLevel: LogLevel = 'INF
   if (!config.amqp) {
     throw new ConfigError(`${config.source}: no [amqp] table; \`listen\` needs one with at least url = "amqp://user:password@host:5672/%2F"`);
   }
+  const logger = new JsonLogger(logLevel);
+  for (const warning of configWarnings(config)) logger.warn(warning);
   const client = await connectClient(config);
-  const listener = startListener({ client, config, log: leveledLog(new JsonLogger(logLevel)) });
+  const listener = startListener({ client, config, log: leveledLog(logger) });
   const stop = () => void listener.stop();
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);

@@ -2,7 +2,8 @@ import { resolve } from 'node:path';
 import { NativeConnection, Runtime } from '@temporalio/worker';
 import type { LogLevel } from '@temporalio/common';
 import { WorkDirInUse } from '../../activities/work-dir-lock.js';
-import { brokerSettings, ConfigError, publishSettings, type Config } from '../../config.js';
+import { allowedLocations, brokerSettings, ConfigError, configWarnings, publishSettings, type Config } from '../../config.js';
+import { ALLOWED_LOCATIONS_KEY } from '../../domain/allowed-location.js';
 import { durationMs } from '../../domain/duration.js';
 import { parseSize } from '../../domain/byte-size.js';
 import { ensureTemporal } from '../../dev/embedded-temporal.js';
@@ -30,6 +31,14 @@ export async function runWorkerCommand(config: Config, logLevel: LogLevel): Prom
     }
     throw error;
   }
+  for (const warning of configWarnings(config)) logger.warn(warning);
+  const allowed = allowedLocations(config);
+  if (!allowed) {
+    logger.warn(
+      `${config.source}: ${ALLOWED_LOCATIONS_KEY} is not set: this worker reads a compose from any location a run names, and publishes it. ` +
+        `Set it to the prefixes your composes come from, e.g. [compose] allowed_locations = ["https://kojipkgs.fedoraproject.org/compose/"]`,
+    );
+  }
   const temporal = await ensureTemporal(config);
   const connection = await NativeConnection.connect(config.temporal.address ? connectionOptions(config) : { address: temporal.address });
   try {
@@ -49,6 +58,7 @@ export async function runWorkerCommand(config: Config, logLevel: LogLevel): Prom
       cacheMaxBytes: parseSize(config.publish.cache_max_size),
       shutdownGraceTime: config.worker.shutdown_grace_time,
       maxConcurrentActivityTaskExecutions: config.worker.max_concurrent_activities,
+      allowedLocations: allowed,
       ...(config.amqp ? { broker: brokerSettings(config.amqp) } : {}),
     }).catch((error: unknown) => {
       throw error instanceof WorkDirInUse ? new ConfigError(error.message) : error;
