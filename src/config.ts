@@ -67,6 +67,8 @@ const amqpSchema = z
     /** A message that keeps failing is requeued this many times (5 s apart), then dead-lettered with its last error. */
     max_redeliveries: z.number().int().min(0).max(100_000).default(120),
     topic_prefix: z.string().min(1).default('org.fedoraproject.prod'),
+    /** Also announce each published index as the seed system did (fedora_image_uploader.published.v1.container). */
+    seed_announcements: z.boolean().default(true),
     /** TLS with client certificates (Fedora's broker): PEM files, as fedora-messaging's [tls] ca_cert, certfile, keyfile. */
     ca_cert: z.string().min(1).optional(),
     cert: z.string().min(1).optional(),
@@ -296,7 +298,9 @@ export function publishSettings(config: Config): PublishSettings {
     ...hybridOnWaitEnd(config),
     stalenessWarnAfter: config.staleness.warn_after,
     maxParallelPushes: config.publish.max_parallel_pushes,
-    ...(config.amqp ? { notifications: { exchange: config.amqp.exchange, topicPrefix: config.amqp.topic_prefix } } : {}),
+    ...(config.amqp
+      ? { notifications: { exchange: config.amqp.exchange, topicPrefix: config.amqp.topic_prefix, seedAnnouncements: config.amqp.seed_announcements } }
+      : {}),
   };
 }
 

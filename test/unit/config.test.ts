@@ -134,6 +134,7 @@ describe('config [amqp]', () => {
       prefetch: 10,
       max_redeliveries: 120,
       topic_prefix: 'org.fedoraproject.prod',
+      seed_announcements: true,
     });
   });
 
