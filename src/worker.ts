@@ -62,6 +62,8 @@ export async function createPublisherWorker(options: PublisherWorkerOptions): Pr
       }),),
     workflowBundle: options.workflowBundle ?? prebuiltBundle() ?? (await bundleWorkflows()),
     maxConcurrentActivityTaskExecutions: options.maxConcurrentActivityTaskExecutions ?? 8,
+    // A run whose worker died waits this long (not the default 10 s) before its next workflow task goes to another.
+    stickyQueueScheduleToStartTimeout: '3s',
     ...(options.shutdownGraceTime ? { shutdownGraceTime: options.shutdownGraceTime } : {}),
   });
 }

@@ -5,7 +5,7 @@ import { Context } from '@temporalio/activity';
  * included). With the workflow's heartbeat timeout of HEARTBEAT_TIMEOUT, a worker that dies is noticed, and its
  * activity retried elsewhere, within that timeout rather than minutes later.
  */
-export const HEARTBEAT_INTERVAL_MS = 5_000;
+export const HEARTBEAT_INTERVAL_MS = 2_000;
 
 /**
  * Runs `body` while heartbeating every HEARTBEAT_INTERVAL_MS with the latest progress `body` reported, so the
