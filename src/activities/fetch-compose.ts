@@ -36,7 +36,7 @@ export function makeFetchCompose(environment: Pick<ActivityEnvironment, 'allowed
       if (!isRemote(root)) {
         for (const image of planned) await checkInsideCompose(root, image.location).catch(ignoreMissing);
       }
-      return plan;
+      return allowed ? plan : { ...plan, locationUnchecked: true };
     });
   };
 }

@@ -1,6 +1,6 @@
 import { shellQuote } from './shell-quote.js';
 import { formatTable } from './table.js';
-import { NO_IMAGE } from '../domain/run-details.js';
+import { LOCATION_UNCHECKED_NOTE, NO_IMAGE } from '../domain/run-details.js';
 import type { PublishStatus } from '../workflows/messages.js';
 
 const DECISION_MEANING: Record<string, string> = {
@@ -32,7 +32,7 @@ export function formatStatus(status: PublishStatus): string {
       meaning(r, status),
     ]),
   ];
-  const lines = [header.join('  ·  '), ...formatTable(rows)];
+  const lines = [header.join('  ·  '), ...(status.locationUnchecked ? [`warning: ${LOCATION_UNCHECKED_NOTE}`] : []), ...formatTable(rows)];
   const notes = status.repositories.flatMap((r) => {
     if (r.override) {
       const dropped = r.dropped?.length ? `, dropped ${r.dropped.join(' ')}` : '';

@@ -24,8 +24,13 @@ export interface RunDetailsInput {
     error?: string;
   }>;
   rejectedOverrides: ReadonlyArray<{ request: unknown; reason: string; at: string }>;
+  locationUnchecked?: true;
   error?: string;
 }
+
+/** Said in the run's details and `status` when the worker read the compose without a [compose] allowed_locations. */
+export const LOCATION_UNCHECKED_NOTE =
+  'This worker has no [compose] allowed_locations, so it read this compose from wherever the run said, unchecked. Set [compose] allowed_locations in the worker\'s config.';
 
 /** The CLI command that overrides `repository` of the run of `composeId` (hybrid: nobody loses an arch). */
 export function overrideCommand(composeId: string, repository: string): string {
@@ -61,6 +66,7 @@ export function renderRunDetails(status: RunDetailsInput): string {
     status.manifestTags.length ? `tags ${text(status.manifestTags.join(', '))}` : undefined,
   ].filter(Boolean).join(' · ');
   const parts = [head];
+  if (status.locationUnchecked) parts.push(`**Warning**: ${text(LOCATION_UNCHECKED_NOTE)}`);
 
   const waiting = status.repositories.filter((r) => r.awaitingOverrideUntil !== undefined);
   for (const r of waiting) {

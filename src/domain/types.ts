@@ -46,6 +46,8 @@ export interface PublishPlan {
   /** Tags of the multi-arch index, e.g. ["40", "latest"] or ["41", "rawhide"]. */
   manifestTags: string[];
   repositories: RepositoryPlan[];
+  /** The worker has no [compose] allowed_locations: it read this compose without checking where it comes from. */
+  locationUnchecked?: true;
 }
 
 /** One instance (arch image) of an index, published or to be published. */

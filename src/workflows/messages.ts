@@ -62,6 +62,8 @@ export interface PublishStatus {
   rejectedOverrides: RejectedOverride[];
   /** Decision messages the broker did not take before the retries ran out. */
   undeliveredNotifications?: Array<{ repository: string; topic: string; error: string }>;
+  /** The worker has no [compose] allowed_locations: it read this compose without checking where it comes from. */
+  locationUnchecked?: true;
   error?: string;
 }
 

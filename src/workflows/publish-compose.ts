@@ -88,6 +88,7 @@ export async function publishCompose(input: PublishComposeInput): Promise<Publis
     }
     status.release = plan.release;
     status.manifestTags = plan.manifestTags;
+    if (plan.locationUnchecked) status.locationUnchecked = true;
     upsertSearchAttributes([{ key: RELEASE, value: plan.release }]);
 
     status.phase = 'preparing-images';

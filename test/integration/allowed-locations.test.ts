@@ -157,6 +157,7 @@ describe('[compose] allowed_locations on the worker', () => {
         args: [{ location: `${redirecting.url}/ok`, composeId: allowedCompose.composeId }],
       });
       expect(status.repositories.map((r) => [r.repository, r.decision, r.built])).toEqual([['fedora', 'pass', ['amd64']]]);
+      expect(status.locationUnchecked).toBeUndefined();
       expect(await inspectRemote(`${registry}/fedora:40`, { tlsVerify: false })).toMatchObject({ kind: 'index' });
     });
     expect(redirecting.requests).toContain('GET /ok/metadata/composeinfo.json');

@@ -102,6 +102,8 @@ describe('publishCompose on a real registry', () => {
       const handle = await env.client.workflow.start(publishCompose, { taskQueue, workflowId: `publish:${compose.composeId}:memo`, args: [input] });
       const result = await handle.result();
       expect(result.repositories.find((r) => r.repository === 'fedora')?.decision).toBe('pass');
+      // The harness worker has no [compose] allowed_locations: the run says it read its compose unchecked.
+      expect(result.locationUnchecked).toBe(true);
       // fedora-minimal is configured but this compose built none of it and nothing was published: a noop.
       expect(result.repositories.find((r) => r.repository === 'fedora-minimal')).toMatchObject({ decision: 'noop', built: [], published: [] });
 

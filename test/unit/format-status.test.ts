@@ -46,6 +46,11 @@ describe('formatStatus of a noop', () => {
     expect(text).not.toContain('already published as built');
   });
 
+  it('warns when the worker read the compose without [compose] allowed_locations', () => {
+    expect(formatStatus({ ...status([]), locationUnchecked: true }).split('\n')[1]).toMatch(/^warning: This worker has no \[compose\] allowed_locations/);
+    expect(formatStatus(status([]))).not.toContain('allowed_locations');
+  });
+
   it('says "already published as built" when it built what the registries already serve', () => {
     expect(formatStatus(status(['amd64']))).toMatch(/fedora-toolbox\s+noop\s+amd64\s+amd64\s+-\s+already published as built; nothing to change/);
   });

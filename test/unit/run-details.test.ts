@@ -74,6 +74,11 @@ describe('renderRunDetails', () => {
     ]);
   });
 
+  it('warns when the worker read the compose without [compose] allowed_locations', () => {
+    expect(renderRunDetails({ ...blocked, locationUnchecked: true })).toContain('**Warning**: This worker has no \\[compose\\] allowed\\_locations');
+    expect(renderRunDetails(blocked)).not.toContain('allowed');
+  });
+
   it('a failed run says why', () => {
     expect(renderRunDetails({ ...blocked, phase: 'failed', error: 'fedora: image x has a bad checksum' })).toContain('**The run failed**: fedora: image x has a bad checksum');
   });
