@@ -9,6 +9,7 @@ import { startListener, type Listener } from '../../src/listener/listener.js';
 import { publishWorkflowId, type PublishStatus } from '../../src/workflows/messages.js';
 import type { publishCompose } from '../../src/workflows/publish-compose.js';
 import { makeCompose, type MadeCompose } from '../support/compose-factory.js';
+import { recordHistory } from '../support/histories.js';
 import { asDelivery, publishAsPungi, readAsConsumers, recordDeliveries } from '../support/fedora-messaging.js';
 import { testSettings, withPublisherWorker } from '../support/publisher.js';
 import { connectTestEnvironment, scratchSubdir, uniqueTaskQueue } from '../support/temporal.js';
@@ -107,6 +108,7 @@ allowed_locations = ["${dir}/"]
             const handle = env.client.workflow.getHandle<typeof publishCompose>(publishWorkflowId(compose.composeId));
             await waitForRun(handle, compose.composeId);
             runs.push(await handle.result());
+            if (compose === partial) await recordHistory(handle, 'seed-announcements');
           }
         },
         { amqpUrl: broker.url, settings, taskQueue },
