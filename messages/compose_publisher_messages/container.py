@@ -95,7 +95,7 @@ class _ContainerDecision(_ContainerMessage):
 
     def __str__(self):
         lines = [
-            f"compose-publisher decided: {self.word}",
+            f"Decision of compose-publisher: {self.word}",
             "",
             f"\tCompose ID: {self.body['compose_id']}",
             f"\tRepository: {self.body['repository']}",

@@ -1,6 +1,6 @@
 import type { PublishStatus } from '../workflows/messages.js';
 
-/** Exit codes, as DESIGN.md fixes them. */
+/** Exit codes, as the README's "Using it" gives them. */
 export const EXIT = { done: 0, failed: 1, usage: 2, blocked: 3 } as const;
 
 export function exitCodeFor(status: PublishStatus): number {

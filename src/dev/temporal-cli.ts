@@ -5,7 +5,7 @@ import { execaSync } from 'execa';
 const PROJECT_VENV_CLI = fileURLToPath(new URL('../../.tools/temporal-venv/bin/temporal', import.meta.url));
 
 /**
- * The Temporal CLI binary, looked up in the order DESIGN.md gives:
+ * The Temporal CLI binary, looked up in this order:
  * TEMPORAL_CLI_PATH, `temporal` on PATH, the project-local venv that scripts/setup.sh fills.
  */
 export function temporalCliPath(env: NodeJS.ProcessEnv = process.env): string {

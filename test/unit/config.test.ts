@@ -27,10 +27,10 @@ function configError(text: string): string {
 }
 
 describe('config', () => {
-  it('reads the example config with its defaults', () => {
-    const config = parseConfig(readFileSync('config/example.toml', 'utf8'), 'config/example.toml');
-    expect(config.temporal).toMatchObject({ namespace: 'default', task_queue: 'compose-publisher' });
-    expect(config.temporal.address).toBeUndefined();
+  it('reads the production example with its defaults, and the local one with the embedded Temporal', () => {
+    const config = parseConfig(readFileSync('config/fedora.toml', 'utf8'), 'config/fedora.toml');
+    expect(config.temporal).toMatchObject({ address: 'temporal.example.org:7233', namespace: 'default', task_queue: 'compose-publisher' });
+    expect(parseConfig(readFileSync('config/local.toml', 'utf8'), 'config/local.toml').temporal.address).toBeUndefined();
     expect(config.registries[0]).toEqual({ url: 'quay.io/fedora', credential_prefix: 'QUAY_IO_', tls_verify: true });
     expect(config.releases).toEqual({ latest: '43', rawhide: '44', allowed: ['42', '43', 'Rawhide'] });
     expect(config.gate.wait_for_override).toBe('72h');
@@ -38,7 +38,7 @@ describe('config', () => {
   });
 
   it("the example's compose id patterns admit production and nightly composes of its releases, and nothing else", () => {
-    const config = parseConfig(readFileSync('config/example.toml', 'utf8'), 'config/example.toml');
+    const config = parseConfig(readFileSync('config/fedora.toml', 'utf8'), 'config/fedora.toml');
     const patterns = (config.amqp?.compose_id_patterns ?? []).map((source) => new RegExp(source));
     const admitted = (id: string) => patterns.some((pattern) => pattern.test(id));
     for (const id of ['Fedora-43-20251023.0', 'Fedora-43-20251024.n.0', 'Fedora-42-20250409.0', 'Fedora-Rawhide-20251201.n.1']) expect(admitted(id), id).toBe(true);
@@ -156,9 +156,9 @@ topic_prefix = "org.fedoraproject.stg"
   });
 
   it('names the key of a missing url, a non-AMQP url and an unknown key', () => {
-    expect(configError(`${MINIMAL}\n[amqp]\nqueue = "q"\n`)).toMatch(/\[amqp\]\.url: missing/);
+    expect(configError(`${MINIMAL}\n[amqp]\nqueue = "q"\n`)).toMatch(/\[amqp\]\.url is missing: add url = /);
     expect(configError(`${MINIMAL}\n[amqp]\nurl = "http://broker:5672"\n`)).toMatch(/\[amqp\]\.url: must be an amqp:\/\/ or amqps:\/\/ URL/);
-    expect(configError(withAmqp('routing_key = "x"\n'))).toMatch(/\[amqp\]: unknown key routing_key/);
+    expect(configError(withAmqp('routing_key = "x"\n'))).toContain("[amqp].routing_key: unknown key; did you mean routing_keys?");
   });
 
   it('rejects a compose id pattern that is not a regular expression, naming its position', () => {
@@ -237,11 +237,11 @@ describe('config [compose] allowed_locations (workers and listeners)', () => {
     expect(configError(`${MINIMAL}\n[compose]\nallowed_locations = []\n`)).toContain('[compose].allowed_locations: list at least one prefix');
     expect(configError(`${MINIMAL}\n[compose]\nallowed_locations = ["${KOJI}", "compose/"]\n`)).toContain('[compose].allowed_locations[1]: must be an http(s):// URL or an absolute path');
     expect(configError(`${MINIMAL}\n[compose]\nallowed_locations = ["ftp://kojipkgs.fedoraproject.org/"]\n`)).toContain('[compose].allowed_locations[0]: must be');
-    expect(configError(`${MINIMAL}\n[compose]\nallowed_location = ["${KOJI}"]\n`)).toContain('unknown key allowed_location');
+    expect(configError(`${MINIMAL}\n[compose]\nallowed_location = ["${KOJI}"]\n`)).toContain('[compose].allowed_location: unknown key; did you mean allowed_locations?');
   });
 
   it('is set in the production-shaped example and the deploy config, under [compose], without warnings', () => {
-    for (const file of ['config/example.toml', 'deploy/config.toml']) {
+    for (const file of ['config/fedora.toml', 'deploy/config.toml']) {
       const config = loadConfig(file);
       expect(allowedLocations(config), file).toEqual({ prefixes: [KOJI], key: '[compose].allowed_locations' });
       expect(configWarnings(config), file).toEqual([]);
