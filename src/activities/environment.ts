@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import type { AllowedLocations } from '../domain/allowed-location.js';
 import type { PublishSettings } from '../domain/settings.js';
 import { CacheBudget } from '../compose/cache-budget.js';
+import { cacheDirOf } from '../compose/work-dir-space.js';
 import type { BrokerSettings } from '../tools/broker-connection.js';
 import { useToolTempDir } from '../tools/run-tool.js';
 import type { ContainerStorage } from '../tools/storage.js';
@@ -11,6 +12,8 @@ import { lockWorkDir } from './work-dir-lock.js';
 
 /** What activities need from the host they run on. Nothing here is shared between hosts. */
 export interface ActivityEnvironment {
+  /** [publish] work_dir, resolved: everything below is under it, and a full or unwritable one is the worker's fault. */
+  workDir: string;
   /** Downloaded and decompressed compose images, keyed by sha256. */
   cacheDir: string;
   /** Keeps cacheDir under [publish] cache_max_size, never removing an archive an activity is using. */
@@ -54,8 +57,9 @@ export const DEFAULT_CACHE_MAX_BYTES = 20 * 1024 ** 3;
 export function activityEnvironment(options: ActivityEnvironmentOptions): ActivityEnvironment {
   const { settings, env = process.env, broker, allowedLocations } = options;
   const root = resolve(options.workDir);
-  const cacheDir = join(root, 'cache');
+  const cacheDir = cacheDirOf(root);
   const environment = {
+    workDir: root,
     settings,
     cacheDir,
     cacheBudget: new CacheBudget(cacheDir, options.cacheMaxBytes ?? DEFAULT_CACHE_MAX_BYTES),

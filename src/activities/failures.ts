@@ -2,6 +2,8 @@ import { ApplicationFailure } from '@temporalio/common';
 import { DomainError, RetryLaterError } from '../domain/errors.js';
 import { isRetryable, type FailureType } from '../domain/failure-types.js';
 import { ToolError, type ToolErrorKind } from '../tools/tool-error.js';
+import { workerFaultOf } from '../tools/worker-fault.js';
+import { describeWorkerFault } from '../domain/worker-storage.js';
 
 const TOOL_FAILURE_TYPES: Record<ToolErrorKind, FailureType> = {
   'not-found': 'NotFound',
@@ -26,6 +28,15 @@ export function toFailure(error: unknown, context: string): Error {
       type: error.type,
       nonRetryable: !isRetryable(error.type),
       ...(error instanceof RetryLaterError ? { nextRetryDelay: Math.max(error.delayMs, 100) } : {}),
+    });
+  }
+  // A full disk or a refused write that no withWorkDirFaults() caught: still the worker's, never the compose's.
+  const fault = workerFaultOf(error);
+  if (fault) {
+    return ApplicationFailure.create({
+      message: bounded(`${context}: ${describeWorkerFault(fault.fault)} on the worker's host: ${fault.detail}. This is the worker's fault, not the compose's: retried. Fix: see "The worker's own faults" in docs/operators.md`),
+      type: fault.fault.type,
+      nonRetryable: false,
     });
   }
   if (error instanceof ToolError) {

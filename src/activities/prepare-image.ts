@@ -5,6 +5,8 @@ import { translatingFailures } from './failures.js';
 import { withHeartbeats } from './heartbeat.js';
 import { cachedLayoutPath, localOciLayout } from '../compose/image-cache.js';
 import { layoutManifestDigest } from '../compose/oci-layout.js';
+import { isRemote } from '../compose/compose-files.js';
+import { withWorkDirFaults } from './work-dir-faults.js';
 
 /**
  * Downloads, verifies, decompresses and unpacks one image into this host's cache and returns the manifest digest it will
@@ -12,13 +14,29 @@ import { layoutManifestDigest } from '../compose/oci-layout.js';
  */
 export function makePrepareImage(environment: ActivityEnvironment) {
   return function prepareImage(image: ImageArtifact): Promise<string> {
-    return translatingFailures(`preparing ${image.fileName}`, async () => {
+    const doing = `preparing ${image.fileName}`;
+    return translatingFailures(doing, async () => {
       const signal = Context.current().cancellationSignal;
       return withHeartbeats((report) =>
-        environment.cacheBudget.using(cachedLayoutPath(image, environment.cacheDir), async () =>
-          layoutManifestDigest(await localOciLayout(image, environment.cacheDir, report, signal, environment.allowedLocations), image),
+        environment.cacheBudget.using(cachedLayoutPath(image, environment.cacheDir), () =>
+          withWorkDirFaults(environment, doing, spaceToPrepare(image), async () =>
+            layoutManifestDigest(await localOciLayout(image, environment.cacheDir, report, signal, environment.allowedLocations), image),
+          ),
         ),
       );
     });
+  };
+}
+
+/**
+ * What preparing an image takes in the work dir, as far as images.json tells: its unpacked layout (about the size of
+ * the archive: the layers in it are compressed already), and the download beside it while it is unpacked.
+ */
+export function spaceToPrepare(image: ImageArtifact): { bytes: number; what: string } | undefined {
+  if (image.size === undefined) return undefined;
+  const remote = isRemote(image.location);
+  return {
+    bytes: image.size * (remote ? 2 : 1),
+    what: remote ? `the ${image.size}-byte image downloaded, and unpacked beside it` : `the ${image.size}-byte image unpacked into the cache`,
   };
 }

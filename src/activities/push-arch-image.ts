@@ -14,6 +14,8 @@ import { layoutManifestDigest } from '../compose/oci-layout.js';
 import { withRegistryAccess } from './registry-credentials.js';
 import { logContext } from './log-context.js';
 import { publisherMetrics } from '../observability/metrics.js';
+import { spaceToPrepare } from './prepare-image.js';
+import { withWorkDirFaults } from './work-dir-faults.js';
 
 export interface PushArchImageInput {
   repository: string;
@@ -57,7 +59,7 @@ export function makeUploadArchImage(environment: ActivityEnvironment) {
  */
 function copyArchImage(environment: ActivityEnvironment, input: UploadArchImageInput, doing: string, referenceFor: (digest: string) => string): Promise<ArchImagePush> {
   const pinned = cachedLayoutPath(input.image, environment.cacheDir);
-  return translatingFailures(doing, () => withHeartbeats((heartbeat) => environment.cacheBudget.using(pinned, async () => {
+  return translatingFailures(doing, () => withHeartbeats((heartbeat) => environment.cacheBudget.using(pinned, () => withWorkDirFaults(environment, doing, spaceToPrepare(input.image), async () => {
     const context = Context.current();
     const signal = context.cancellationSignal;
     const metrics = publisherMetrics(context.metricMeter);
@@ -105,5 +107,5 @@ function copyArchImage(environment: ActivityEnvironment, input: UploadArchImageI
     }
     metrics.pushDuration.record(Date.now() - started, { repository: input.repository });
     return { ociArch: input.image.ociArch, digest: expected };
-  })));
+  }))));
 }

@@ -11,6 +11,7 @@ import { inspectRemote, remoteDigest } from '../tools/skopeo.js';
 import type { RegistryAccess } from '../tools/registry-access.js';
 import type { ActivityEnvironment } from './environment.js';
 import { translatingFailures } from './failures.js';
+import { withWorkDirFaults } from './work-dir-faults.js';
 import { withHeartbeats } from './heartbeat.js';
 import { withRegistryAccess } from './registry-credentials.js';
 import { localListName, runIdOf } from './local-names.js';
@@ -40,7 +41,8 @@ export type PushManifestResult =
 export function makePushManifest(environment: ActivityEnvironment) {
   return function pushManifest(input: PushManifestInput): Promise<PushManifestResult> {
     const where = `${input.registry.url}/${input.repository}`;
-    return translatingFailures(`publishing the index of ${where}`, () => withHeartbeats((heartbeat) =>
+    const doing = `publishing the index of ${where}`;
+    return translatingFailures(doing, () => withWorkDirFaults(environment, doing, undefined, () => withHeartbeats((heartbeat) =>
       withRegistryAccess(input.registry.url, environment, async (access) => {
         const signal = Context.current().cancellationSignal;
         for (const tag of input.tags) {
@@ -72,7 +74,7 @@ export function makePushManifest(environment: ActivityEnvironment) {
           await removeImages(environment.storage, [listName]);
         }
       }),
-    ));
+    )));
   };
 }
 

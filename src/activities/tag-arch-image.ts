@@ -6,6 +6,7 @@ import type { RegistrySettings } from '../domain/settings.js';
 import { tagInRegistry } from '../tools/skopeo.js';
 import type { ActivityEnvironment } from './environment.js';
 import { translatingFailures } from './failures.js';
+import { withWorkDirFaults } from './work-dir-faults.js';
 import { withHeartbeats } from './heartbeat.js';
 import { logContext } from './log-context.js';
 import { withRegistryAccess } from './registry-credentials.js';
@@ -21,7 +22,8 @@ export interface TagArchImagesInput {
 /** Points a repository's arch tags (e.g. fedora:40-aarch64) at uploaded arch images, on every registry. Safe to run again (a retry writes the same). */
 export function makeTagArchImages(environment: ActivityEnvironment) {
   return function tagArchImages(input: TagArchImagesInput): Promise<void> {
-    return translatingFailures(`tagging the arch images of ${input.repository}`, () => withHeartbeats(async (heartbeat) => {
+    const doing = `tagging the arch images of ${input.repository}`;
+    return translatingFailures(doing, () => withWorkDirFaults(environment, doing, undefined, () => withHeartbeats(async (heartbeat) => {
       const context = Context.current();
       const signal = context.cancellationSignal;
       for (const registry of input.registries) {
@@ -43,6 +45,6 @@ export function makeTagArchImages(environment: ActivityEnvironment) {
           }
         });
       }
-    }));
+    })));
   };
 }

@@ -1,4 +1,4 @@
-import { readdirSync, statSync, rmSync, utimesSync } from 'node:fs';
+import { existsSync, readdirSync, statSync, rmSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
 import { layoutSize } from './oci-layout.js';
 
@@ -15,7 +15,7 @@ export class CacheBudget {
 
   constructor(
     private readonly cacheDir: string,
-    private readonly maxBytes: number,
+    readonly maxBytes: number,
   ) {}
 
   /** Runs `body` with the cached image at `archive` pinned (it cannot be evicted meanwhile), then trims the cache. */
@@ -34,7 +34,42 @@ export class CacheBudget {
 
   /** Removes least recently used, unpinned archives until the cache holds at most maxBytes. Returns what it removed. */
   trim(): string[] {
-    const archives = readdirSync(this.cacheDir)
+    return this.evict(this.maxBytes).removed;
+  }
+
+  /**
+   * Removes every cached image no activity is using now, whatever the budget: what a worker whose disk is full
+   * does before its step is retried. An image a later step of a run needs is fetched and verified again then.
+   */
+  evictUnused(): { removed: string[]; bytes: number } {
+    return this.evict(0);
+  }
+
+  /** Bytes the cached images take now. */
+  heldBytes(): number {
+    return this.entries().reduce((sum, archive) => sum + archive.size, 0);
+  }
+
+  private evict(limit: number): { removed: string[]; bytes: number } {
+    const archives = this.entries();
+    let total = archives.reduce((sum, archive) => sum + archive.size, 0);
+    const removed: string[] = [];
+    let bytes = 0;
+    for (const archive of archives) {
+      if (total <= limit) break;
+      if (this.pinned.has(archive.path)) continue;
+      rmSync(archive.path, { recursive: true, force: true });
+      total -= archive.size;
+      bytes += archive.size;
+      removed.push(archive.path);
+    }
+    return { removed, bytes };
+  }
+
+  /** The cached images, least recently used first. */
+  private entries(): Array<{ path: string; size: number; mtimeMs: number }> {
+    if (!existsSync(this.cacheDir)) return [];
+    return readdirSync(this.cacheDir)
       .filter((name) => CACHED_IMAGE.test(name))
       .flatMap((name) => {
         const path = join(this.cacheDir, name);
@@ -46,16 +81,6 @@ export class CacheBudget {
         }
       })
       .sort((a, b) => a.mtimeMs - b.mtimeMs);
-    let total = archives.reduce((sum, archive) => sum + archive.size, 0);
-    const removed: string[] = [];
-    for (const archive of archives) {
-      if (total <= this.maxBytes) break;
-      if (this.pinned.has(archive.path)) continue;
-      rmSync(archive.path, { recursive: true, force: true });
-      total -= archive.size;
-      removed.push(archive.path);
-    }
-    return removed;
   }
 }
 

@@ -4,6 +4,7 @@ import { execa } from 'execa';
 import type { ArchiveCompression, ImageArtifact } from '../domain/types.js';
 import { runTool, toolCommand } from '../tools/run-tool.js';
 import { ToolError } from '../tools/tool-error.js';
+import { workerFaultInOutput } from '../domain/worker-storage.js';
 
 /** What a container image archive is, from what it holds: an OCI layout (oci-layout) or a Docker archive (manifest.json). */
 export type ArchiveKind = 'oci' | 'docker';
@@ -39,7 +40,11 @@ export async function checkCompression(file: string, image: ImageArtifact, compr
   throw unsupportedArchive(image, `images.json says its format is ${formatOf(compression)}, but the file is ${found}`);
 }
 
-/** Decompresses (or copies) the image file to `target`, an uncompressed tar. The bytes were verified already: a failure is final. */
+/**
+ * Decompresses (or copies) the image file to `target`, an uncompressed tar. The bytes were verified already: a failure
+ * is final (CorruptImage), unless the tool says the work dir is full or unwritable (a ToolError the activity turns
+ * into WorkerStorageFull or WorkerStorageError).
+ */
 export async function decompressArchive(file: string, target: string, image: ImageArtifact, compression: ArchiveCompression, signal?: AbortSignal): Promise<void> {
   if (compression === 'none') return copyFile(file, target);
   const tool = compression === 'xz' ? 'xz' : 'gzip';
@@ -55,7 +60,12 @@ export async function decompressArchive(file: string, target: string, image: Ima
     await output.close();
   }
   if (result.isCanceled) throw signal?.reason ?? new Error(`${tool} was cancelled`);
-  if (result.failed) throw corruptImage(image, tool, String(result.stderr ?? result.message));
+  if (result.failed) {
+    const stderr = String(result.stderr ?? result.message);
+    // A full or unwritable work dir is the worker's fault, not the image's: left for the activity to say so.
+    if (workerFaultInOutput(stderr)) throw new ToolError('unknown', tool, `${tool} --decompress --stdout ${file} > ${target}`, stderr, result.exitCode);
+    throw corruptImage(image, tool, stderr);
+  }
 }
 
 /** What an image archive holds, read by tar from the (compressed) file itself: its kind, and every member's name. */

@@ -11,6 +11,7 @@ import { fetchComposeFile, networkCause } from './compose-http.js';
 import { isRemote } from './compose-files.js';
 import { checkCompression, decompressArchive, describeEntry, listArchive } from './image-archive.js';
 import { convertDockerArchive, unpackOciArchive } from './oci-layout.js';
+import { workerFaultOf } from '../tools/worker-fault.js';
 
 export type CacheProgress = { stage: 'download' | 'verify' | 'unpack'; bytes: number; total?: number };
 
@@ -121,6 +122,8 @@ async function download(image: ImageArtifact, cacheDir: string, onProgress: (p: 
       await pipeline(Readable.fromWeb(response.body), counter, createWriteStream(target), { signal });
     } catch (error) {
       if (signal?.aborted) throw error;
+      // Our side of the download: the work dir is full or unwritable (the activity names it, with the figures).
+      if (workerFaultOf(error, cacheDir)) throw error;
       throw new Error(`${image.location}: the download broke off after ${bytes} of ${image.size ?? '?'} bytes (${networkCause(error)}); will retry`);
     }
     if (image.size !== undefined && bytes !== image.size) {

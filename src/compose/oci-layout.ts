@@ -4,6 +4,7 @@ import { DomainError } from '../domain/errors.js';
 import type { ImageArtifact } from '../domain/types.js';
 import { runTool } from '../tools/run-tool.js';
 import { ToolError } from '../tools/tool-error.js';
+import { workerFaultInOutput } from '../domain/worker-storage.js';
 import { describeEntry, lastLines } from './image-archive.js';
 
 const TOP_LEVEL = new Set(['oci-layout', 'index.json', 'blobs']);
@@ -26,6 +27,8 @@ export async function unpackOciArchive(file: string, members: readonly string[],
     await runTool('tar', ['--extract', '--file', file, '--directory', layoutDir, '--no-same-owner', '--no-same-permissions'], { ...(signal ? { signal } : {}) });
   } catch (error) {
     if (!(error instanceof ToolError)) throw error;
+    // "No space left on device", "Permission denied"…: the work dir's fault, not the archive's (the activity says so).
+    if (workerFaultInOutput(error.stderr)) throw error;
     throw badLayout(image, `tar cannot unpack it (${lastLines(error.stderr)})`);
   }
   checkLayout(layoutDir, image);
@@ -37,6 +40,7 @@ export async function convertDockerArchive(tarFile: string, layoutDir: string, i
     await runTool('skopeo', ['copy', '--quiet', `docker-archive:${tarFile}`, `oci:${layoutDir}`], { ...(signal ? { signal } : {}) });
   } catch (error) {
     if (!(error instanceof ToolError)) throw error;
+    if (workerFaultInOutput(error.stderr)) throw error;
     throw badLayout(image, `it holds manifest.json like a Docker archive, but skopeo cannot read it as one (${lastLines(error.stderr)})`);
   }
 }

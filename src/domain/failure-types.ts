@@ -26,6 +26,13 @@ export const FAILURE_TYPES = {
   NotificationsNotConfigured: 'final',
   /** A message body that breaks its own schema (src/domain/message-schemas.ts): a bug, never sent. */
   InvalidNotification: 'final',
+  /**
+   * The worker's own host, not the compose: its work dir is full (ENOSPC, EDQUOT), or it cannot write there (EACCES,
+   * EPERM, EROFS) or open another file (EMFILE, ENFILE). Retried: the cache evicts what no run uses first, and an
+   * operator can free space meanwhile (src/domain/worker-storage.ts).
+   */
+  WorkerStorageFull: 'retry',
+  WorkerStorageError: 'retry',
   // Registries, through the tools.
   RegistryUnauthorized: 'final',
   NotFound: 'final',
