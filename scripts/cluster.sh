@@ -4,11 +4,14 @@
 # processes of one server build, plus the Temporal UI when it builds. See docs/deployment.md.
 #
 #   bash scripts/cluster.sh up       build once (cached under .tools/), start what is not running, print the address
+#   bash scripts/cluster.sh up --tls the same, plus a second frontend that requires mTLS (certificates made by openssl
+#                                    in $CLUSTER_DIR/tls); later `up`s keep it until `down`
 #   bash scripts/cluster.sh status   what runs, where
 #   bash scripts/cluster.sh down     stop what `up` started (by its pid files), check no port is left open
 #
 # Environment: CLUSTER_DIR (default .data/cluster: data, pid files, logs/), CLUSTER_PORT_BASE (default 17000: the
-# frontend listens on base+233, PostgreSQL on base+432, the UI on base+880), CLUSTER_LOG_LEVEL (default warn).
+# frontend listens on base+233, the mTLS frontend on base+236, PostgreSQL on base+432, the UI on base+880),
+# CLUSTER_LOG_LEVEL (default warn).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -50,6 +53,10 @@ export CLUSTER_FRONTEND_PORT=$((PORT_BASE + 233)) CLUSTER_FRONTEND_HTTP_PORT=$((
 export CLUSTER_HISTORY_PORT=$((PORT_BASE + 234)) CLUSTER_HISTORY_MEMBERSHIP_PORT=$((PORT_BASE + 934))
 export CLUSTER_MATCHING_PORT=$((PORT_BASE + 235)) CLUSTER_MATCHING_MEMBERSHIP_PORT=$((PORT_BASE + 935))
 export CLUSTER_WORKER_PORT=$((PORT_BASE + 239)) CLUSTER_WORKER_MEMBERSHIP_PORT=$((PORT_BASE + 939))
+# The mTLS frontend (`up --tls`, config/cluster/temporal_tls.yaml) and its certificates.
+export CLUSTER_FRONTEND_TLS_PORT=$((PORT_BASE + 236)) CLUSTER_FRONTEND_TLS_HTTP_PORT=$((PORT_BASE + 246)) CLUSTER_FRONTEND_TLS_MEMBERSHIP_PORT=$((PORT_BASE + 936))
+export CLUSTER_TLS_DIR=$CLUSTER_DIR/tls
+TLS_ADDRESS=127.0.0.1:$CLUSTER_FRONTEND_TLS_PORT
 UI_PORT=$((PORT_BASE + 880))
 ADDRESS=127.0.0.1:$CLUSTER_FRONTEND_PORT
 
@@ -61,6 +68,7 @@ service_ports() {
     history) echo "$CLUSTER_HISTORY_PORT $CLUSTER_HISTORY_MEMBERSHIP_PORT $((PORT_BASE + 901))" ;;
     matching) echo "$CLUSTER_MATCHING_PORT $CLUSTER_MATCHING_MEMBERSHIP_PORT $((PORT_BASE + 902))" ;;
     worker) echo "$CLUSTER_WORKER_MEMBERSHIP_PORT $CLUSTER_WORKER_PORT $((PORT_BASE + 903))" ;;
+    frontend-tls) echo "$CLUSTER_FRONTEND_TLS_PORT $CLUSTER_FRONTEND_TLS_MEMBERSHIP_PORT $CLUSTER_FRONTEND_TLS_HTTP_PORT $((PORT_BASE + 904))" ;;
     ui) echo "$UI_PORT" ;;
   esac
 }
@@ -244,6 +252,8 @@ running_pid() {
 service_command() {
   case $1 in
     ui) COMMAND=("$UI_BIN" --root / --config "$CLUSTER_DIR/ui-config" --env cluster start) ;;
+    # The zone "tls" makes the server read config/cluster/temporal_tls.yaml over temporal.yaml.
+    frontend-tls) COMMAND=("$SERVER_BIN" --root "$PROJECT_DIR" --config config/cluster --env temporal --zone tls --allow-no-auth start --service frontend) ;;
     *) COMMAND=("$SERVER_BIN" --root "$PROJECT_DIR" --config config/cluster --env temporal --allow-no-auth start --service "$1") ;;
   esac
 }
@@ -310,6 +320,53 @@ wait_for_frontend() {
   done
 }
 
+# ---------------------------------------------------------------------------------------------------------------
+# The mTLS frontend (`up --tls`): a second frontend process of the same cluster, with its own ports and TLS
+# (config/cluster/temporal_tls.yaml). Certificates made with openssl, once, in $CLUSTER_TLS_DIR: a CA (ca.pem), the
+# server's certificate for localhost and 127.0.0.1 (server.pem/.key), a client certificate (client.pem/.key).
+
+tls_enabled() { [ -f "$RUN_DIR/tls" ]; }
+
+make_certificates() {
+  local dir=$CLUSTER_TLS_DIR file
+  if [ -f "$dir/client.key" ]; then
+    for file in ca server client; do openssl x509 -checkend 86400 -noout -in "$dir/$file.pem" >/dev/null 2>&1 || break; done \
+      && return 0
+  fi
+  command -v openssl >/dev/null || apt_install openssl
+  local partial=$dir.partial log=$LOG_DIR/tls-certificates.log
+  rm -rf "$partial"
+  mkdir -p "$partial"
+  chmod 700 "$partial"
+  # P-256 keys; explicit extensions, which rustls (the worker's connection) insists on as much as Go does.
+  local key=(-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes)
+  leaf() { # name subject extensions
+    printf 'basicConstraints = CA:FALSE\nkeyUsage = critical, digitalSignature\n%b' "$3" >"$partial/$1.ext"
+    openssl req -new "${key[@]}" -subj "$2" -keyout "$partial/$1.key" -out "$partial/$1.csr" \
+      && openssl x509 -req -in "$partial/$1.csr" -CA "$partial/ca.pem" -CAkey "$partial/ca.key" -CAcreateserial -days 30 \
+        -extfile "$partial/$1.ext" -out "$partial/$1.pem"
+  }
+  {
+    openssl req -x509 "${key[@]}" -days 30 -subj "/CN=compose-publisher cluster CA" -keyout "$partial/ca.key" -out "$partial/ca.pem" \
+      -addext "basicConstraints = critical, CA:TRUE" -addext "keyUsage = critical, keyCertSign, cRLSign" \
+      && leaf server /CN=localhost 'extendedKeyUsage = serverAuth\nsubjectAltName = DNS:localhost, IP:127.0.0.1\n' \
+      && leaf client /CN=compose-publisher 'extendedKeyUsage = clientAuth\n'
+  } >>"$log" 2>&1 || fail "openssl could not make the TLS certificates: see $log"
+  rm -f "$partial"/*.csr "$partial"/*.ext "$partial"/*.srl
+  rm -rf "$dir"
+  mv "$partial" "$dir"
+  say "made a CA, a server and a client certificate in $dir (valid 30 days; made again when one expires within a day)"
+}
+
+wait_for_tls_frontend() {
+  local cli=$1 deadline=$((SECONDS + 90))
+  until "$cli" operator cluster health --address "$TLS_ADDRESS" --tls-ca-path "$CLUSTER_TLS_DIR/ca.pem" \
+    --tls-cert-path "$CLUSTER_TLS_DIR/client.pem" --tls-key-path "$CLUSTER_TLS_DIR/client.key" 2>/dev/null | grep -q SERVING; do
+    [ $SECONDS -lt $deadline ] || fail "the mTLS frontend at $TLS_ADDRESS is not SERVING after 90 s: see $LOG_DIR/frontend-tls.log"
+    sleep 0.5
+  done
+}
+
 # Name=Type of every search attribute the code registers: the project's one list (src/domain/search-attributes.ts),
 # read from the source so the two never drift apart.
 search_attributes() {
@@ -351,6 +408,9 @@ write_state() {
   "runDir": "$RUN_DIR",
   "logDir": "$LOG_DIR",
   "postgresPort": $CLUSTER_POSTGRES_PORT,
+  "tls": $(if tls_enabled && running_pid frontend-tls >/dev/null; then
+    printf '{ "address": "%s", "ca": "%s", "clientCert": "%s", "clientKey": "%s" }' "$TLS_ADDRESS" "$CLUSTER_TLS_DIR/ca.pem" "$CLUSTER_TLS_DIR/client.pem" "$CLUSTER_TLS_DIR/client.key"
+  else echo null; fi),
   "searchAttributes": {$(for a in $ATTRIBUTES; do printf '"%s": "%s",' "${a%%=*}" "${a#*=}"; done | sed 's/,$//')}
 }
 EOF
@@ -360,6 +420,11 @@ EOF
 
 up() {
   mkdir -p "$LOG_DIR" "$RUN_DIR"
+  case ${1:-} in
+    --tls) touch "$RUN_DIR/tls" ;;
+    '') ;;
+    *) fail "usage: bash scripts/cluster.sh up [--tls] (got '$1')" ;;
+  esac
   build_server
   build_ui
   local cli
@@ -372,6 +437,11 @@ up() {
   wait_for_frontend "$cli"
   ATTRIBUTES=$(search_attributes)
   ensure_namespace "$cli"
+  if tls_enabled; then
+    make_certificates
+    start_service frontend-tls
+    wait_for_tls_frontend "$cli"
+  fi
   if [ -f "$UI_DIR/.complete" ]; then
     write_ui_config
     start_service ui
@@ -379,16 +449,16 @@ up() {
     say "no Temporal UI: github.com/temporalio/ui-server/v2@v$TEMPORAL_UI_VERSION did not build here ($(tr '\n' ' ' <"$UI_DIR/.unavailable")); delete $UI_DIR to try again"
   fi
   write_state
-  say "up: Temporal $TEMPORAL_SERVER_VERSION at $ADDRESS, namespace $NAMESPACE$(running_pid ui >/dev/null && echo ", UI http://127.0.0.1:$UI_PORT"); logs in $LOG_DIR"
+  say "up: Temporal $TEMPORAL_SERVER_VERSION at $ADDRESS$(tls_enabled && echo " (mTLS: $TLS_ADDRESS, certificates in $CLUSTER_TLS_DIR)"), namespace $NAMESPACE$(running_pid ui >/dev/null && echo ", UI http://127.0.0.1:$UI_PORT"); logs in $LOG_DIR"
 }
 
 down() {
   [ -d "$CLUSTER_DIR" ] || { say "nothing to stop ($CLUSTER_DIR does not exist)"; return 0; }
   local service port left=()
-  for service in ui worker frontend matching history; do stop_service "$service"; done
+  for service in ui frontend-tls worker frontend matching history; do stop_service "$service"; done
   stop_postgresql
-  rm -f "$CLUSTER_DIR/cluster.json"
-  for service in ui "${SERVICES[@]}"; do
+  rm -f "$CLUSTER_DIR/cluster.json" "$RUN_DIR/tls"
+  for service in ui frontend-tls "${SERVICES[@]}"; do
     for port in $(service_ports "$service"); do listening "$port" && left+=("$port ($service)"); done
   done
   listening "$CLUSTER_POSTGRES_PORT" && left+=("$CLUSTER_POSTGRES_PORT (PostgreSQL)")
@@ -399,23 +469,24 @@ down() {
 
 status() {
   local service pid all=0 bin
-  for service in "${SERVICES[@]}" ui; do
+  for service in "${SERVICES[@]}" frontend-tls ui; do
     if pid=$(running_pid "$service"); then
-      printf '%-9s running  pid %-8s port %s\n' "$service" "$pid" "$(service_ports "$service" | awk '{print $1}')"
-    else
-      printf '%-9s stopped\n' "$service"
+      printf '%-12s running  pid %-8s port %s\n' "$service" "$pid" "$(service_ports "$service" | awk '{print $1}')"
+    elif [ "$service" != frontend-tls ] || tls_enabled; then
+      printf '%-12s stopped\n' "$service"
       [ "$service" = ui ] || all=1
     fi
   done
   bin=$(pg_bin_dir)
   locate_postgres
   if [ -n "$bin" ] && [ -f "$PGDATA/PG_VERSION" ] && as_postgres "$bin/pg_ctl" -D "$PGDATA" status >/dev/null 2>&1; then
-    printf '%-9s running  port %s\n' postgresql "$CLUSTER_POSTGRES_PORT"
+    printf '%-12s running  port %s\n' postgresql "$CLUSTER_POSTGRES_PORT"
   else
-    printf '%-9s stopped\n' postgresql
+    printf '%-12s stopped\n' postgresql
     all=1
   fi
-  echo "address   $ADDRESS (namespace $NAMESPACE), logs in $LOG_DIR"
+  echo "address      $ADDRESS (namespace $NAMESPACE), logs in $LOG_DIR"
+  if tls_enabled; then echo "mTLS address $TLS_ADDRESS ([temporal] tls_ca = $CLUSTER_TLS_DIR/ca.pem, tls_cert = …/client.pem, tls_key = …/client.key)"; fi
   return $all
 }
 
@@ -426,7 +497,9 @@ case $command in
     # One invocation at a time (a test restarting a service runs `up` while another may run).
     exec 9>"$CLUSTER_DIR/.lock"
     flock -w 300 9 || fail "another scripts/cluster.sh holds $CLUSTER_DIR/.lock for 5 minutes"
-    "$command"
+    shift
+    [ "$command" = up ] || [ $# -eq 0 ] || fail "usage: bash scripts/cluster.sh $command (no options; got '$*')"
+    "$command" "$@"
     ;;
-  *) fail "usage: bash scripts/cluster.sh up|down|status (got '${command}')" ;;
+  *) fail "usage: bash scripts/cluster.sh up [--tls]|down|status (got '${command}')" ;;
 esac
