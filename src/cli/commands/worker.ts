@@ -8,9 +8,12 @@ import { durationMs } from '../../domain/duration.js';
 import { parseSize } from '../../domain/byte-size.js';
 import { ensureTemporal } from '../../dev/embedded-temporal.js';
 import { JsonLogger } from '../../observability/json-logger.js';
-import { connectionOptions } from '../../client/connection.js';
+import { connectionError, connectionOptions } from '../../client/connection.js';
 import { ensureSearchAttributes } from '../../client/search-attributes.js';
 import { createPublisherWorker } from '../../worker.js';
+import { DEFAULT_CACHE_MAX_BYTES } from '../../activities/environment.js';
+import { CacheBudget } from '../../compose/cache-budget.js';
+import { cacheDirOf, cacheSpaceWarning } from '../../compose/work-dir-space.js';
 
 /**
  * `compose-publisher worker`: polls the task queue until SIGINT/SIGTERM. Then it stops polling, gives in-flight
@@ -39,8 +42,15 @@ export async function runWorkerCommand(config: Config, logLevel: LogLevel): Prom
         `Set it to the prefixes your composes come from, e.g. [compose] allowed_locations = ["https://kojipkgs.fedoraproject.org/compose/"]`,
     );
   }
+  const workDir = resolve(config.publish.work_dir);
+  const cacheMaxBytes = parseSize(config.publish.cache_max_size) ?? DEFAULT_CACHE_MAX_BYTES;
+  const spaceWarning = cacheSpaceWarning(workDir, cacheMaxBytes, new CacheBudget(cacheDirOf(workDir), cacheMaxBytes).heldBytes());
+  if (spaceWarning) logger.warn(`${config.source}: ${spaceWarning}`, { workDir, cacheMaxBytes });
   const temporal = await ensureTemporal(config);
-  const connection = await NativeConnection.connect(config.temporal.address ? connectionOptions(config) : { address: temporal.address });
+  const options = config.temporal.address ? connectionOptions(config) : { address: temporal.address };
+  const connection = await NativeConnection.connect(options).catch(async (error: unknown) => {
+    throw await connectionError(config, { ...options, address: options.address ?? temporal.address }, error);
+  });
   try {
     // Before the bundle is built: a namespace without the search attributes the workflows write would fail their
     // workflow tasks at every retry, in silence for whoever started them.
@@ -53,9 +63,9 @@ export async function runWorkerCommand(config: Config, logLevel: LogLevel): Prom
       connection,
       namespace: config.temporal.namespace,
       taskQueue: config.temporal.task_queue,
-      workDir: resolve(config.publish.work_dir),
+      workDir,
       settings: publishSettings(config),
-      cacheMaxBytes: parseSize(config.publish.cache_max_size),
+      cacheMaxBytes,
       shutdownGraceTime: config.worker.shutdown_grace_time,
       maxConcurrentActivityTaskExecutions: config.worker.max_concurrent_activities,
       allowedLocations: allowed,
