@@ -4,6 +4,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     pool: 'forks',
+    // One file at a time: cluster.test.ts kills the cluster's services, which the TLS tests share.
+    fileParallelism: false,
     include: ['test/cluster/**/*.test.ts'],
     globalSetup: ['test/cluster/support/global-setup.ts'],
     testTimeout: 300_000,

@@ -17,6 +17,8 @@ export interface ClusterState {
   runDir: string;
   logDir: string;
   searchAttributes: Record<string, string>;
+  /** The mTLS frontend of `scripts/cluster.sh up --tls`, and the client certificate its CA signed; null without --tls. */
+  tls: { address: string; ca: string; clientCert: string; clientKey: string } | null;
 }
 
 export type ClusterService = 'frontend' | 'history' | 'matching' | 'worker';
