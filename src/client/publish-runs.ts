@@ -35,13 +35,23 @@ export interface StartedRun {
  * or completed run is reused, and only a failed, terminated or cancelled one may be started again.
  */
 export async function startPublishRun(client: Client, config: Config, location: string): Promise<StartedRun> {
-  let found;
+  const { root, composeId } = await readComposeToPublish(config, location);
+  return startRunForCompose(client, config, root, composeId);
+}
+
+/**
+ * What `publish` checks before it asks Temporal anything: the location's scheme and shape, that it is under
+ * [compose] allowed_locations, and that its metadata can be read (its root and compose id). A wrong location is a
+ * bad request (exit 2); a host that does not answer is not (exit 1), and nothing here retries.
+ */
+export async function readComposeToPublish(config: Config, location: string): Promise<{ root: string; composeId: string }> {
   try {
-    found = await locateCompose(location, { allowed: allowedLocations(config) });
+    const found = await locateCompose(location, { allowed: allowedLocations(config) });
+    return { root: found.root, composeId: found.info.composeId };
   } catch (error) {
-    throw new ClientError('bad-request', `cannot read the compose at ${location}: ${(error as Error).message}`);
+    const message = (error as Error).message.replace(/; will retry( then)?$/, '');
+    throw new ClientError(error instanceof DomainError ? 'bad-request' : 'unreachable', `cannot read the compose at ${location}: ${message}`);
   }
-  return startRunForCompose(client, config, found.root, found.info.composeId);
 }
 
 /**
@@ -80,8 +90,28 @@ export async function startRunForCompose(client: Client, config: Config, root: s
   }
 }
 
+/** An activity of a running run whose last attempt failed and is retried: what the run waits on, and why. */
+export interface RetryingActivity {
+  /** prepareImage, uploadArchImage, … */
+  activity: string;
+  /** The attempt now running or scheduled (2 after one failure). */
+  attempt: number;
+  /** The failure type of the last attempt, e.g. WorkerStorageFull. */
+  type?: string;
+  /** The last attempt's failure message. */
+  failure: string;
+  /** When the next attempt starts (ISO 8601), while it waits for it. */
+  nextAttemptAt?: string;
+}
+
+/** A run's status as `status` shows it: the run's own (its query or result), and what the client saw of its retries. */
+export type RunStatus = PublishStatus & {
+  /** Activities of a running run that failed and are retried (Temporal's pending activities with a last failure). */
+  retrying?: RetryingActivity[];
+};
+
 /** The live status of a running run (query), or the result of a finished one (no worker needed). */
-export async function readRunStatus(client: Client, composeId: string): Promise<PublishStatus> {
+export async function readRunStatus(client: Client, composeId: string): Promise<RunStatus> {
   const handle = client.workflow.getHandle<typeof publishCompose>(publishWorkflowId(composeId));
   let description;
   try {
@@ -90,8 +120,41 @@ export async function readRunStatus(client: Client, composeId: string): Promise<
     if (!(error instanceof WorkflowNotFoundError)) throw new ClientError('unreachable', `cannot ask Temporal about compose ${composeId}: ${(error as Error).message}`);
     throw new ClientError('bad-request', `no run for compose ${composeId} (workflow id ${publishWorkflowId(composeId)}); start one with \`compose-publisher publish <location>\``);
   }
-  if (description.status.name === 'RUNNING') return handle.query(statusQuery);
+  if (description.status.name === 'RUNNING') {
+    const status: RunStatus = await handle.query(statusQuery);
+    const retrying = retryingActivities(description.raw.pendingActivities);
+    return retrying.length > 0 ? { ...status, retrying } : status;
+  }
   return finishedStatus(handle, composeId, recordedDecisions(description.memo));
+}
+
+type PendingActivity = NonNullable<Awaited<ReturnType<WorkflowHandle['describe']>>['raw']['pendingActivities']>[number];
+
+/**
+ * The pending activities that failed at least once, from a describe(): Temporal keeps the last failure of an
+ * activity it retries there (not in the history, which records only the final outcome), so this is where a
+ * retried WorkerStorageFull or TransientRegistryError is seen while the run waits.
+ */
+export function retryingActivities(pending: readonly PendingActivity[] | null | undefined): RetryingActivity[] {
+  return (pending ?? []).flatMap((activity) => {
+    const failure = activity.lastFailure;
+    if (!failure?.message) return [];
+    const type = failure.applicationFailureInfo?.type ?? failure.cause?.applicationFailureInfo?.type ?? undefined;
+    const next = timestampIso(activity.nextAttemptScheduleTime);
+    return [{
+      activity: activity.activityType?.name ?? '?',
+      attempt: activity.attempt ?? 1,
+      ...(type ? { type } : {}),
+      failure: failure.message,
+      ...(next ? { nextAttemptAt: next } : {}),
+    }];
+  });
+}
+
+function timestampIso(timestamp: { seconds?: number | { toNumber(): number } | null; nanos?: number | null } | null | undefined): string | undefined {
+  if (!timestamp?.seconds) return undefined;
+  const seconds = typeof timestamp.seconds === 'number' ? timestamp.seconds : timestamp.seconds.toNumber();
+  return new Date(seconds * 1000 + Math.floor((timestamp.nanos ?? 0) / 1e6)).toISOString();
 }
 
 /**

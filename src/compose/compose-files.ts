@@ -12,7 +12,11 @@ const MAX_METADATA_BYTES = 64 * 1024 * 1024;
  * A URL's fragment is dropped; a query is refused (files are found by appending paths to the location).
  */
 export function normalizeComposeLocation(location: string): string {
-  if (!/^https?:\/\//i.test(location)) return resolve(location);
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(location)?.[1];
+  if (scheme && !/^https?$/i.test(scheme)) {
+    throw new DomainError('InvalidInput', `the compose location ${location.slice(0, 200)} is a ${scheme}:// URL, which compose-publisher cannot read; give an http(s):// URL or a local path`);
+  }
+  if (!scheme) return resolve(location);
   const url = new URL(location);
   if (url.search) {
     throw new DomainError('InvalidInput', `the compose location ${location} has a query (${url.search}); give the compose's directory URL without one`);

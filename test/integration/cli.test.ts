@@ -1,7 +1,8 @@
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../../src/dev/free-port.js';
 import type { PublishStatus } from '../../src/workflows/messages.js';
 import { cli } from '../support/cli.js';
 import { makeCompose } from '../support/compose-factory.js';
@@ -116,6 +117,19 @@ describe('compose-publisher CLI', () => {
     const missing = await cli(['publish', join(dir, 'no-such-compose')], config);
     expect(missing.exitCode).toBe(2);
     expect(missing.stderr).toMatch(/no compose at .*no-such-compose: neither .*\/metadata\/composeinfo\.json nor .*\/compose\/metadata\/composeinfo\.json exists/);
+
+    // publish reads the location before it asks Temporal anything: with Temporal unreachable, a wrong location is
+    // still named (2), an unsupported scheme too (2), and a compose host that does not answer is not bad usage (1).
+    const noTemporal = join(dir, 'no-temporal.toml');
+    writeFileSync(noTemporal, readFileSync(config, 'utf8').replace(/^address = .*$/m, 'address = "127.0.0.1:1"'));
+    const wrongPlace = await cli(['publish', join(dir, 'no-such-compose')], noTemporal);
+    expect([wrongPlace.exitCode, wrongPlace.stderr]).toEqual([2, expect.stringMatching(/no compose at .*no-such-compose/) as unknown]);
+    const ftp = await cli(['publish', 'ftp://example.org/pub/compose'], noTemporal);
+    expect([ftp.exitCode, ftp.stderr]).toEqual([2, expect.stringContaining('is a ftp:// URL, which compose-publisher cannot read; give an http(s):// URL or a local path') as unknown]);
+    const silentHost = await cli(['publish', `http://127.0.0.1:${await freePort()}/compose`], noTemporal);
+    expect(silentHost.exitCode).toBe(1);
+    expect(silentHost.stderr).toMatch(/cannot read the compose at .*ECONNREFUSED/);
+    expect(silentHost.stderr).not.toContain('will retry');
 
     const usage = await cli(['publish']);
     expect(usage.exitCode).toBe(2);

@@ -1,4 +1,4 @@
-import { startPublishRun, waitForRun } from '../../client/publish-runs.js';
+import { readComposeToPublish, startRunForCompose, waitForRun } from '../../client/publish-runs.js';
 import { exitCodeFor, EXIT } from '../exit-codes.js';
 import { formatStatus } from '../format-status.js';
 import type { Config } from '../../config.js';
@@ -11,9 +11,10 @@ export interface PublishOptions {
 
 /** `compose-publisher publish <location>`: starts (or finds) the run; with --wait, reports how it ended. */
 export async function runPublishCommand(config: Config, location: string, options: PublishOptions): Promise<number> {
+  const compose = await readComposeToPublish(config, location);
   const client = await connectClient(config);
   try {
-    const run = await startPublishRun(client, config, location);
+    const run = await startRunForCompose(client, config, compose.root, compose.composeId);
     if (!options.wait) {
       if (options.json) console.log(JSON.stringify({ composeId: run.composeId, workflowId: run.workflowId, started: run.started }));
       else console.log(`${run.started ? 'started' : 'already exists, not started again:'} ${run.workflowId}`);
