@@ -2,6 +2,7 @@ import { shellQuote } from './shell-quote.js';
 import { formatTable } from './table.js';
 import { LOCATION_UNCHECKED_NOTE, NO_IMAGE } from '../domain/run-details.js';
 import type { PublishStatus } from '../workflows/messages.js';
+import type { RunStatus } from '../client/publish-runs.js';
 
 const DECISION_MEANING: Record<string, string> = {
   pass: 'index published with every arch',
@@ -14,7 +15,7 @@ const DECISION_MEANING: Record<string, string> = {
 };
 
 /** A readable report of a run: one line of context, then a table of repositories. */
-export function formatStatus(status: PublishStatus): string {
+export function formatStatus(status: RunStatus): string {
   const header = [
     `compose ${status.composeId}`,
     `phase ${status.phase}`,
@@ -58,6 +59,10 @@ export function formatStatus(status: PublishStatus): string {
   if (rejected.length) lines.push('', 'rejected override signals:', ...rejected);
   const manifests = status.repositories.flatMap((r) => r.manifests.map((m) => `  ${m.registry}/${r.repository}:${m.tag} → ${m.digest}`));
   if (manifests.length) lines.push('', 'published indexes:', ...manifests);
+  // What a running run is retrying, and why (a full work dir, a registry that is down): it waits, it has not failed.
+  const retrying = (status.retrying ?? []).map((r) =>
+    `  ${r.activity} (attempt ${r.attempt}${r.nextAttemptAt ? `, next at ${r.nextAttemptAt}` : ''}): ${r.type ? `${r.type}: ` : ''}${r.failure}`);
+  if (retrying.length) lines.push('', 'retrying (the run waits and tries again):', ...retrying);
   if (status.error) lines.push('', `error: ${status.error}`);
   return lines.join('\n');
 }
