@@ -7,6 +7,7 @@ import type { LogLevel } from '@temporalio/common';
 import { ConfigError } from '../config.js';
 import { ClientError } from '../client/client-error.js';
 import { OVERRIDE_MODES } from '../domain/override.js';
+import { GATE_DECISION_KINDS } from '../domain/types.js';
 import { durationMs } from '../domain/duration.js';
 
 const program = new Command('compose-publisher')
@@ -25,7 +26,7 @@ const logLevel = () => program.opts<{ logLevel: string }>().logLevel.toUpperCase
 
 program
   .command('worker')
-  .description('run a worker; without [temporal].address it first starts an embedded Temporal dev server (127.0.0.1:7233, UI :8233)')
+  .description('run a worker; without [temporal] address it first starts an embedded Temporal dev server (127.0.0.1:7233, UI on [temporal] ui_port, default 8233)')
   .action(async () => {
     await (await import('./commands/worker.js')).runWorkerCommand(config(), logLevel());
   });
@@ -62,7 +63,7 @@ program
 program
   .command('list')
   .description('list runs through the search attributes (the same filter works in the Temporal UI), newest first')
-  .option('--decision <decision>', 'only runs with a repository in this decision: blocked, pass, noop, overridden, skipped, superseded, failed')
+  .addOption(new Option('--decision <decision>', 'only runs with a repository in this decision').choices(GATE_DECISION_KINDS))
   .option('--release <release>', 'only runs for this release, e.g. 40')
   .option('--json', 'machine-readable output')
   .action(async (options: { decision?: string; release?: string; json?: boolean }) => {
