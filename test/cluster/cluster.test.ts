@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { WorkflowHandle } from '@temporalio/client';
+import { ScheduleOverlapPolicy, type WorkflowHandle } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -280,6 +280,55 @@ describe.sequential('a Temporal cluster (PostgreSQL, frontend, history, matching
     const [amd64] = await composeImages(blocked);
     const arm64 = f41Latest.find((image) => image.ociArch === 'arm64')!;
     await expectRegistries({ f41: { archTags: [amd64!, arm64], instances: [amd64!, arm64] } }, writes, [result.status]);
+  });
+
+  it("Temporal's own worker service SIGKILLed and restarted after a pause: schedules fire again, a batch operation (a system workflow) completes", async () => {
+    // A schedule every 2 s that starts a workflow no worker runs (on a task queue of its own): the scheduler is a
+    // system workflow of the worker service, so its actions stop with it and must resume once it is back.
+    const schedule = await env.client.schedule.create({
+      scheduleId: `cluster-suite-${taskQueue}`,
+      spec: { intervals: [{ every: '2s' }] },
+      action: { type: 'startWorkflow', workflowType: 'clusterSuiteTick', taskQueue: `${taskQueue}-ticks`, args: [], workflowExecutionTimeout: '5 minutes' },
+      policies: { overlap: ScheduleOverlapPolicy.ALLOW_ALL, catchupWindow: '1 minute' },
+    });
+    try {
+      const taken = async () => (await schedule.describe().catch(() => undefined))?.info;
+      await until('the schedule to take an action', async () => ((await taken())?.numActionsTaken ?? 0) > 0, 60_000, 500);
+      const killedAt = await killService(cluster.runDir, 'worker');
+      const atKill = (await taken())?.numActionsTaken ?? 0;
+      await sleep(PAUSE_MS);
+      await clusterUp();
+      const backAt = Date.now();
+      const duringOutage = ((await taken())?.numActionsTaken ?? 0) - atKill;
+      console.log(`  worker service back ${((backAt - killedAt) / 1000).toFixed(1)} s after the kill; actions taken while it was down: ${duringOutage}`);
+      await until('the schedule to take an action after the restart', async () => (await taken())?.recentActions.some((action) => action.takenAt.getTime() >= backAt), 120_000, 250);
+      recovery(`Temporal worker service SIGKILLed, restarted after ${PAUSE_MS / 1000} s (the schedule fires again)`, killedAt);
+      // A batch operation runs as a system workflow on the worker service: it terminates every tick the schedule started.
+      const jobId = `cluster-suite-${randomUUID()}`;
+      const namespace = inject('temporalNamespace');
+      await env.client.workflowService.startBatchOperation({
+        namespace,
+        jobId,
+        reason: 'cluster suite: the ticks of its schedule',
+        visibilityQuery: `WorkflowType = "clusterSuiteTick" AND TaskQueue = "${taskQueue}-ticks" AND ExecutionStatus = "Running"`,
+        terminationOperation: {},
+      });
+      const batch = await until(
+        'the batch operation to complete',
+        async () => {
+          const description = await env.client.workflowService.describeBatchOperation({ namespace, jobId }).catch(() => undefined);
+          return description?.state === temporal.api.enums.v1.BatchOperationState.BATCH_OPERATION_STATE_COMPLETED ? description : undefined;
+        },
+        120_000,
+        500,
+      );
+      recovery(`Temporal worker service SIGKILLed, restarted after ${PAUSE_MS / 1000} s (a batch operation done)`, killedAt);
+      console.log(`  batch operation terminated ${String(batch.completeOperationCount)} of ${String(batch.totalOperationCount)} ticks, ${String(batch.failureOperationCount)} failed`);
+      expect(Number(batch.completeOperationCount)).toBeGreaterThan(0);
+      expect(Number(batch.failureOperationCount)).toBe(0);
+    } finally {
+      await schedule.delete().catch(() => undefined);
+    }
   });
 
   it('every run finished, and ComposeId, Release and GateDecision work on the cluster as on the dev server', async () => {
