@@ -130,17 +130,18 @@ describe('eviction and status for a worker fault', () => {
     writeFileSync(join(dir, `${'d'.repeat(64)}.0000.oci.tar.xz.part`), Buffer.alloc(10)); // a download in progress
     const budget = new CacheBudget(dir, 10 ** 9);
     expect(budget.heldBytes()).toBe(3000);
-    const evicted = await budget.using(join(dir, `${'b'.repeat(64)}.oci`), async () => budget.evictUnused());
+    const evicted = await budget.using(join(dir, `${'b'.repeat(64)}.oci`), () => Promise.resolve(budget.evictUnused()));
     expect(evicted.bytes).toBe(2000);
     expect(evicted.removed.map((path) => path.split('/').at(-1)![0]).sort()).toEqual(['a', 'c']);
     expect(readdirSync(dir).sort()).toEqual([`${'b'.repeat(64)}.oci`, `${'d'.repeat(64)}.0000.oci.tar.xz.part`]);
   });
 
   it("shows a running run's retried activity, its attempt and its last failure in status", () => {
-    const retrying = retryingActivities([
+    type Pending = Parameters<typeof retryingActivities>[0];
+    const retrying = retryingActivities(([
       { activityType: { name: 'prepareImage' }, attempt: 3, nextAttemptScheduleTime: { seconds: 1_700_000_000, nanos: 0 }, lastFailure: { message: "preparing x: the worker's work dir /w is full", applicationFailureInfo: { type: 'WorkerStorageFull' } } },
       { activityType: { name: 'prepareImage' }, attempt: 1 },
-    ]);
+    ] as unknown) as Pending);
     expect(retrying).toEqual([{ activity: 'prepareImage', attempt: 3, type: 'WorkerStorageFull', failure: "preparing x: the worker's work dir /w is full", nextAttemptAt: '2023-11-14T22:13:20.000Z' }]);
     const text = formatStatus({ composeId: 'Fedora-40-20240501.n.0', manifestTags: [], phase: 'preparing-images', repositories: [], rejectedOverrides: [], retrying });
     expect(text).toContain("retrying (the run waits and tries again):\n  prepareImage (attempt 3, next at 2023-11-14T22:13:20.000Z): WorkerStorageFull: preparing x: the worker's work dir /w is full");
