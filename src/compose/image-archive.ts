@@ -85,6 +85,9 @@ export async function listArchive(file: string, image: ImageArtifact, compressio
     listing = await runTool('tar', ['--list', '--file', file], { ...(signal ? { signal } : {}) });
   } catch (error) {
     if (!(error instanceof ToolError)) throw error;
+    // Too many open files, or a download in the work dir tar may not read: the worker's fault (the activity says so).
+    const fault = workerFaultInOutput(error.stderr);
+    if (fault && (file !== image.location || fault.code === 'EMFILE' || fault.code === 'ENFILE')) throw error;
     if (compression !== 'none' && /\b(xz|gzip): /.test(error.stderr)) throw corruptImage(image, compression === 'xz' ? 'xz' : 'gzip', error.stderr);
     throw unsupportedArchive(image, `it is not a tar archive once decompressed (${lastLines(error.stderr)})`);
   }
