@@ -17,7 +17,8 @@ import { inspectRemote } from '../../tools/skopeo.js';
 import { EMBEDDED_TEMPORAL } from '../../client/connection.js';
 import { createPublisherWorker } from '../../worker.js';
 
-const SAMPLES: ComposeSpec[] = [
+/** The demo's sample composes, built under <data dir>/composes (README "Using it" publishes the first). */
+export const SAMPLES: ComposeSpec[] = [
   {
     composeId: 'Fedora-40-20240501.n.0',
     images: { Container_Base: ['x86_64', 'aarch64'], Container_Minimal_Base: ['x86_64', 'aarch64'] },
