@@ -12,13 +12,17 @@ const DECISION_TOPIC: Partial<Record<GateDecisionKind, DecisionWord>> = {
   skipped: 'skipped',
 };
 
-export interface NotificationInput {
+/** The index a message is about: one repository of a run, on every registry, under the run's index tags. */
+export interface AnnouncedIndex {
   composeId: string;
   release: string;
   repository: string;
   decision: GateDecisionKind;
   registries: string[];
   tags: string[];
+}
+
+export interface NotificationInput extends AnnouncedIndex {
   /** Arches of the index as published now (built ones, plus carried ones for hybrid). */
   architectures: OciArch[];
   missing: OciArch[];
@@ -69,13 +73,7 @@ export function staleNotification(topicPrefix: string, row: StalenessRow): Notif
   return { topic: `${topicPrefix}.compose_publisher.container.stale`, body };
 }
 
-export interface SeedAnnouncementInput {
-  composeId: string;
-  release: string;
-  repository: string;
-  decision: GateDecisionKind;
-  registries: string[];
-  tags: string[];
+export interface SeedAnnouncementInput extends AnnouncedIndex {
   /** Compose arch names of the index as published now (built ones, plus carried ones for hybrid). */
   architectures: ComposeArch[];
 }

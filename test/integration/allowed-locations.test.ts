@@ -11,7 +11,7 @@ import type { AllowedLocations } from '../../src/domain/allowed-location.js';
 import { inspectRemote } from '../../src/tools/skopeo.js';
 import { createPublisherWorker } from '../../src/worker.js';
 import { publishCompose } from '../../src/workflows/publish-compose.js';
-import { cli } from '../support/cli.js';
+import { workerStartWarnings } from '../support/faults.js';
 import { makeCompose, serveCompose, type MadeCompose } from '../support/compose-factory.js';
 import { writeHarnessConfig } from '../support/config-file.js';
 import { testSettings, workflowBundle } from '../support/publisher.js';
@@ -168,42 +168,19 @@ describe('[compose] allowed_locations on the worker', () => {
 });
 
 describe('the worker process says at start what it reads composes from', () => {
-  /** Starts `compose-publisher worker`, waits until it polls, stops it; returns its stderr lines. */
-  async function startLines(dir: string, extra: string): Promise<Array<{ level: string; message: string }>> {
-    const configFile = writeHarnessConfig(dir, { taskQueue: uniqueTaskQueue('allowed-start'), registryNamespace: 'allowed-start', extra: `\n[publish]\nwork_dir = "${join(dir, 'work')}"\n${extra}` });
-    const child = cli(['worker'], configFile, { stdin: 'ignore' });
-    const lines: string[] = [];
-    child.stderr.on('data', (chunk: Buffer) => lines.push(...chunk.toString().split('\n').filter(Boolean)));
-    try {
-      const deadline = Date.now() + 90_000;
-      while (!lines.some((line) => line.includes('"worker polling"'))) {
-        if (child.exitCode !== null || Date.now() > deadline) throw new Error(`worker did not start:\n${lines.join('\n')}`);
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
-    } finally {
-      child.kill('SIGTERM');
-      await child;
-    }
-    return lines.flatMap((line) => {
-      try {
-        return [JSON.parse(line) as { level: string; message: string }];
-      } catch {
-        return [];
-      }
-    });
-  }
+  const startWarnings = (dir: string, extra: string) =>
+    workerStartWarnings(writeHarnessConfig(dir, { taskQueue: uniqueTaskQueue('allowed-start'), registryNamespace: 'allowed-start', extra: `\n[publish]\nwork_dir = "${join(dir, 'work')}"\n${extra}` }));
 
   it('without the key: a warning naming [compose].allowed_locations; with the deprecated [amqp] key: a warning naming the new one', async () => {
     const [unset, deprecated] = await Promise.all([
-      startLines(scratchSubdir('allowed-start-unset'), ''),
-      startLines(scratchSubdir('allowed-start-deprecated'), '\n[amqp]\nurl = "amqp://guest:guest@127.0.0.1:1/%2F"\nallowed_locations = ["https://kojipkgs.fedoraproject.org/compose/"]\n'),
+      startWarnings(scratchSubdir('allowed-start-unset'), ''),
+      startWarnings(scratchSubdir('allowed-start-deprecated'), '\n[amqp]\nurl = "amqp://guest:guest@127.0.0.1:1/%2F"\nallowed_locations = ["https://kojipkgs.fedoraproject.org/compose/"]\n'),
     ]);
-    const warnings = (lines: Array<{ level: string; message: string }>) => lines.filter((line) => line.level === 'warn').map((line) => line.message);
-    expect(warnings(unset)).toEqual([
+    expect(unset).toEqual([
       expect.stringMatching(
         /: \[compose\]\.allowed_locations is not set: this worker reads a compose from any location a run names, and publishes it\. Set it to the prefixes your composes come from, e\.g\. \[compose\] allowed_locations = \["https:\/\/kojipkgs\.fedoraproject\.org\/compose\/"\]$/,
       ),
     ]);
-    expect(warnings(deprecated)).toEqual([expect.stringMatching(/: \[amqp\]\.allowed_locations is deprecated; move it to \[compose\]\.allowed_locations/)]);
+    expect(deprecated).toEqual([expect.stringMatching(/: \[amqp\]\.allowed_locations is deprecated; move it to \[compose\]\.allowed_locations/)]);
   });
 });

@@ -15,6 +15,7 @@ import { workerFaultOf } from '../../src/tools/worker-fault.js';
 import { publishWorkflowId } from '../../src/workflows/messages.js';
 import { publishCompose } from '../../src/workflows/publish-compose.js';
 import { cli } from '../support/cli.js';
+import { workerStartWarnings } from '../support/faults.js';
 import { makeCompose, serveCompose, type MadeCompose, type MadeImage } from '../support/compose-factory.js';
 import { writeHarnessConfig } from '../support/config-file.js';
 import { testSettings, withPublisherWorker } from '../support/publisher.js';
@@ -192,27 +193,7 @@ describe.runIf(isRoot)('a worker whose work dir is on a full 40 MiB volume', () 
       registryNamespace: 'worker-storage-start',
       extra: `\n[compose]\nallowed_locations = ["/"]\n\n[publish]\nwork_dir = "${workDir}"\ncache_max_size = "20GiB"\n`,
     });
-    const child = cli(['worker'], configFile, { stdin: 'ignore' });
-    const lines: string[] = [];
-    child.stderr.on('data', (chunk: Buffer) => lines.push(...chunk.toString().split('\n').filter(Boolean)));
-    try {
-      const deadline = Date.now() + 90_000;
-      while (!lines.some((line) => line.includes('"worker polling"'))) {
-        if (child.exitCode !== null || Date.now() > deadline) throw new Error(`worker did not start:\n${lines.join('\n')}`);
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
-    } finally {
-      child.kill('SIGTERM');
-      await child;
-    }
-    const warnings = lines.flatMap((line) => {
-      try {
-        const parsed = JSON.parse(line) as { level: string; message: string };
-        return parsed.level === 'warn' ? [parsed.message] : [];
-      } catch {
-        return [];
-      }
-    });
+    const warnings = await workerStartWarnings(configFile);
     expect(warnings).toEqual([expect.stringMatching(/: \[publish\] cache_max_size is 20\.0 GiB \(21474836480 bytes\), but the volume of \[publish\] work_dir .* has \d+\.\d MiB \(\d+ bytes\) free: /)]);
   });
 });

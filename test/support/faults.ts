@@ -107,6 +107,21 @@ export async function stopWorkerProcess(worker: WorkerProcess | undefined): Prom
   await worker.child;
 }
 
+/** The warnings a `compose-publisher worker` logs until it polls (its JSON log lines at level warn); it is then stopped. */
+export async function workerStartWarnings(configFile: string): Promise<string[]> {
+  const worker = await startWorkerProcess(configFile);
+  worker.child.kill('SIGTERM');
+  await worker.child;
+  return worker.lines.flatMap((line) => {
+    try {
+      const parsed = JSON.parse(line) as { level?: string; message?: string };
+      return parsed.level === 'warn' && parsed.message ? [parsed.message] : [];
+    } catch {
+      return [];
+    }
+  });
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // Images large enough that a push takes a moment
 
