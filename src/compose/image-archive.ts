@@ -2,7 +2,7 @@ import { copyFile, open } from 'node:fs/promises';
 import { DomainError } from '../domain/errors.js';
 import { execa } from 'execa';
 import type { ArchiveCompression, ImageArtifact } from '../domain/types.js';
-import { runTool, toolCommand } from '../tools/run-tool.js';
+import { runTool, toolCommand, toolNotStarted } from '../tools/run-tool.js';
 import { ToolError } from '../tools/tool-error.js';
 import { workerFaultInOutput } from '../domain/worker-storage.js';
 
@@ -62,6 +62,8 @@ export async function decompressArchive(file: string, target: string, image: Ima
   if (result.isCanceled) throw signal?.reason ?? new Error(`${tool} was cancelled`);
   if (result.failed) {
     const stderr = String(result.stderr ?? result.message);
+    const missing = toolNotStarted(tool, result, stderr);
+    if (missing) throw missing;
     // A full or unwritable work dir is the worker's fault, not the image's: left for the activity to say so.
     if (workerFaultInOutput(stderr)) throw new ToolError('unknown', tool, `${tool} --decompress --stdout ${file} > ${target}`, stderr, result.exitCode);
     throw corruptImage(image, tool, stderr);

@@ -33,6 +33,8 @@ export const FAILURE_TYPES = {
    */
   WorkerStorageFull: 'retry',
   WorkerStorageError: 'retry',
+  /** The worker could not start a tool (setpriv, tar, xz, skopeo, buildah): not installed, or its directory is gone. */
+  WorkerToolMissing: 'retry',
   // Registries, through the tools.
   RegistryUnauthorized: 'final',
   NotFound: 'final',

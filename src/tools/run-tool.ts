@@ -1,4 +1,5 @@
 import { execa } from 'execa';
+import { DomainError } from '../domain/errors.js';
 import { classifyToolFailure, ToolError } from './tool-error.js';
 
 export interface RunOptions {
@@ -59,6 +60,8 @@ export async function runTool(file: string, args: string[], options: RunOptions 
   if (result.isCanceled) throw options.signal?.reason ?? new Error(`${file} was cancelled`);
   if (result.failed) {
     const stderr = String(result.stderr ?? '') || (result.message ?? '');
+    const missing = toolNotStarted(file, result, stderr);
+    if (missing) throw missing;
     throw new ToolError(classifyToolFailure(stderr), file, describe(file, args), stderr, result.exitCode);
   }
   return String(result.stdout);
@@ -87,4 +90,19 @@ function describe(file: string, args: string[]): string {
     shown.push(arg);
   }
   return [file, ...shown].join(' ');
+}
+
+/**
+ * A WorkerToolMissing error when the tool never ran: spawn failed (setpriv missing, or the worker's working directory
+ * gone), or setpriv could not execute it. The worker's fault, not the compose's or the registry's: retried, in case
+ * another worker has the tool. Undefined when the tool ran (and failed by itself).
+ */
+export function toolNotStarted(file: string, result: { exitCode?: number | undefined; code?: string | undefined; shortMessage?: string | undefined }, stderr: string): DomainError | undefined {
+  const spawnFailed = result.exitCode === undefined && result.code === 'ENOENT';
+  if (!spawnFailed && !(result.exitCode === 127 && /setpriv: failed to execute/.test(stderr))) return undefined;
+  const detail = spawnFailed ? (result.shortMessage ?? stderr) : stderr;
+  return new DomainError(
+    'WorkerToolMissing',
+    `this worker could not start ${file} (${detail.trim().split('\n')[0]!.slice(0, 300)}): it is not installed, or the worker's working directory was removed. This is the worker host's fault, not the compose's: the step is retried. Fix: install what scripts/setup.sh installs (util-linux for setpriv, tar, xz-utils, skopeo, buildah) and restart the worker from an existing directory`,
+  );
 }

@@ -16,7 +16,7 @@ describe('DomainError', () => {
     expect(new DomainError('ImageNotFound', 'x').type).toBe('ImageNotFound');
     expect(NON_RETRYABLE_FAILURE_TYPES).toContain('MalformedComposeMetadata');
     expect(NON_RETRYABLE_FAILURE_TYPES).not.toContain('TransientRegistryError');
-    expect((Object.keys(FAILURE_TYPES) as FailureType[]).filter((type) => FAILURE_TYPES[type] === 'retry').sort()).toEqual(['ComposeHostBusy', 'PublishedIndexMismatch', 'ToolFailed', 'TransientRegistryError', 'WorkerStorageError', 'WorkerStorageFull']);
+    expect((Object.keys(FAILURE_TYPES) as FailureType[]).filter((type) => FAILURE_TYPES[type] === 'retry').sort()).toEqual(['ComposeHostBusy', 'PublishedIndexMismatch', 'ToolFailed', 'TransientRegistryError', 'WorkerStorageError', 'WorkerStorageFull', 'WorkerToolMissing']);
   });
 
   it('formats metadata errors as file, field, problem and fix', () => {

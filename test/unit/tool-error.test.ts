@@ -1,3 +1,6 @@
+import { DomainError } from '../../src/domain/errors.js';
+import { isRetryable } from '../../src/domain/failure-types.js';
+import { runTool, toolNotStarted } from '../../src/tools/run-tool.js';
 import { describe, expect, it } from 'vitest';
 import { classifyToolFailure, ToolError } from '../../src/tools/tool-error.js';
 
@@ -28,5 +31,19 @@ describe('classifyToolFailure', () => {
   it('shows the fatal message of a skopeo log line, not the log syntax', () => {
     const error = new ToolError('not-found', 'skopeo', 'skopeo inspect', 'time="x" level=fatal msg="reading manifest 40: manifest unknown"', 1);
     expect(error.message).toBe('skopeo inspect failed (not-found, exit 1): reading manifest 40: manifest unknown');
+  });
+});
+
+describe('a tool the worker cannot start', () => {
+  it('is the worker\'s fault (WorkerToolMissing, retried), not a failure of the tool', async () => {
+    const failure = await runTool('no-such-tool-on-this-host', ['--version']).catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(DomainError);
+    expect(failure).toMatchObject({ type: 'WorkerToolMissing', message: expect.stringMatching(/^this worker could not start no-such-tool-on-this-host \(setpriv: failed to execute no-such-tool-on-this-host: No such file or directory\): .*Fix: install what scripts\/setup\.sh installs/) as unknown });
+    expect(isRetryable('WorkerToolMissing')).toBe(true);
+  });
+
+  it('says so when spawn itself fails, and not when the tool ran and failed', () => {
+    expect(toolNotStarted('tar', { code: 'ENOENT', shortMessage: 'Command failed with ENOENT: setpriv\nspawn setpriv ENOENT' }, '')?.type).toBe('WorkerToolMissing');
+    expect(toolNotStarted('tar', { exitCode: 2 }, 'tar: This does not look like a tar archive')).toBeUndefined();
   });
 });
