@@ -35,6 +35,15 @@ export const FAILURE_TYPES = {
   WorkerStorageError: 'retry',
   /** The worker could not start a tool (setpriv, tar, xz, skopeo, buildah): not installed, or its directory is gone. */
   WorkerToolMissing: 'retry',
+  // The run itself.
+  /** An activity failed with no type of its own (its message says why). */
+  ActivityFailed: 'final',
+  /** One repository's publication failed; the others went on. */
+  RepositoryFailed: 'final',
+  /** The repository lock workflow could not be reached or started. */
+  LockUnavailable: 'final',
+  /** A bug in the workflow code: not a failure a retry or the input can fix. */
+  WorkflowError: 'final',
   // Registries, through the tools.
   RegistryUnauthorized: 'final',
   NotFound: 'final',

@@ -35,6 +35,7 @@ import {
 import { repositoryLocks } from './repository-lock.js';
 import { publishRepositories } from './repository-publication.js';
 import { failureMessage, gate, inspect, recordDecisions, repositoryStatus, showDetails, type Run } from './run.js';
+import type { FailureType } from '../domain/failure-types.js';
 
 /**
  * Runs started before this wrote arch tags before taking any lock, and ordered composes by date alone. Since: arch
@@ -83,7 +84,7 @@ export async function publishCompose(input: PublishComposeInput): Promise<Publis
     if (plan.composeId !== input.composeId) {
       throw ApplicationFailure.nonRetryable(
         `the compose at ${input.location} is ${plan.composeId}, but this run was started for ${input.composeId}`,
-        'ComposeIdMismatch',
+        'ComposeIdMismatch' satisfies FailureType,
       );
     }
     status.release = plan.release;
@@ -141,11 +142,11 @@ function asRunFailure(error: unknown): unknown {
   if (error instanceof ActivityFailure && !isCancellation(error) && patched(ROOT_CAUSE_FAILURE_PATCH)) {
     // The run's failure reads as its cause ("Fedora-40…/images.json: …"), not "Activity task failed".
     const cause = error.cause instanceof ApplicationFailure ? error.cause : undefined;
-    return ApplicationFailure.create({ message: failureMessage(error), type: cause?.type ?? 'ActivityFailed', nonRetryable: true, ...(error.cause ? { cause: error.cause } : {}) });
+    return ApplicationFailure.create({ message: failureMessage(error), type: cause?.type ?? ('ActivityFailed' satisfies FailureType), nonRetryable: true, ...(error.cause ? { cause: error.cause } : {}) });
   }
   if (!(error instanceof Error) || error instanceof ApplicationFailure || isCancellation(error) || error.name.endsWith('Failure')) return error;
   if (!patched(REPOSITORY_LOCK_PATCH)) return error;
-  return ApplicationFailure.nonRetryable(error.message, error instanceof DomainError ? error.type : 'WorkflowError');
+  return ApplicationFailure.nonRetryable(error.message, error instanceof DomainError ? error.type : ('WorkflowError' satisfies FailureType));
 }
 
 /**
@@ -154,7 +155,7 @@ function asRunFailure(error: unknown): unknown {
  */
 async function runSettings(input: PublishComposeInput): Promise<PublishSettings> {
   if (!patched(WORKER_SETTINGS_PATCH)) {
-    if (!input.settings) throw ApplicationFailure.nonRetryable('this run was started before runs took their settings from the worker, without settings', 'InvalidInput');
+    if (!input.settings) throw ApplicationFailure.nonRetryable('this run was started before runs took their settings from the worker, without settings', 'InvalidInput' satisfies FailureType);
     return input.settings;
   }
   try {

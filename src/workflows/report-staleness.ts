@@ -6,6 +6,7 @@ import { renderStalenessDetails } from '../domain/staleness-details.js';
 import { STALE_REPOSITORIES } from '../domain/search-attributes.js';
 import { notify, workerSettings } from './activities.js';
 import { assessStaleness } from './staleness-activities.js';
+import type { FailureType } from '../domain/failure-types.js';
 
 // Defined with the project's whole list of search attributes (src/domain/search-attributes.ts).
 export { STALE_REPOSITORIES };
@@ -20,7 +21,7 @@ export const STALENESS_SCHEDULE_ID = 'staleness-report';
  */
 export async function reportStaleness(input?: unknown): Promise<StalenessReport> {
   if (input !== undefined && input !== null && !(typeof input === 'object' && Object.keys(input).length === 0)) {
-    throw ApplicationFailure.nonRetryable('reportStaleness takes no input: it reports on the worker\'s own registries and repositories', 'InvalidWorkflowInput');
+    throw ApplicationFailure.nonRetryable('reportStaleness takes no input: it reports on the worker\'s own registries and repositories', 'InvalidInput' satisfies FailureType);
   }
   const settings = await workerSettings();
   const report = await assessStaleness();

@@ -14,6 +14,7 @@ import {
   WorkflowIdReusePolicy,
 } from '@temporalio/workflow';
 import { archTagKey, type ArchTagRecord } from '../domain/arch-tags.js';
+import type { FailureType } from '../domain/failure-types.js';
 
 /** A run asking for the lock; the lock answers with grantSignal to exactly this run. */
 export interface LockRequest {
@@ -186,5 +187,5 @@ async function requestLock(lockId: string, request: LockRequest): Promise<void> 
       if (!(error instanceof Error && error.name === 'WorkflowExecutionAlreadyStartedError')) throw error;
     }
   }
-  throw ApplicationFailure.nonRetryable(`could not reach or start the lock ${lockId}`, 'LockUnavailable');
+  throw ApplicationFailure.nonRetryable(`could not reach or start the lock ${lockId}`, 'LockUnavailable' satisfies FailureType);
 }

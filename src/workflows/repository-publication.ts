@@ -20,6 +20,7 @@ import {
   writeIndexComparing,
   type Run,
 } from './run.js';
+import type { FailureType } from '../domain/failure-types.js';
 
 /**
  * Publishes every repository, each to its own end: one repository's failure becomes its decision (`failed`, with
@@ -53,7 +54,7 @@ export async function publishRepositories(
   const root = rootCause(failed[0]!.error);
   throw ApplicationFailure.create({
     message: failed.map(({ repository, error }) => `${repository}: ${failureMessage(error)}`).join('; '),
-    type: root instanceof ApplicationFailure && root.type ? root.type : 'RepositoryFailed',
+    type: root instanceof ApplicationFailure && root.type ? root.type : ('RepositoryFailed' satisfies FailureType),
     nonRetryable: true,
     ...(root instanceof Error ? { cause: root } : {}),
   });

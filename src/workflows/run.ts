@@ -10,6 +10,7 @@ import type { PublishSettings } from '../domain/settings.js';
 import type { OciArch, PublishedManifest, PublishPlan, RepositoryPlan } from '../domain/types.js';
 import { inspectPublished, notify, pushManifest } from './activities.js';
 import { GATE_DECISION, type PublishComposeInput, type PublishStatus, type RepositoryStatus } from './messages.js';
+import type { FailureType } from '../domain/failure-types.js';
 
 /** How often a tag that changed under us is re-inspected before the run gives up. */
 export const MAX_REGATES = 3;
@@ -177,7 +178,7 @@ export async function writeIndexComparing(
     if (attempt === MAX_REGATES) {
       throw ApplicationFailure.nonRetryable(
         `${repository.repository}: the published index kept changing while this run tried to replace it (${MAX_REGATES + 1} tries); another publisher is writing the same tags`,
-        'ConcurrentPublisher',
+        'ConcurrentPublisher' satisfies FailureType,
       );
     }
     seen = await inspect(run, [repository]);

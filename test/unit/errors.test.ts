@@ -1,3 +1,4 @@
+import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { DomainError, malformedMetadata } from '../../src/domain/errors.js';
 import { FAILURE_TYPES, NON_RETRYABLE_FAILURE_TYPES, type FailureType } from '../../src/domain/failure-types.js';
@@ -39,5 +40,19 @@ describe('formatJsonPath', () => {
   it('appends fields to a formatted path', () => {
     expect(appendJsonPath('payload.images.Container.x86_64[0]', 'location', 'url')).toBe('payload.images.Container.x86_64[0].location.url');
     expect(appendJsonPath('payload', 3)).toBe('payload[3]');
+  });
+});
+
+describe('the failure types a run can end with', () => {
+  it('are all in the one table: every type the workflows name is checked against it (satisfies FailureType)', () => {
+    const dir = 'src/workflows';
+    for (const file of readdirSync(dir).filter((name) => name.endsWith('.ts'))) {
+      const source = readFileSync(`${dir}/${file}`, 'utf8');
+      const named = [...source.matchAll(/'([A-Z][A-Za-z]+)' satisfies FailureType/g)].map((match) => match[1]!);
+      for (const type of named) expect(Object.keys(FAILURE_TYPES), `${file}: ${type}`).toContain(type);
+      // A type named any other way (a bare literal after nonRetryable's message, or as `type:`) escapes the check.
+      const bare = [...source.matchAll(/(?:nonRetryable\([^;]*?,\s*|type:\s*[^'\n]*?)'([A-Z][A-Za-z]+)'(?! satisfies)/g)].map((match) => match[1]!);
+      expect(bare, file).toEqual([]);
+    }
   });
 });
