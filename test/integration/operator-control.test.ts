@@ -145,6 +145,7 @@ describe('operator control of a blocked repository', () => {
       ]);
       expect((await handle.describe()).memo?.rejectedOverrides).toEqual(result.rejectedOverrides);
       expect(result.repositories[0]).toMatchObject({ decision: 'overridden', override: { mode: 'hybrid' } });
+      await recordHistory(handle, 'signal-overrides');
     });
   });
 

@@ -225,6 +225,7 @@ describe('publishCompose on a real registry', () => {
           ['fedora-minimal', 'failed'],
         ]);
         expect(status.repositories[1]!.error).toMatch(/sha256 is [0-9a-f]{64} but images\.json says/);
+        await recordHistory(env.client.workflow.getHandle(workflowId), 'failed-in-activity');
       });
       expect(await indexAt(`${registry}/fedora:40`)).toMatchObject({ kind: 'index', arches: ['amd64', 'arm64'] });
       for (const tag of ['40', '40-x86_64', '40-aarch64']) {
