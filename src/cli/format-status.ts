@@ -1,6 +1,6 @@
-import { shellQuote } from './shell-quote.js';
 import { formatTable } from './table.js';
-import { LOCATION_UNCHECKED_NOTE, NO_IMAGE } from '../domain/run-details.js';
+import { OVERRIDE_MODES } from '../domain/override.js';
+import { LOCATION_UNCHECKED_NOTE, NO_IMAGE, OVERRIDE_MODE_EFFECTS, overrideCommand } from '../domain/run-details.js';
 import type { PublishStatus } from '../workflows/messages.js';
 import type { RunStatus } from '../client/publish-runs.js';
 
@@ -41,8 +41,8 @@ export function formatStatus(status: RunStatus): string {
     }
     if (r.awaitingOverrideUntil) {
       return [
-        `  ${r.repository}: awaiting an override until ${r.awaitingOverrideUntil}:`,
-        `    compose-publisher override ${shellQuote(status.composeId)} --repository ${shellQuote(r.repository)} --mode hybrid|publish-available|skip --reason "…"`,
+        `  ${r.repository}: awaiting an override until ${r.awaitingOverrideUntil}; to decide, run one of:`,
+        ...OVERRIDE_MODES.map((mode) => `    ${overrideCommand(status.composeId, r.repository, mode)}   # ${OVERRIDE_MODE_EFFECTS[mode]}`),
       ];
     }
     if (r.waitEnded) return [`  ${r.repository}: no override came before the wait ended; the published index was left as it was`];

@@ -1,5 +1,5 @@
 import { tryParseComposeId } from './compose-id.js';
-import type { OverrideRecord } from './override.js';
+import type { OverrideMode, OverrideRecord } from './override.js';
 import type { GateDecisionKind } from './types.js';
 import { markdownCode, markdownTable, markdownText } from './markdown.js';
 import { shellQuote } from './shell-quote.js';
@@ -33,9 +33,16 @@ export const LOCATION_UNCHECKED_NOTE =
   'This worker has no [compose] allowed_locations, so it read this compose from wherever the run said, unchecked. Set [compose] allowed_locations in the worker\'s config.';
 
 /** The CLI command that overrides `repository` of the run of `composeId` (hybrid: nobody loses an arch). */
-export function overrideCommand(composeId: string, repository: string): string {
-  return `compose-publisher override ${shellQuote(composeId)} --repository ${shellQuote(repository)} --mode hybrid --reason ${shellQuote('…')}`;
+export function overrideCommand(composeId: string, repository: string, mode: OverrideMode = 'hybrid'): string {
+  return `compose-publisher override ${shellQuote(composeId)} --repository ${shellQuote(repository)} --mode ${mode} --reason ${shellQuote('…')}`;
 }
+
+/** What each override mode does to the index, said next to its command. */
+export const OVERRIDE_MODE_EFFECTS: Record<OverrideMode, string> = {
+  hybrid: 'publish the new arches, keep the old image of each missing arch',
+  'publish-available': 'publish only the arches built, dropping the missing ones',
+  skip: 'leave the index as it is',
+};
 
 /** One line for the list of runs: release, compose, repositories (the run's static summary). */
 export function runSummary(composeId: string, repositories: readonly string[]): string {

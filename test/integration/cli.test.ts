@@ -4,7 +4,8 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../src/dev/free-port.js';
 import type { PublishStatus } from '../../src/workflows/messages.js';
-import { cli } from '../support/cli.js';
+import { execa } from 'execa';
+import { CLI, cli } from '../support/cli.js';
 import { makeCompose } from '../support/compose-factory.js';
 import { writeHarnessConfig } from '../support/config-file.js';
 import { withConfiguredWorker } from '../support/publisher.js';
@@ -82,10 +83,19 @@ describe('compose-publisher CLI', () => {
       transcript.push(`$ compose-publisher status ${partial.composeId}   # exit ${status.exitCode}`, status.stdout);
       expect(status.exitCode).toBe(3);
 
-      const override = await cli(['override', partial.composeId, '--mode', 'hybrid', '--reason', 'aarch64 build failed, tracked upstream', '--operator', 'alice'], config);
-      transcript.push(`$ compose-publisher override ${partial.composeId} --mode hybrid --reason "aarch64 build failed, tracked upstream" --operator alice   # exit ${override.exitCode}`, override.stdout);
-      expect(override.exitCode).toBe(0);
-      expect(override.stdout).toMatch(/^accepted: fedora → hybrid by alice at .*: aarch64 build failed, tracked upstream$/);
+      // status prints one command per mode; each pastes into sh as one command (checked by sh), and the hybrid one,
+      // run as printed (with --operator added), is accepted.
+      const printed = status.stdout.split('\n').filter((line) => line.trim().startsWith('compose-publisher override ')).map((line) => line.trim());
+      expect(printed.map((line) => /--mode (\S+)/.exec(line)?.[1])).toEqual(['hybrid', 'publish-available', 'skip']);
+      for (const line of printed) {
+        const words = await execa('sh', ['-c', `set -- ${line}\nprintf '%s\\n' "$@"`]);
+        expect(words.stdout.split('\n')).toEqual(['compose-publisher', 'override', partial.composeId, '--repository', 'fedora', '--mode', /--mode (\S+)/.exec(line)![1], '--reason', '…']);
+      }
+      const hybrid = `${printed[0]!.replace(/\s+#.*$/, '').replace(/^compose-publisher /, `node ${CLI} --config ${config} `)} --operator alice`;
+      const override = await execa('sh', ['-c', hybrid], { reject: false, env: { COMPOSE_PUBLISHER_CONFIG: undefined } });
+      transcript.push(`$ ${printed[0]} --operator alice   # exit ${override.exitCode}`, override.stdout);
+      expect(override.exitCode, override.stderr).toBe(0);
+      expect(override.stdout).toMatch(/^accepted: fedora → hybrid by alice at .*: …$/);
 
       const finished = await cli(['publish', partial.root, '--wait'], config);
       expect(finished.exitCode).toBe(0);
