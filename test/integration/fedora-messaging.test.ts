@@ -6,6 +6,7 @@ import { parseConfig } from '../../src/config.js';
 import { startRabbitMq, type RabbitMqServer } from '../../src/dev/rabbitmq-server.js';
 import { SEED_TOPIC } from '../../src/domain/message-schemas.js';
 import { startListener, type Listener } from '../../src/listener/listener.js';
+import type { ListenerLogEntry } from '../../src/listener/log.js';
 import { publishWorkflowId, type PublishStatus } from '../../src/workflows/messages.js';
 import type { publishCompose } from '../../src/workflows/publish-compose.js';
 import { makeCompose, type MadeCompose } from '../support/compose-factory.js';
@@ -50,8 +51,8 @@ describe("Fedora's messaging on both ends, on a real RabbitMQ", () => {
     dir = scratchSubdir('fedora-messaging');
     const storage = { root: join(dir, 'storage'), runroot: join(dir, 'runroot') };
     const started = startRabbitMq({ dataDir: join(dir, 'rabbitmq') });
-    full = await makeCompose({ composeId: 'Fedora-40-20241101.n.0', images: { Container_Base: ['x86_64', 'aarch64'] }, format: '1.2' }, { dir, storage });
-    partial = await makeCompose({ composeId: 'Fedora-40-20241102.n.0', images: { Container_Base: ['x86_64'] }, format: '1.2' }, { dir, storage });
+    full = await makeCompose({ composeId: 'Fedora-40-20251211.n.0', images: { Container_Base: ['x86_64', 'aarch64'] }, format: '1.2' }, { dir, storage });
+    partial = await makeCompose({ composeId: 'Fedora-40-20251212.n.0', images: { Container_Base: ['x86_64'] }, format: '1.2' }, { dir, storage });
     broker = await started;
   });
   afterAll(async () => {
@@ -96,13 +97,14 @@ allowed_locations = ["${dir}/"]
     );
     const recorder = await recordDeliveries(broker.url, `${PREFIX}.#`);
     let listener: Listener | undefined;
+    const entries: ListenerLogEntry[] = [];
     const runs: PublishStatus[] = [];
     try {
       await withPublisherWorker(
         env,
         dir,
         async () => {
-          listener = startListener({ client: env.client, config, log: () => undefined, requeueDelayMs: 200, reconnect: { initialMs: 250, maxMs: 2_000 } });
+          listener = startListener({ client: env.client, config, log: (entry) => entries.push(entry), requeueDelayMs: 200, reconnect: { initialMs: 250, maxMs: 2_000 } });
           for (const compose of [full, partial]) {
             await publishAsPungi({ amqpUrl: broker.url, topicPrefix: PREFIX, topic: 'pungi.compose.status.change', body: pungiStatus(compose), dir });
             const handle = env.client.workflow.getHandle<typeof publishCompose>(publishWorkflowId(compose.composeId));
@@ -116,6 +118,8 @@ allowed_locations = ["${dir}/"]
     } finally {
       await listener?.stop();
     }
+    // Each message started its own run (not one of another test with the same compose id).
+    expect(entries.flatMap((entry) => ('outcome' in entry ? [entry.outcome] : []))).toEqual(['started', 'started']);
     const [first, second] = runs;
     expect(first?.repositories[0]).toMatchObject({ decision: 'pass' });
     expect(second?.repositories[0]).toMatchObject({ decision: 'overridden', override: { mode: 'hybrid' } });
