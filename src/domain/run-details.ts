@@ -85,10 +85,12 @@ export function renderRunDetails(status: RunDetailsInput): string {
     );
   }
 
-  parts.push(markdownTable(
-    ['repository', 'decision', 'built', 'published', 'missing', 'operator'],
-    status.repositories.map((r) => [text(r.repository), `**${text(r.decision)}**`, arches(r.built), arches(r.published), arches(r.missing), nextStep(r)]),
-  ));
+  // A list, not a table: the Temporal UI renders markdown tables without cell padding, running the columns together.
+  parts.push(
+    status.repositories
+      .map((r) => [`- **${text(r.repository)}**`, `**${text(r.decision)}**`, `built ${arches(r.built)}`, `published before ${arches(r.published)}`, `missing ${arches(r.missing)}`, nextStep(r)].join(' · '))
+      .join('\n'),
+  );
 
   if (status.rejectedOverrides.length > 0) {
     parts.push(

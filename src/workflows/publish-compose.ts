@@ -58,7 +58,7 @@ export async function publishCompose(input: PublishComposeInput): Promise<Publis
   setHandler(statusQuery, () => status);
   showDetails(status);
   setHandler(overrideUpdate, (request) => acceptOverride(status, request), {
-    validator: (request) => void overrideTargets(request, status.repositories),
+    validator: (request) => rejectingWithoutStack(() => overrideTargets(request, status.repositories)),
   });
   setHandler(overrideSignal, (request) => {
     const strict = patched(STRICT_OVERRIDE_TEXT_PATCH);
@@ -227,4 +227,18 @@ async function prepareAll(plan: PublishPlan, parallel: number): Promise<Map<stri
     digests.set(image.sha256, await prepareImage(image));
   });
   return digests;
+}
+
+/**
+ * Runs an update's validator; a rejection reaches the caller (the CLI, the UI's Send an Update) as its message and
+ * type only: the stack of this code, with the worker's paths, says nothing to an operator.
+ */
+function rejectingWithoutStack(validate: () => unknown): void {
+  try {
+    validate();
+  } catch (error) {
+    const failure = ApplicationFailure.nonRetryable((error as Error).message, error instanceof DomainError ? error.type : ('InvalidOverride' satisfies FailureType));
+    failure.stack = '';
+    throw failure;
+  }
 }
