@@ -64,6 +64,11 @@ describe.each(DOCS)('%s', (file) => {
     expect(paths.filter((path) => !generated.has(path) && !existsSync(path))).toEqual([]);
   });
 
+  it('names only metrics the worker registers', () => {
+    const metrics = [...new Set([...markdown.matchAll(/\b(compose_publisher_[a-z_]+)/g)].map((match) => match[1]!))];
+    expect(metrics.filter((metric) => !REGISTERED_METRICS.has(metric))).toEqual([]);
+  });
+
   it('names only commands and flags that `--help` lists, in its code', async () => {
     const used = codeOf(markdown).flatMap((code) =>
       [...code.matchAll(/(?:^|npx |\$ )compose-publisher(?:[ \t]+(?:--config|-c|--log-level)[ \t]+\S+)*[ \t]+([a-z][a-z-]*)([^\n]*)/gm)].map((match) => ({
@@ -78,6 +83,13 @@ describe.each(DOCS)('%s', (file) => {
     }
   }, 60_000);
 });
+
+/** Every metric the code registers: the names given to the SDK meter's createCounter, createGauge and createHistogram. */
+const REGISTERED_METRICS = new Set(
+  readdirSync('src', { recursive: true, encoding: 'utf8' })
+    .filter((file) => file.endsWith('.ts'))
+    .flatMap((file) => [...text(`src/${file}`).matchAll(/create(?:Counter|Gauge|Histogram)\('([a-z_]+)'/g)].map((match) => match[1]!)),
+);
 
 const COMMANDS = new Set(['worker', 'listen', 'publish', 'status', 'list', 'override', 'demo', 'report', 'schedule']);
 
