@@ -5,6 +5,7 @@ import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { allKeys } from '../../src/config-issues.js';
 import { configSchema, parseConfig } from '../../src/config.js';
+import { OWN_SCHEMA_PACKAGE } from '../../src/domain/message-schemas.js';
 import { CLI } from '../support/cli.js';
 
 const DOCS = ['README.md', 'messages/README.md', ...readdirSync('docs').filter((file) => file.endsWith('.md')).map((file) => `docs/${file}`)];
@@ -66,7 +67,8 @@ describe.each(DOCS)('%s', (file) => {
 
   it('names only metrics the worker registers', () => {
     const metrics = [...new Set([...markdown.matchAll(/\b(compose_publisher_[a-z_]+)/g)].map((match) => match[1]!))];
-    expect(metrics.filter((metric) => !REGISTERED_METRICS.has(metric))).toEqual([]);
+    // compose_publisher_messages is the schema package of messages/, not a metric.
+    expect(metrics.filter((metric) => !REGISTERED_METRICS.has(metric) && metric !== OWN_SCHEMA_PACKAGE)).toEqual([]);
   });
 
   it('names only commands and flags that `--help` lists, in its code', async () => {
