@@ -74,6 +74,36 @@ describe("the README's first steps, on config/local.toml", () => {
   }, 300_000);
 });
 
+describe("the demo's closing note", () => {
+  it('prints commands that run as printed while the demo keeps its stack up: status, report, override', async () => {
+    const home = scratchSubdir('demo-commands');
+    mkdirSync(join(home, 'node_modules', '.bin'), { recursive: true });
+    symlinkSync(join(PROJECT, 'bin', 'compose-publisher.js'), join(home, 'node_modules', '.bin', 'compose-publisher'));
+    const env = { COMPOSE_PUBLISHER_CONFIG: undefined, PATH: `${join(home, 'node_modules', '.bin')}:${process.env.PATH}` };
+    const demo = execa('node', [join(PROJECT, 'bin', 'compose-publisher.js'), 'demo', '--keep'], { cwd: home, env, reject: false, all: true, detached: true });
+    let output = '';
+    demo.all?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    try {
+      await until('the demo to tell its story', () => {
+        if (demo.exitCode !== null) throw new Error(`the demo exited:\n${output}`);
+        return output.includes('Ctrl-C stops them');
+      }, 240_000);
+      const commands = output.split('\n').map((line) => line.trim()).filter((line) => line.startsWith('npx compose-publisher '));
+      expect(commands.map((command) => /--config \S+ (\w+)/.exec(command)?.[1])).toEqual(['status', 'report', 'override']);
+      const exits: number[] = [];
+      for (const command of commands) {
+        const result = await execa('sh', ['-c', command], { cwd: home, env, reject: false, all: true });
+        exits.push(result.exitCode ?? -1);
+        if (command.includes(' override ')) expect(result.stdout).toMatch(/^accepted: fedora → hybrid by .*: aarch64 build failed$/);
+      }
+      // status: the run is blocked (3); report and the override: done (0).
+      expect(exits).toEqual([3, 0, 0]);
+    } finally {
+      await stopGroup(demo);
+    }
+  }, 300_000);
+});
+
 /** SIGTERM to the process group of `child` (the worker stops its embedded Temporal on it), SIGKILL after 20 s. */
 async function stopGroup(child: ResultPromise): Promise<void> {
   const signal = (name: NodeJS.Signals) => {
