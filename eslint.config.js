@@ -5,7 +5,8 @@ const workflowImportRule = {
   patterns: [
     {
       regex: '^(?!\\.|@temporalio/workflow$)',
-      message: 'Workflow code is deterministic: it may import only @temporalio/workflow, src/domain and activity types.',
+      message:
+        'Workflow code is deterministic: it may import only @temporalio/workflow, src/domain and activity types.',
     },
     {
       regex: '^\\.\\./(?!domain/)',
@@ -20,10 +21,51 @@ const workflowImportRule = {
  * domain ← compose, tools ← activities ← workflows (types only) … worker.ts; client ← listener, cli; dev is for cli and tests.
  */
 const LAYERS = {
-  'src/tools/**/*.ts': ['compose', 'activities', 'workflows', 'client', 'listener', 'cli', 'dev', 'observability', 'config', 'worker'],
-  'src/observability/**/*.ts': ['compose', 'activities', 'workflows', 'client', 'listener', 'cli', 'dev', 'config', 'worker'],
-  'src/compose/**/*.ts': ['activities', 'workflows', 'client', 'listener', 'cli', 'dev', 'observability', 'config', 'worker'],
-  'src/config.ts': ['compose', 'activities', 'workflows', 'client', 'listener', 'cli', 'dev', 'observability', 'worker'],
+  'src/tools/**/*.ts': [
+    'compose',
+    'activities',
+    'workflows',
+    'client',
+    'listener',
+    'cli',
+    'dev',
+    'observability',
+    'config',
+    'worker',
+  ],
+  'src/observability/**/*.ts': [
+    'compose',
+    'activities',
+    'workflows',
+    'client',
+    'listener',
+    'cli',
+    'dev',
+    'config',
+    'worker',
+  ],
+  'src/compose/**/*.ts': [
+    'activities',
+    'workflows',
+    'client',
+    'listener',
+    'cli',
+    'dev',
+    'observability',
+    'config',
+    'worker',
+  ],
+  'src/config.ts': [
+    'compose',
+    'activities',
+    'workflows',
+    'client',
+    'listener',
+    'cli',
+    'dev',
+    'observability',
+    'worker',
+  ],
   'src/activities/**/*.ts': ['workflows', 'client', 'listener', 'cli', 'dev', 'config', 'worker'],
   'src/worker.ts': ['client', 'listener', 'cli', 'dev', 'compose'],
   'src/client/**/*.ts': ['activities', 'listener', 'cli', 'dev', 'worker', 'tools'],
@@ -66,18 +108,36 @@ export default tseslint.config(
     files: ['src/workflows/**/*.ts'],
     rules: {
       '@typescript-eslint/no-restricted-imports': ['error', workflowImportRule],
-      'no-restricted-properties': ['error',
-        { object: 'Date', property: 'now', message: 'Workflow code reads time from workflowInfo() or sleep(), not the clock.' },
-        { object: 'Math', property: 'random', message: 'Workflow code uses uuid4() from @temporalio/workflow, not Math.random.' },
+      'no-restricted-properties': [
+        'error',
+        {
+          object: 'Date',
+          property: 'now',
+          message: 'Workflow code reads time from workflowInfo() or sleep(), not the clock.',
+        },
+        {
+          object: 'Math',
+          property: 'random',
+          message: 'Workflow code uses uuid4() from @temporalio/workflow, not Math.random.',
+        },
       ],
     },
   },
   {
     files: ['src/domain/**/*.ts'],
     rules: {
-      '@typescript-eslint/no-restricted-imports': ['error', {
-        patterns: [{ regex: '^(?!\\./|zod$)', message: 'src/domain is pure: no I/O and no imports from outside src/domain (zod is allowed for parsing).' }],
-      }],
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '^(?!\\./|zod$)',
+              message:
+                'src/domain is pure: no I/O and no imports from outside src/domain (zod is allowed for parsing).',
+            },
+          ],
+        },
+      ],
     },
   },
   ...Object.entries(LAYERS).map(([files, forbidden]) => ({

@@ -74,7 +74,12 @@ export interface ComposeShape {
 export async function makeBenchCompose(
   composeId: string,
   shape: ComposeShape,
-  options: { dir: string; storage: ContainerStorage; parallelism: number; onImage?: (image: BenchImage, ms: number) => void },
+  options: {
+    dir: string;
+    storage: ContainerStorage;
+    parallelism: number;
+    onImage?: (image: BenchImage, ms: number) => void;
+  },
 ): Promise<BenchCompose> {
   const root = join(options.dir, composeId, 'compose');
   const jobs = benchRepositories(shape.repositories).flatMap((repository) =>
@@ -86,7 +91,13 @@ export async function makeBenchCompose(
     const path = join(root, relativePath);
     await mkdir(join(path, '..'), { recursive: true });
     await buildImage({ composeId, ...job, sizeMiB: shape.sizeMiB }, path, options);
-    const image: BenchImage = { ...job, path, relativePath, sha256: await sha256File(path), size: (await stat(path)).size };
+    const image: BenchImage = {
+      ...job,
+      path,
+      relativePath,
+      sha256: await sha256File(path),
+      size: (await stat(path)).size,
+    };
     options.onImage?.(image, Date.now() - started);
     return image;
   });
@@ -115,7 +126,12 @@ export async function copyCompose(source: BenchCompose, composeId: string, dir: 
 function imagePath(composeId: string, repository: BenchRepository, composeArch: string): string {
   const [, version, rest] = /^Fedora-(\w+)-(.*)$/.exec(composeId) ?? [];
   if (!version || !rest) throw new Error(`bench compose ids look like Fedora-40-20240501.n.0, not ${composeId}`);
-  return join('Container', composeArch, 'images', `Fedora-Container-${repository.fileKind}-${version}-${rest}.${composeArch}.oci.tar.xz`);
+  return join(
+    'Container',
+    composeArch,
+    'images',
+    `Fedora-Container-${repository.fileKind}-${version}-${rest}.${composeArch}.oci.tar.xz`,
+  );
 }
 
 /**
@@ -138,7 +154,16 @@ async function buildImage(
     const container = (await buildah(['from', '--quiet', 'scratch'])).stdout.trim();
     try {
       await buildah(['copy', '--quiet', container, payload, '/payload.bin']);
-      await buildah(['config', '--arch', image.ociArch, '--os', 'linux', '--label', `org.fedoraproject.compose.id=${image.composeId}`, container]);
+      await buildah([
+        'config',
+        '--arch',
+        image.ociArch,
+        '--os',
+        'linux',
+        '--label',
+        `org.fedoraproject.compose.id=${image.composeId}`,
+        container,
+      ]);
       await buildah(['commit', '--quiet', '--format', 'oci', container, name]);
     } finally {
       await buildah(['rm', container]);
@@ -160,7 +185,8 @@ async function writeRandomFile(file: string, bytes: number): Promise<void> {
   const out = createWriteStream(file);
   const chunk = 1024 * 1024;
   for (let written = 0; written < bytes; written += chunk) {
-    if (!out.write(randomBytes(Math.min(chunk, bytes - written)))) await new Promise<void>((resolve) => out.once('drain', () => resolve()));
+    if (!out.write(randomBytes(Math.min(chunk, bytes - written))))
+      await new Promise<void>((resolve) => out.once('drain', () => resolve()));
   }
   await new Promise<void>((resolve, reject) => out.end((error?: Error | null) => (error ? reject(error) : resolve())));
 }
@@ -213,7 +239,10 @@ async function writeMetadata(compose: BenchCompose): Promise<void> {
       volume_id: null,
     });
   }
-  const images = { header: { type: 'productmd.images', version: '1.2' }, payload: { compose: header, images: { Container: byArch } } };
+  const images = {
+    header: { type: 'productmd.images', version: '1.2' },
+    payload: { compose: header, images: { Container: byArch } },
+  };
   await mkdir(join(compose.root, 'metadata'), { recursive: true });
   await writeFile(join(compose.root, 'metadata', 'composeinfo.json'), JSON.stringify(composeInfo, null, 2));
   await writeFile(join(compose.root, 'metadata', 'images.json'), JSON.stringify(images, null, 2));

@@ -25,7 +25,25 @@ import { startTemporalDevServer } from '../src/dev/temporal-dev-server.js';
 import { BENCH_ARCHES, copyCompose, makeBenchCompose, type BenchCompose, type ComposeShape } from './compose.js';
 import { eventsWithin, profileHistory, type HistoryProfile } from './history-profile.js';
 import { publishWithPlainTools } from './plain-tools.js';
-import { CLI, cleanUp, exitOf, INDEX_TAGS, median, onCleanup, peakRssKiB, PROJECT, RELEASE, say, seconds, startRegistries, startWorker, table, tail, verifyPublished, writeWorkerConfig } from './harness.js';
+import {
+  CLI,
+  cleanUp,
+  exitOf,
+  INDEX_TAGS,
+  median,
+  onCleanup,
+  peakRssKiB,
+  PROJECT,
+  RELEASE,
+  say,
+  seconds,
+  startRegistries,
+  startWorker,
+  table,
+  tail,
+  verifyPublished,
+  writeWorkerConfig,
+} from './harness.js';
 import { installToolShims, profileToolCalls, readToolCalls, type ToolCall, type ToolTrace } from './tool-trace.js';
 
 const PLAIN_CONCURRENCY = 4;
@@ -68,11 +86,16 @@ function parseOptions(args: string[]): BenchOptions | undefined {
   }
   const count = (name: 'repos' | 'arches' | 'size-mib' | 'registries' | 'runs', max: number) => {
     const value = Number(values[name]);
-    if (!Number.isInteger(value) || value < 1 || value > max) throw new Error(`--${name} must be a whole number from 1 to ${max}, not ${values[name]}\n${USAGE}`);
+    if (!Number.isInteger(value) || value < 1 || value > max)
+      throw new Error(`--${name} must be a whole number from 1 to ${max}, not ${values[name]}\n${USAGE}`);
     return value;
   };
   return {
-    shape: { repositories: count('repos', 50), arches: count('arches', BENCH_ARCHES.length), sizeMiB: count('size-mib', 4096) },
+    shape: {
+      repositories: count('repos', 50),
+      arches: count('arches', BENCH_ARCHES.length),
+      sizeMiB: count('size-mib', 4096),
+    },
     registries: count('registries', 10),
     runs: count('runs', 20),
     keep: values.keep,
@@ -142,8 +165,16 @@ async function benchmark(options: BenchOptions): Promise<void> {
   const { shape } = options;
   const imageCount = shape.repositories * shape.arches;
 
-  say(`e2e: ${shape.repositories} repositories × ${shape.arches} arches = ${imageCount} images of ${shape.sizeMiB} MiB (random bytes, xz-compressed OCI archives, productmd 1.2), ${options.registries} registries, ${options.runs} run(s) of each way`);
-  say(`e2e: ${availableParallelism()} cores (${cpus()[0]?.model.trim() ?? '?'}), load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}, ${Math.round(totalmem() / 2 ** 30)} GiB RAM; node ${process.version}; ${await toolVersion('skopeo')}; ${await toolVersion('buildah')}`);
+  say(
+    `e2e: ${shape.repositories} repositories × ${shape.arches} arches = ${imageCount} images of ${shape.sizeMiB} MiB (random bytes, xz-compressed OCI archives, productmd 1.2), ${options.registries} registries, ${options.runs} run(s) of each way`,
+  );
+  say(
+    `e2e: ${availableParallelism()} cores (${cpus()[0]?.model.trim() ?? '?'}), load average ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(
+        ' ',
+      )}, ${Math.round(totalmem() / 2 ** 30)} GiB RAM; node ${process.version}; ${await toolVersion('skopeo')}; ${await toolVersion('buildah')}`,
+  );
   say(`e2e: scratch directory ${dir}`);
 
   let phase = Date.now();
@@ -163,7 +194,9 @@ async function benchmark(options: BenchOptions): Promise<void> {
   });
   rmSync(join(dir, 'image-build'), { recursive: true, force: true });
   const totalMiB = base.images.reduce((sum, image) => sum + image.size, 0) / 2 ** 20;
-  say(`e2e: compose ${base.composeId} built with buildah: ${imageCount} archives, ${totalMiB.toFixed(0)} MiB (${seconds(Date.now() - phase)})`);
+  say(
+    `e2e: compose ${base.composeId} built with buildah: ${imageCount} archives, ${totalMiB.toFixed(0)} MiB (${seconds(Date.now() - phase)})`,
+  );
 
   const measures: Measure[] = [
     { key: 'a', label: 'a) sequential plain tools (xz -d, skopeo copy, buildah manifest)', times: [] },
@@ -184,9 +217,16 @@ async function benchmark(options: BenchOptions): Promise<void> {
 
   for (let run = 0; run < options.runs; run++) {
     const tag = options.runs > 1 ? ` [run ${run + 1}/${options.runs}]` : '';
-    for (const [key, concurrency] of [['a', 1], ['b', PLAIN_CONCURRENCY]] as const) {
+    for (const [key, concurrency] of [
+      ['a', 1],
+      ['b', PLAIN_CONCURRENCY],
+    ] as const) {
       const registries = await startRegistries(options.registries, join(dir, `registries-${key}-${run}`));
-      const target = { registries: registries.servers.map((r) => `${r.host}/bench-${key}-${run}`), release: RELEASE, indexTags: INDEX_TAGS };
+      const target = {
+        registries: registries.servers.map((r) => `${r.host}/bench-${key}-${run}`),
+        release: RELEASE,
+        indexTags: INDEX_TAGS,
+      };
       const work = join(dir, `plain-${key}-${run}`);
       mkdirSync(work, { recursive: true });
       const plainEnv = { ...env, TMPDIR: work };
@@ -201,7 +241,10 @@ async function benchmark(options: BenchOptions): Promise<void> {
       await registries.stop();
     }
 
-    const pairs = [{ suffix: '', via: 'client' as const }, ...(options.cli ? [{ suffix: '-cli', via: 'cli' as const }] : [])];
+    const pairs = [
+      { suffix: '', via: 'client' as const },
+      ...(options.cli ? [{ suffix: '-cli', via: 'cli' as const }] : []),
+    ];
     for (const [p, { suffix, via }] of pairs.entries()) {
       const day = 2 * (run * pairs.length + p);
       const first = await copyCompose(base, composeIdFor(day, 0), composes);
@@ -230,7 +273,14 @@ async function benchmark(options: BenchOptions): Promise<void> {
       measure(`d${suffix}`).times.push(respinReport.wallMs);
       toolProfiles.set(`c${suffix}`, firstReport.tools);
       toolProfiles.set(`d${suffix}`, respinReport.tools);
-      workerReports.push({ via, label: `worker for ${via === 'cli' ? "c')/d')" : 'c)/d)'}${tag}`, startupMs: worker.startupMs, startupPeakKiB: worker.startupPeakKiB, afterFirstKiB, afterRespinKiB });
+      workerReports.push({
+        via,
+        label: `worker for ${via === 'cli' ? "c')/d')" : 'c)/d)'}${tag}`,
+        startupMs: worker.startupMs,
+        startupPeakKiB: worker.startupPeakKiB,
+        afterFirstKiB,
+        afterRespinKiB,
+      });
       say(`e2e: ${measure(`c${suffix}`).label}: ${seconds(firstReport.wallMs)} (${firstReport.decisions})${tag}`);
       say(`e2e: ${measure(`d${suffix}`).label}: ${seconds(respinReport.wallMs)} (${respinReport.decisions})${tag}`);
       if (via === 'client') profiled = { c: firstReport, d: respinReport };
@@ -252,7 +302,13 @@ async function toolVersion(tool: string): Promise<string> {
   return stdout.trim() || `${tool} ?`;
 }
 
-async function publishOnce(client: Client, configFile: string, compose: BenchCompose, via: 'client' | 'cli', trace: ToolTrace): Promise<PublisherRunReport> {
+async function publishOnce(
+  client: Client,
+  configFile: string,
+  compose: BenchCompose,
+  via: 'client' | 'cli',
+  trace: ToolTrace,
+): Promise<PublisherRunReport> {
   const config = loadConfig(configFile);
   const startedAt = Date.now();
   if (via === 'client') {
@@ -262,20 +318,32 @@ async function publishOnce(client: Client, configFile: string, compose: BenchCom
   } else {
     const logFile = join(dirname(configFile), `publish-${compose.composeId}.log`);
     const log = openSync(logFile, 'w');
-    const child = spawn(process.execPath, [CLI, '--config', configFile, 'publish', compose.root, '--wait'], { cwd: PROJECT, stdio: ['ignore', log, log] });
+    const child = spawn(process.execPath, [CLI, '--config', configFile, 'publish', compose.root, '--wait'], {
+      cwd: PROJECT,
+      stdio: ['ignore', log, log],
+    });
     closeSync(log);
     const code = await exitOf(child);
-    if (code !== 0) throw new Error(`compose-publisher publish --wait exited with ${code}; its output:\n${tail(logFile)}`);
+    if (code !== 0)
+      throw new Error(`compose-publisher publish --wait exited with ${code}; its output:\n${tail(logFile)}`);
   }
   const endedAt = Date.now();
   const handle = client.workflow.getHandle(`publish:${compose.composeId}`);
-  const status = (await handle.result()) as { phase: string; repositories: Array<{ repository: string; decision: string; error?: string }> };
+  const status = (await handle.result()) as {
+    phase: string;
+    repositories: Array<{ repository: string; decision: string; error?: string }>;
+  };
   const bad = status.repositories.filter((r) => r.decision === 'failed' || r.decision === 'blocked');
   if (status.phase === 'failed' || bad.length > 0) {
-    throw new Error(`the run of ${compose.composeId} did not publish: ${bad.map((r) => `${r.repository} ${r.decision}${r.error ? `: ${r.error}` : ''}`).join('; ') || status.phase}`);
+    throw new Error(
+      `the run of ${compose.composeId} did not publish: ${bad.map((r) => `${r.repository} ${r.decision}${r.error ? `: ${r.error}` : ''}`).join('; ') || status.phase}`,
+    );
   }
   const decisions = Object.entries(
-    status.repositories.reduce<Record<string, number>>((counts, r) => ({ ...counts, [r.decision]: (counts[r.decision] ?? 0) + 1 }), {}),
+    status.repositories.reduce<Record<string, number>>(
+      (counts, r) => ({ ...counts, [r.decision]: (counts[r.decision] ?? 0) + 1 }),
+      {},
+    ),
   )
     .map(([decision, count]) => `${count} ${decision}`)
     .join(', ');
@@ -285,10 +353,22 @@ async function publishOnce(client: Client, configFile: string, compose: BenchCom
     if (execution.workflowId.startsWith('publish:')) continue;
     if (execution.closeTime && execution.closeTime.getTime() < startedAt) continue;
     if (execution.startTime.getTime() > endedAt) continue;
-    const events = eventsWithin(await client.workflow.getHandle(execution.workflowId, execution.runId).fetchHistory(), startedAt, endedAt);
+    const events = eventsWithin(
+      await client.workflow.getHandle(execution.workflowId, execution.runId).fetchHistory(),
+      startedAt,
+      endedAt,
+    );
     if (events > 0) otherEvents.push({ workflowId: execution.workflowId, events });
   }
-  return { wallMs: endedAt - startedAt, startedAt, endedAt, decisions, history, otherEvents, tools: readToolCalls(trace, startedAt, endedAt) };
+  return {
+    wallMs: endedAt - startedAt,
+    startedAt,
+    endedAt,
+    decisions,
+    history,
+    otherEvents,
+    tools: readToolCalls(trace, startedAt, endedAt),
+  };
 }
 
 // --- the report ---------------------------------------------------------------------------------------------------
@@ -315,11 +395,18 @@ function report(
   const parallel = median(measures.find((m) => m.key === 'b')!.times);
   const { shape } = options;
   say();
-  say(`## ${shape.repositories} repositories × ${shape.arches} arches × ${shape.sizeMiB} MiB → ${options.registries} registries (${availableParallelism()} cores)`);
+  say(
+    `## ${shape.repositories} repositories × ${shape.arches} arches × ${shape.sizeMiB} MiB → ${options.registries} registries (${availableParallelism()} cores)`,
+  );
   say();
   say(
     table(
-      ['way', options.runs > 1 ? `wall time (median of ${options.runs})` : 'wall time', ...(options.runs > 1 ? ['min – max'] : []), '× parallel (b)'],
+      [
+        'way',
+        options.runs > 1 ? `wall time (median of ${options.runs})` : 'wall time',
+        ...(options.runs > 1 ? ['min – max'] : []),
+        '× parallel (b)',
+      ],
       measures.map((m) => [
         m.label,
         seconds(median(m.times)),
@@ -332,12 +419,24 @@ function report(
   say();
   say(
     table(
-      ['worker process (`compose-publisher worker`, child process)', 'start → polling', 'peak RSS once polling', 'peak RSS after (c)', 'peak RSS after (d)'],
-      workers.map((w) => [w.label, seconds(w.startupMs), ...[w.startupPeakKiB, w.afterFirstKiB, w.afterRespinKiB].map((kib) => `${(kib / 1024).toFixed(0)} MiB`)]),
+      [
+        'worker process (`compose-publisher worker`, child process)',
+        'start → polling',
+        'peak RSS once polling',
+        'peak RSS after (c)',
+        'peak RSS after (d)',
+      ],
+      workers.map((w) => [
+        w.label,
+        seconds(w.startupMs),
+        ...[w.startupPeakKiB, w.afterFirstKiB, w.afterRespinKiB].map((kib) => `${(kib / 1024).toFixed(0)} MiB`),
+      ]),
       [1, 2, 3, 4],
     ),
   );
-  say('Peak RSS is the worker process\'s VmHWM (/proc/<pid>/status): node, the SDK\'s core and workflow threads; not the skopeo/buildah/xz it runs.');
+  say(
+    "Peak RSS is the worker process's VmHWM (/proc/<pid>/status): node, the SDK's core and workflow threads; not the skopeo/buildah/xz it runs.",
+  );
 
   const time = (key: string) => {
     const m = measures.find((x) => x.key === key);
@@ -345,17 +444,37 @@ function report(
   };
   const sequential = time('a')!;
   const targets: string[][] = [];
-  const target = (what: string, value: number | undefined, shown: (v: number) => string, met: (v: number) => boolean) => {
+  const target = (
+    what: string,
+    value: number | undefined,
+    shown: (v: number) => string,
+    met: (v: number) => boolean,
+  ) => {
     if (value !== undefined) targets.push([what, shown(value), met(value) ? 'yes' : 'no']);
   };
   for (const key of ['c', 'c-cli']) {
     const label = key === 'c' ? '(c)' : "(c')";
-    target(`${label} ≤ 1.3 × parallel (b)`, time(key), (v) => `${(v / parallel).toFixed(2)} ×`, (v) => v / parallel <= 1.3);
-    target(`${label} ≥ 2 × faster than sequential (a)`, time(key), (v) => `${(sequential / v).toFixed(2)} × faster`, (v) => sequential / v >= 2);
+    target(
+      `${label} ≤ 1.3 × parallel (b)`,
+      time(key),
+      (v) => `${(v / parallel).toFixed(2)} ×`,
+      (v) => v / parallel <= 1.3,
+    );
+    target(
+      `${label} ≥ 2 × faster than sequential (a)`,
+      time(key),
+      (v) => `${(sequential / v).toFixed(2)} × faster`,
+      (v) => sequential / v >= 2,
+    );
   }
-  target('identical respin ≤ 1.5 s, publish --wait included (d\')', time('d-cli'), seconds, (v) => v <= 1500);
+  target("identical respin ≤ 1.5 s, publish --wait included (d')", time('d-cli'), seconds, (v) => v <= 1500);
   target('identical respin ≤ 1.5 s through the client (d)', time('d'), seconds, (v) => v <= 1500);
-  target(`≤ 300 history events for the compose (c${options.runs > 1 ? ', last run' : ''})`, profiled.c?.history.events, String, (v) => v <= 300);
+  target(
+    `≤ 300 history events for the compose (c${options.runs > 1 ? ', last run' : ''})`,
+    profiled.c?.history.events,
+    String,
+    (v) => v <= 300,
+  );
   const clientWorkers = workers.filter((w) => w.via === 'client');
   target(
     `worker peak RSS ≤ 350 MiB for the compose (c${clientWorkers.length > 1 ? `, median of ${clientWorkers.length} runs` : ''})`,
@@ -366,21 +485,42 @@ function report(
   say();
   say(table(['issue 13 target (a benchmark, not a test)', 'measured', 'met'], targets, [1]));
 
-  for (const [key, run] of [['c', profiled.c], ['d', profiled.d]] as const) {
+  for (const [key, run] of [
+    ['c', profiled.c],
+    ['d', profiled.d],
+  ] as const) {
     if (!run) continue;
     const label = measures.find((m) => m.key === key)!.label;
     const history = run.history;
     say();
     say(`### ${label}${options.runs > 1 ? ' (last run)' : ''}: history`);
     say();
-    say(`${history.events} history events in the run (first → last event ${seconds(history.wallMs)}); other workflows (repository locks) wrote ${run.otherEvents.reduce((sum, w) => sum + w.events, 0)} events meanwhile${run.otherEvents.length > 0 ? ` (${run.otherEvents.map((w) => `${w.workflowId}: ${w.events}`).join(', ')})` : ''}.`);
-    say(`Workflow tasks: ${history.workflowTasks.count}, Σ scheduled → completed ${seconds(history.workflowTasks.scheduledToCompletedMs)} (Σ started → completed ${seconds(history.workflowTasks.startedToCompletedMs)}).`);
+    say(
+      `${history.events} history events in the run (first → last event ${seconds(history.wallMs)}); other workflows (repository locks) wrote ${run.otherEvents.reduce((sum, w) => sum + w.events, 0)} events meanwhile${run.otherEvents.length > 0 ? ` (${run.otherEvents.map((w) => `${w.workflowId}: ${w.events}`).join(', ')})` : ''}.`,
+    );
+    say(
+      `Workflow tasks: ${history.workflowTasks.count}, Σ scheduled → completed ${seconds(history.workflowTasks.scheduledToCompletedMs)} (Σ started → completed ${seconds(history.workflowTasks.startedToCompletedMs)}).`,
+    );
     say(`Events by type: ${history.eventTypes.map((e) => `${e.type} ${e.count}`).join(', ')}.`);
     say();
     say(
       table(
-        ['activity type', 'count', 'attempts', 'Σ scheduled → started', 'Σ started → closed', 'in flight (first → last)'],
-        history.activities.map((a) => [a.type, String(a.count), `${a.attempts}${a.failed ? ` (${a.failed} failed)` : ''}`, seconds(a.waitMs), seconds(a.runMs), seconds(a.spanMs)]),
+        [
+          'activity type',
+          'count',
+          'attempts',
+          'Σ scheduled → started',
+          'Σ started → closed',
+          'in flight (first → last)',
+        ],
+        history.activities.map((a) => [
+          a.type,
+          String(a.count),
+          `${a.attempts}${a.failed ? ` (${a.failed} failed)` : ''}`,
+          seconds(a.waitMs),
+          seconds(a.runMs),
+          seconds(a.spanMs),
+        ]),
         [1, 2, 3, 4, 5],
       ),
     );
@@ -394,12 +534,19 @@ function report(
     say();
     say(`### tool calls of ${measure.label}${options.runs > 1 ? ' (last run)' : ''}`);
     say();
-    say(`${calls.length} calls; some tool was running ${seconds(busy)} of the ${seconds(wall)} (${((busy / wall) * 100).toFixed(0)} %); no tool was running for ${seconds(Math.max(0, wall - busy))}.`);
+    say(
+      `${calls.length} calls; some tool was running ${seconds(busy)} of the ${seconds(wall)} (${((busy / wall) * 100).toFixed(0)} %); no tool was running for ${seconds(Math.max(0, wall - busy))}.`,
+    );
     say();
     say(
       table(
         ['tool call', 'count', 'Σ duration', 'mean'],
-        profileToolCalls(calls).map((row) => [`${row.kind}${row.failed ? ` (${row.failed} exit ≠ 0)` : ''}`, String(row.count), seconds(row.totalMs), seconds(row.totalMs / row.count)]),
+        profileToolCalls(calls).map((row) => [
+          `${row.kind}${row.failed ? ` (${row.failed} exit ≠ 0)` : ''}`,
+          String(row.count),
+          seconds(row.totalMs),
+          seconds(row.totalMs / row.count),
+        ]),
         [1, 2, 3],
       ),
     );

@@ -55,10 +55,12 @@ export function cleanUp(): Promise<void> {
   return cleaning;
 }
 
-
 // --- registries -------------------------------------------------------------------------------------------------
 
-export async function startRegistries(count: number, dataDir: string): Promise<{ servers: RegistryServer[]; stop: () => Promise<void> }> {
+export async function startRegistries(
+  count: number,
+  dataDir: string,
+): Promise<{ servers: RegistryServer[]; stop: () => Promise<void> }> {
   const servers: RegistryServer[] = [];
   const stop = onCleanup(`the registries under ${dataDir}`, async () => {
     await Promise.allSettled(servers.map((server) => server.stop()));
@@ -84,13 +86,18 @@ export async function verifyPublished(compose: BenchCompose, registries: string[
       const url = (tag: string) => `http://${host}/v2/${namespace.join('/')}/${repository}/manifests/${tag}`;
       for (const image of arches) {
         const response = await fetch(url(`${RELEASE}-${image.composeArch}`), { headers: { Accept: ACCEPT } });
-        if (!response.ok) throw new Error(`${registry}/${repository}:${RELEASE}-${image.composeArch} is missing (HTTP ${response.status})`);
+        if (!response.ok)
+          throw new Error(
+            `${registry}/${repository}:${RELEASE}-${image.composeArch} is missing (HTTP ${response.status})`,
+          );
       }
       for (const tag of INDEX_TAGS) {
         const response = await fetch(url(tag), { headers: { Accept: ACCEPT } });
         const index = response.ok ? ((await response.json()) as { manifests?: unknown[] }) : {};
         if ((index.manifests?.length ?? 0) !== arches.length) {
-          throw new Error(`${registry}/${repository}:${tag} should be an index of ${arches.length} images, is ${response.ok ? `one of ${index.manifests?.length ?? 0}` : `missing (HTTP ${response.status})`}`);
+          throw new Error(
+            `${registry}/${repository}:${tag} should be an index of ${arches.length} images, is ${response.ok ? `one of ${index.manifests?.length ?? 0}` : `missing (HTTP ${response.status})`}`,
+          );
         }
       }
     }
@@ -99,11 +106,16 @@ export async function verifyPublished(compose: BenchCompose, registries: string[
 
 // --- compose-publisher --------------------------------------------------------------------------------------------
 
-export function writeWorkerConfig(workerDir: string, options: { temporal: DevServer; taskQueue: string; registries: string[]; shape: ComposeShape }): string {
+export function writeWorkerConfig(
+  workerDir: string,
+  options: { temporal: DevServer; taskQueue: string; registries: string[]; shape: ComposeShape },
+): string {
   mkdirSync(workerDir, { recursive: true });
   const file = join(workerDir, 'compose-publisher.toml');
   const repositories = benchRepositories(options.shape.repositories).map((r) => `${r.subvariant} = "${r.repository}"`);
-  const arches = BENCH_ARCHES.slice(0, options.shape.arches).map(([composeArch, ociArch]) => `${composeArch} = "${ociArch}"`);
+  const arches = BENCH_ARCHES.slice(0, options.shape.arches).map(
+    ([composeArch, ociArch]) => `${composeArch} = "${ociArch}"`,
+  );
   writeFileSync(
     file,
     `# Written by bench/e2e.ts. Everything not set here is compose-publisher's default, as a new user gets it.
@@ -144,21 +156,36 @@ export interface WorkerProcess {
 }
 
 /** `compose-publisher --config <file> worker` as a child process; resolves once it polls both task queues. */
-export async function startWorker(configFile: string, logFile: string, env: NodeJS.ProcessEnv, client: Client): Promise<WorkerProcess> {
+export async function startWorker(
+  configFile: string,
+  logFile: string,
+  env: NodeJS.ProcessEnv,
+  client: Client,
+): Promise<WorkerProcess> {
   const from = Date.now();
   const log = openSync(logFile, 'a');
-  const child = spawn(process.execPath, [CLI, '--config', configFile, 'worker'], { cwd: PROJECT, env, stdio: ['ignore', log, log] });
+  const child = spawn(process.execPath, [CLI, '--config', configFile, 'worker'], {
+    cwd: PROJECT,
+    env,
+    stdio: ['ignore', log, log],
+  });
   closeSync(log);
   const exited = exitOf(child);
   const stop = onCleanup(`the worker (pid ${child.pid})`, () => stopChild(child, exited));
   const taskQueue = loadConfig(configFile).temporal.task_queue;
   const deadline = Date.now() + 180_000;
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`the worker exited (code ${child.exitCode}) before it polled; its log:\n${tail(logFile)}`);
-    if (Date.now() > deadline) throw new Error(`the worker did not poll ${taskQueue} within 180 s; its log:\n${tail(logFile)}`);
+    if (child.exitCode !== null)
+      throw new Error(`the worker exited (code ${child.exitCode}) before it polled; its log:\n${tail(logFile)}`);
+    if (Date.now() > deadline)
+      throw new Error(`the worker did not poll ${taskQueue} within 180 s; its log:\n${tail(logFile)}`);
     const polling = await Promise.all(
       [1, 2].map(async (taskQueueType) => {
-        const { pollers } = await client.workflowService.describeTaskQueue({ namespace: client.options.namespace, taskQueue: { name: taskQueue }, taskQueueType });
+        const { pollers } = await client.workflowService.describeTaskQueue({
+          namespace: client.options.namespace,
+          taskQueue: { name: taskQueue },
+          taskQueueType,
+        });
         return (pollers ?? []).length > 0;
       }),
     );
@@ -206,8 +233,13 @@ export function median(values: number[]): number {
 
 export function table(header: string[], rows: string[][], rightAligned: number[] = []): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
-  const line = (cells: string[]) => `| ${cells.map((cell, i) => (rightAligned.includes(i) ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!))).join(' | ')} |`;
-  return [line(header), `| ${widths.map((w, i) => (rightAligned.includes(i) ? `${'-'.repeat(w - 1)}:` : '-'.repeat(w))).join(' | ')} |`, ...rows.map(line)].join('\n');
+  const line = (cells: string[]) =>
+    `| ${cells.map((cell, i) => (rightAligned.includes(i) ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!))).join(' | ')} |`;
+  return [
+    line(header),
+    `| ${widths.map((w, i) => (rightAligned.includes(i) ? `${'-'.repeat(w - 1)}:` : '-'.repeat(w))).join(' | ')} |`,
+    ...rows.map(line),
+  ].join('\n');
 }
 
 /** Time when at least one tool ran (the union of the calls' intervals). */

@@ -54,7 +54,17 @@ export function profileHistory(history: History): HistoryProfile {
       case EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED: {
         const type = event.activityTaskScheduledEventAttributes?.activityType?.name ?? 'unknown';
         scheduled.set(id, { type, at });
-        const row = byType.get(type) ?? { type, count: 0, attempts: 0, failed: 0, waitMs: 0, runMs: 0, spanMs: 0, first: at, last: at };
+        const row = byType.get(type) ?? {
+          type,
+          count: 0,
+          attempts: 0,
+          failed: 0,
+          waitMs: 0,
+          runMs: 0,
+          spanMs: 0,
+          first: at,
+          last: at,
+        };
         row.count++;
         row.first = Math.min(row.first, at);
         byType.set(type, row);
@@ -132,6 +142,7 @@ function eventTime(event: HistoryEvent): number {
 /** History numbers are Longs (or numbers, or absent). */
 function num(value: unknown): number {
   if (typeof value === 'number') return value;
-  if (value && typeof (value as { toNumber?: unknown }).toNumber === 'function') return (value as { toNumber: () => number }).toNumber();
+  if (value && typeof (value as { toNumber?: unknown }).toNumber === 'function')
+    return (value as { toNumber: () => number }).toNumber();
   return Number(value ?? 0);
 }

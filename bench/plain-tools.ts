@@ -49,8 +49,13 @@ async function decompress(archive: string, tar: string, env: NodeJS.ProcessEnv):
   }
 }
 
-export async function publishWithPlainTools(compose: BenchCompose, target: PlainTarget, options: PlainOptions): Promise<void> {
-  const run = (file: string, args: string[]) => execa(file, args, { env: options.env, extendEnv: false, stdin: 'ignore' });
+export async function publishWithPlainTools(
+  compose: BenchCompose,
+  target: PlainTarget,
+  options: PlainOptions,
+): Promise<void> {
+  const run = (file: string, args: string[]) =>
+    execa(file, args, { env: options.env, extendEnv: false, stdin: 'ignore' });
   const storage: ContainerStorage = { root: join(options.workDir, 'storage'), runroot: join(options.workDir, 'run') };
   const digests = new Map<BenchImage, string[]>();
 
@@ -60,7 +65,14 @@ export async function publishWithPlainTools(compose: BenchCompose, target: Plain
     const perRegistry: string[] = [];
     for (const registry of target.registries) {
       const digestFile = `${tar}.digest`;
-      await run('skopeo', ['copy', '--dest-tls-verify=false', '--digestfile', digestFile, `oci-archive:${tar}`, `docker://${registry}/${image.repository.repository}:${target.release}-${image.composeArch}`]);
+      await run('skopeo', [
+        'copy',
+        '--dest-tls-verify=false',
+        '--digestfile',
+        digestFile,
+        `oci-archive:${tar}`,
+        `docker://${registry}/${image.repository.repository}:${target.release}-${image.composeArch}`,
+      ]);
       perRegistry.push((await readFile(digestFile, 'utf8')).trim());
     }
     digests.set(image, perRegistry);
@@ -68,7 +80,9 @@ export async function publishWithPlainTools(compose: BenchCompose, target: Plain
   });
 
   const repositories = [...new Set(compose.images.map((image) => image.repository))];
-  const indexes = repositories.flatMap((repository) => target.registries.map((registry, r) => ({ repository, registry, r })));
+  const indexes = repositories.flatMap((repository) =>
+    target.registries.map((registry, r) => ({ repository, registry, r })),
+  );
   await pool(indexes, options.concurrency, async ({ repository, registry, r }) => {
     const buildah = (args: string[]) => run('buildah', [...storageArgs(storage), ...args]);
     const list = `localhost/bench-index/${repository.repository}-${r}`;
@@ -78,7 +92,16 @@ export async function publishWithPlainTools(compose: BenchCompose, target: Plain
       await buildah(['manifest', 'add', '--tls-verify=false', list, `docker://${where}@${digests.get(image)![r]!}`]);
     }
     for (const tag of target.indexTags) {
-      await buildah(['manifest', 'push', '--all', '--tls-verify=false', '--format', 'oci', list, `docker://${where}:${tag}`]);
+      await buildah([
+        'manifest',
+        'push',
+        '--all',
+        '--tls-verify=false',
+        '--format',
+        'oci',
+        list,
+        `docker://${where}:${tag}`,
+      ]);
     }
     await buildah(['manifest', 'rm', list]);
   });

@@ -20,7 +20,17 @@ import { compareComposeIds } from '../src/domain/compose-id.js';
 import { COMPOSE_ID_ANNOTATION } from '../src/domain/types.js';
 import { startTemporalDevServer } from '../src/dev/temporal-dev-server.js';
 import { BENCH_ARCHES, makeBenchCompose, type BenchCompose, type ComposeShape } from './compose.js';
-import { cleanUp, onCleanup, peakRssKiB, say, seconds, startRegistries, startWorker, table, writeWorkerConfig } from './harness.js';
+import {
+  cleanUp,
+  onCleanup,
+  peakRssKiB,
+  say,
+  seconds,
+  startRegistries,
+  startWorker,
+  table,
+  writeWorkerConfig,
+} from './harness.js';
 
 const USAGE = `usage: tsx bench/scale.ts [options]
   --composes N     composes in flight at once (default 50)
@@ -60,13 +70,18 @@ function parseOptions(args: string[]): ScaleOptions | undefined {
   }
   const count = (name: 'composes' | 'releases' | 'repos' | 'arches' | 'size-mib' | 'registries', max: number) => {
     const value = Number(values[name]);
-    if (!Number.isInteger(value) || value < 1 || value > max) throw new Error(`--${name} must be a whole number from 1 to ${max}, not ${values[name]}\n${USAGE}`);
+    if (!Number.isInteger(value) || value < 1 || value > max)
+      throw new Error(`--${name} must be a whole number from 1 to ${max}, not ${values[name]}\n${USAGE}`);
     return value;
   };
   return {
     composes: count('composes', 500),
     releases: count('releases', 10),
-    shape: { repositories: count('repos', 20), arches: count('arches', BENCH_ARCHES.length), sizeMiB: count('size-mib', 64) },
+    shape: {
+      repositories: count('repos', 20),
+      arches: count('arches', BENCH_ARCHES.length),
+      sizeMiB: count('size-mib', 64),
+    },
     registries: count('registries', 5),
     keep: values.keep,
   };
@@ -100,7 +115,9 @@ async function benchmark(options: ScaleOptions): Promise<void> {
     else rmSync(dir, { recursive: true, force: true });
   });
   const imageCount = options.composes * options.shape.repositories * options.shape.arches;
-  say(`scale: ${options.composes} composes over ${options.releases} releases, each ${options.shape.repositories} repositories × ${options.shape.arches} arches of ${options.shape.sizeMiB} MiB (${imageCount} images), ${options.registries} registries`);
+  say(
+    `scale: ${options.composes} composes over ${options.releases} releases, each ${options.shape.repositories} repositories × ${options.shape.arches} arches of ${options.shape.sizeMiB} MiB (${imageCount} images), ${options.registries} registries`,
+  );
 
   let phase = Date.now();
   const composes = await buildComposes(options, dir);
@@ -110,15 +127,26 @@ async function benchmark(options: ScaleOptions): Promise<void> {
   for (const workers of [1, 3]) {
     phase = Date.now();
     scenarios.push(await publishAll(options, composes, workers, join(dir, `workers-${workers}`)));
-    say(`scale: ${workers} worker(s): drained in ${seconds(scenarios.at(-1)!.drainMs)} (scenario ${seconds(Date.now() - phase)} with its servers)`);
+    say(
+      `scale: ${workers} worker(s): drained in ${seconds(scenarios.at(-1)!.drainMs)} (scenario ${seconds(Date.now() - phase)} with its servers)`,
+    );
   }
 
   say();
-  say(`## ${options.composes} composes in flight (${options.releases} releases × ${options.shape.repositories} repositories × ${options.shape.arches} arches × ${options.shape.sizeMiB} MiB → ${options.registries} registries, ${availableParallelism()} cores)`);
+  say(
+    `## ${options.composes} composes in flight (${options.releases} releases × ${options.shape.repositories} repositories × ${options.shape.arches} arches × ${options.shape.sizeMiB} MiB → ${options.registries} registries, ${availableParallelism()} cores)`,
+  );
   say();
   say(
     table(
-      ['workers on the task queue', 'drain (first start → last end)', 'composes / min', 'peak RSS per worker', 'history events (runs / locks)', 'decisions'],
+      [
+        'workers on the task queue',
+        'drain (first start → last end)',
+        'composes / min',
+        'peak RSS per worker',
+        'history events (runs / locks)',
+        'decisions',
+      ],
       scenarios.map((s) => [
         String(s.workers),
         seconds(s.drainMs),
@@ -137,8 +165,16 @@ async function benchmark(options: ScaleOptions): Promise<void> {
     table(
       ['issue 13 target (a benchmark, not a test)', 'measured', 'met'],
       [
-        [`worker peak RSS ≤ 1 GiB with ${options.composes} composes in flight`, `${(Math.max(...one.peakRssKiB) / 1024).toFixed(0)} MiB`, Math.max(...one.peakRssKiB) <= 1024 * 1024 ? 'yes' : 'no'],
-        ['throughput of 3 workers ÷ 1 worker (reported, no target)', `${(one.drainMs / three.drainMs).toFixed(2)} ×`, '–'],
+        [
+          `worker peak RSS ≤ 1 GiB with ${options.composes} composes in flight`,
+          `${(Math.max(...one.peakRssKiB) / 1024).toFixed(0)} MiB`,
+          Math.max(...one.peakRssKiB) <= 1024 * 1024 ? 'yes' : 'no',
+        ],
+        [
+          'throughput of 3 workers ÷ 1 worker (reported, no target)',
+          `${(one.drainMs / three.drainMs).toFixed(2)} ×`,
+          '–',
+        ],
       ],
       [1],
     ),
@@ -153,15 +189,29 @@ async function buildComposes(options: ScaleOptions, dir: string): Promise<BenchC
   const composes: BenchCompose[] = [];
   for (let i = 0; i < options.composes; i++) {
     const release = 40 - (i % options.releases);
-    const day = new Date(Date.UTC(2024, 5, 1) + Math.floor(i / options.releases) * 86_400_000).toISOString().slice(0, 10).replace(/-/g, '');
-    composes.push(await makeBenchCompose(`Fedora-${release}-${day}.n.0`, options.shape, { dir: join(dir, 'composes'), storage, parallelism: availableParallelism() }));
+    const day = new Date(Date.UTC(2024, 5, 1) + Math.floor(i / options.releases) * 86_400_000)
+      .toISOString()
+      .slice(0, 10)
+      .replace(/-/g, '');
+    composes.push(
+      await makeBenchCompose(`Fedora-${release}-${day}.n.0`, options.shape, {
+        dir: join(dir, 'composes'),
+        storage,
+        parallelism: availableParallelism(),
+      }),
+    );
   }
   rmSync(join(dir, 'image-build'), { recursive: true, force: true });
   return composes;
 }
 
 /** Every compose started at once against `workers` workers on one task queue, on a Temporal server and registries of their own. */
-async function publishAll(options: ScaleOptions, composes: BenchCompose[], workers: number, dir: string): Promise<Scenario> {
+async function publishAll(
+  options: ScaleOptions,
+  composes: BenchCompose[],
+  workers: number,
+  dir: string,
+): Promise<Scenario> {
   const temporal = await startTemporalDevServer({ dataDir: join(dir, 'temporal') });
   const stopTemporal = onCleanup('the Temporal dev server', () => temporal.stop());
   const connection = await Connection.connect({ address: temporal.address });
@@ -170,17 +220,30 @@ async function publishAll(options: ScaleOptions, composes: BenchCompose[], worke
   const registries = await startRegistries(options.registries, join(dir, 'registries'));
   const registryUrls = registries.servers.map((r) => `${r.host}/scale`);
   // One config per worker, all on one task queue: each worker process has a work dir of its own.
-  const configFiles = Array.from({ length: workers }, (_, w) => writeWorkerConfig(join(dir, `worker-${w}`), { temporal, taskQueue: 'scale', registries: registryUrls, shape: options.shape }));
+  const configFiles = Array.from({ length: workers }, (_, w) =>
+    writeWorkerConfig(join(dir, `worker-${w}`), {
+      temporal,
+      taskQueue: 'scale',
+      registries: registryUrls,
+      shape: options.shape,
+    }),
+  );
   const config = loadConfig(configFiles[0]!);
   const processes = [];
-  for (const [w, configFile] of configFiles.entries()) processes.push(await startWorker(configFile, join(dir, `worker-${w}`, 'worker.log'), process.env, client));
+  for (const [w, configFile] of configFiles.entries())
+    processes.push(await startWorker(configFile, join(dir, `worker-${w}`, 'worker.log'), process.env, client));
 
   const from = Date.now();
   const runs = await Promise.all(composes.map((compose) => startPublishRun(client, config, compose.root)));
   type RunResult = { phase: string; repositories: Array<{ repository: string; decision: string; error?: string }> };
   const settled = await Promise.allSettled(runs.map((run) => run.handle.result() as Promise<RunResult>));
-  const failed = settled.flatMap((outcome, i) => (outcome.status === 'rejected' ? [`${composes[i]!.composeId}: ${causeChain(outcome.reason)}`] : []));
-  if (failed.length > 0) throw new Error(`${failed.length} run(s) failed with ${workers} worker(s) (logs under ${dir}):\n${failed.join('\n')}`);
+  const failed = settled.flatMap((outcome, i) =>
+    outcome.status === 'rejected' ? [`${composes[i]!.composeId}: ${causeChain(outcome.reason)}`] : [],
+  );
+  if (failed.length > 0)
+    throw new Error(
+      `${failed.length} run(s) failed with ${workers} worker(s) (logs under ${dir}):\n${failed.join('\n')}`,
+    );
   const results = settled.map((outcome) => (outcome as PromiseFulfilledResult<RunResult>).value);
   const drainMs = Date.now() - from;
   const peak = processes.map((p) => peakRssKiB(p.pid));
@@ -188,7 +251,8 @@ async function publishAll(options: ScaleOptions, composes: BenchCompose[], worke
   const counts = new Map<string, number>();
   for (const [i, result] of results.entries()) {
     for (const r of result.repositories) {
-      if (r.decision === 'failed' || r.decision === 'blocked') throw new Error(`${composes[i]!.composeId}: ${r.repository} ${r.decision}${r.error ? `: ${r.error}` : ''}`);
+      if (r.decision === 'failed' || r.decision === 'blocked')
+        throw new Error(`${composes[i]!.composeId}: ${r.repository} ${r.decision}${r.error ? `: ${r.error}` : ''}`);
       counts.set(r.decision, (counts.get(r.decision) ?? 0) + 1);
     }
   }
@@ -196,7 +260,8 @@ async function publishAll(options: ScaleOptions, composes: BenchCompose[], worke
   let runEvents = 0;
   let lockEvents = 0;
   for await (const execution of client.workflow.list()) {
-    const events = (await client.workflow.getHandle(execution.workflowId, execution.runId).fetchHistory()).events?.length ?? 0;
+    const events =
+      (await client.workflow.getHandle(execution.workflowId, execution.runId).fetchHistory()).events?.length ?? 0;
     if (execution.workflowId.startsWith('publish:')) runEvents += events;
     else lockEvents += events;
   }
@@ -217,7 +282,8 @@ async function publishAll(options: ScaleOptions, composes: BenchCompose[], worke
 
 function causeChain(error: unknown): string {
   const messages: string[] = [];
-  for (let e = error as { message?: string; cause?: unknown } | undefined; e; e = e.cause as typeof e) messages.push(e.message ?? JSON.stringify(e));
+  for (let e = error as { message?: string; cause?: unknown } | undefined; e; e = e.cause as typeof e)
+    messages.push(e.message ?? JSON.stringify(e));
   return messages.join(' ← ');
 }
 
@@ -235,11 +301,15 @@ async function verifyNewestPerRelease(composes: BenchCompose[], registries: stri
       for (const repository of new Set(compose.images.map((image) => image.repository.repository))) {
         const url = `http://${host}/v2/${namespace.join('/')}/${repository}/manifests/${release}`;
         const response = await fetch(url, { headers: { Accept: 'application/vnd.oci.image.index.v1+json' } });
-        const index = response.ok ? ((await response.json()) as { manifests?: Array<{ annotations?: Record<string, string> }> }) : {};
+        const index = response.ok
+          ? ((await response.json()) as { manifests?: Array<{ annotations?: Record<string, string> }> })
+          : {};
         const from = (index.manifests ?? []).map((m) => m.annotations?.[COMPOSE_ID_ANNOTATION]);
         const arches = compose.images.filter((image) => image.repository.repository === repository).length;
         if (from.length !== arches || from.some((id) => id !== compose.composeId)) {
-          throw new Error(`${registry}/${repository}:${release} should list ${arches} images from ${compose.composeId}, lists ${JSON.stringify(from)}`);
+          throw new Error(
+            `${registry}/${repository}:${release} should list ${arches} images from ${compose.composeId}, lists ${JSON.stringify(from)}`,
+          );
         }
       }
     }

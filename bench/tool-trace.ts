@@ -62,7 +62,12 @@ export function readToolCalls(trace: ToolTrace, fromMs: number, toMs: number): T
     if (!match) continue;
     const startMs = seconds(match[1]!) * 1000;
     if (startMs < fromMs || startMs > toMs) continue;
-    calls.push({ startMs, endMs: seconds(match[2]!) * 1000, exitCode: Number(match[3]), kind: callKind(match[4]!, (match[5] ?? '').split(' ')) });
+    calls.push({
+      startMs,
+      endMs: seconds(match[2]!) * 1000,
+      exitCode: Number(match[3]),
+      kind: callKind(match[4]!, (match[5] ?? '').split(' ')),
+    });
   }
   return calls;
 }
@@ -73,8 +78,23 @@ function seconds(text: string): number {
 
 /** Flags of skopeo and buildah that take a value (so the value is not taken for a subcommand or a reference). */
 const VALUE_FLAGS = new Set([
-  '--root', '--runroot', '--storage-driver', '--digestfile', '--format', '--authfile', '--src-authfile', '--dest-authfile',
-  '--cert-dir', '--src-cert-dir', '--dest-cert-dir', '--arch', '--os', '--variant', '--annotation', '--label', '--compression-format',
+  '--root',
+  '--runroot',
+  '--storage-driver',
+  '--digestfile',
+  '--format',
+  '--authfile',
+  '--src-authfile',
+  '--dest-authfile',
+  '--cert-dir',
+  '--src-cert-dir',
+  '--dest-cert-dir',
+  '--arch',
+  '--os',
+  '--variant',
+  '--annotation',
+  '--label',
+  '--compression-format',
 ]);
 
 function callKind(tool: string, args: string[]): string {
@@ -89,9 +109,13 @@ function callKind(tool: string, args: string[]): string {
     }
     const transport = /^(docker|oci-archive|oci|docker-archive|dir|containers-storage):/.exec(arg);
     if (transport) transports.push(transport[1]!);
-    else if (words.length < (tool === 'buildah' && words[0] === 'manifest' ? 2 : 1) && /^[a-z][a-z-]*$/.test(arg)) words.push(arg);
+    else if (words.length < (tool === 'buildah' && words[0] === 'manifest' ? 2 : 1) && /^[a-z][a-z-]*$/.test(arg))
+      words.push(arg);
   }
-  const main = tool === 'xz' || tool === 'tar' ? words.filter((w) => /^(-d|--decompress|--compress|-z|--list|-t|-x|--extract|-c|--create)$/.test(w)).slice(0, 1) : words;
+  const main =
+    tool === 'xz' || tool === 'tar'
+      ? words.filter((w) => /^(-d|--decompress|--compress|-z|--list|-t|-x|--extract|-c|--create)$/.test(w)).slice(0, 1)
+      : words;
   return [tool, ...main, ...(transports.length > 0 ? [transports.join('→')] : [])].join(' ');
 }
 

@@ -16,7 +16,9 @@ function newestChange(dir) {
   return newest;
 }
 
-const useBuilt = existsSync(built) && (!existsSync(source) || statSync(built).mtimeMs >= newestChange(fileURLToPath(new URL('../src', import.meta.url))));
+const useBuilt =
+  existsSync(built) &&
+  (!existsSync(source) || statSync(built).mtimeMs >= newestChange(fileURLToPath(new URL('../src', import.meta.url))));
 if (useBuilt) {
   await import(built.href);
 } else {

@@ -66,7 +66,8 @@ export function keysAt(schema: z.ZodType, path: ReadonlyArray<PropertyKey>): str
 
 function unwrap(schema: z.ZodType): z.ZodType {
   let current = schema;
-  while (current instanceof z.ZodOptional || current instanceof z.ZodDefault || current instanceof z.ZodPrefault) current = current.unwrap() as z.ZodType;
+  while (current instanceof z.ZodOptional || current instanceof z.ZodDefault || current instanceof z.ZodPrefault)
+    current = current.unwrap() as z.ZodType;
   return current;
 }
 
@@ -84,7 +85,8 @@ function editDistance(a: string, b: string): number {
   let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
   for (let i = 1; i <= a.length; i++) {
     const row = [i];
-    for (let j = 1; j <= b.length; j++) row[j] = Math.min(previous[j]! + 1, row[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    for (let j = 1; j <= b.length; j++)
+      row[j] = Math.min(previous[j]! + 1, row[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
     previous = row;
   }
   return previous[b.length]!;
@@ -98,7 +100,9 @@ export function allKeys(schema: z.ZodType, prefix = ''): string[] {
   return Object.entries(inner.shape as Record<string, z.ZodType>).flatMap(([key, value]) => {
     const path = prefix ? `${prefix}.${key}` : key;
     const child = unwrap(value);
-    const table = child instanceof z.ZodObject || (child instanceof z.ZodArray && unwrap(child.element as z.ZodType) instanceof z.ZodObject);
+    const table =
+      child instanceof z.ZodObject ||
+      (child instanceof z.ZodArray && unwrap(child.element as z.ZodType) instanceof z.ZodObject);
     return table ? allKeys(child, path) : [path];
   });
 }

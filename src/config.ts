@@ -25,14 +25,32 @@ export class ConfigError extends Error {
 const DURATION = /^\d+(ms|s|m|h|d)$/;
 const waitEndPolicy = z.enum(WAIT_END_POLICIES, { message: `must be one of ${WAIT_END_POLICIES.join(', ')}` });
 /** The architecture names of the OCI image spec (Go's GOARCH values): what index platforms and pull clients use. */
-const OCI_ARCHITECTURES = ['386', 'amd64', 'arm', 'arm64', 'loong64', 'mips', 'mips64', 'mips64le', 'mipsle', 'ppc64', 'ppc64le', 'riscv64', 's390x', 'wasm'] as const;
+const OCI_ARCHITECTURES = [
+  '386',
+  'amd64',
+  'arm',
+  'arm64',
+  'loong64',
+  'mips',
+  'mips64',
+  'mips64le',
+  'mipsle',
+  'ppc64',
+  'ppc64le',
+  'riscv64',
+  's390x',
+  'wasm',
+] as const;
 const REGISTRY_URL = /^[a-z0-9.-]+(:\d+)?(\/[a-z0-9._-]+)+$/;
 const ENV_PREFIX = /^[A-Z_][A-Z0-9_]*$/;
 
 const registrySchema = z
   .object({
     url: z.string().regex(REGISTRY_URL, 'must be host[:port]/namespace, lowercase, e.g. "quay.io/fedora"'),
-    credential_prefix: z.string().regex(ENV_PREFIX, 'must be an environment variable prefix like "QUAY_IO_"').optional(),
+    credential_prefix: z
+      .string()
+      .regex(ENV_PREFIX, 'must be an environment variable prefix like "QUAY_IO_"')
+      .optional(),
     tls_verify: z.boolean().default(true),
     cert_dir: z.string().min(1).optional(),
   })
@@ -43,21 +61,36 @@ const regexSource = z.string().superRefine((source, ctx) => {
   try {
     new RegExp(source);
   } catch (error) {
-    ctx.addIssue({ code: 'custom', message: `not a valid regular expression (${(error as Error).message}); JavaScript syntax, e.g. "^Fedora-4[0-9]-"` });
+    ctx.addIssue({
+      code: 'custom',
+      message: `not a valid regular expression (${(error as Error).message}); JavaScript syntax, e.g. "^Fedora-4[0-9]-"`,
+    });
   }
 });
 
 /** A compose location prefix: compared segment by segment after normalising (src/domain/allowed-location.ts). */
-const locationPrefix = z.string().refine((prefix) => normalizeLocation(prefix) !== undefined, 'must be an http(s):// URL or an absolute path, e.g. "https://kojipkgs.fedoraproject.org/compose/"');
+const locationPrefix = z
+  .string()
+  .refine(
+    (prefix) => normalizeLocation(prefix) !== undefined,
+    'must be an http(s):// URL or an absolute path, e.g. "https://kojipkgs.fedoraproject.org/compose/"',
+  );
 
 const amqpSchema = z
   .object({
-    url: z.string().regex(/^amqps?:\/\//, 'must be an amqp:// or amqps:// URL, e.g. "amqp://guest:guest@127.0.0.1:5672/%2F"'),
+    url: z
+      .string()
+      .regex(/^amqps?:\/\//, 'must be an amqp:// or amqps:// URL, e.g. "amqp://guest:guest@127.0.0.1:5672/%2F"'),
     exchange: z.string().min(1).default('amq.topic'),
     queue: z.string().min(1).default('compose-publisher'),
-    routing_keys: z.array(z.string().min(1)).min(1, 'list at least one routing key').default(['org.fedoraproject.*.pungi.compose.status.change']),
+    routing_keys: z
+      .array(z.string().min(1))
+      .min(1, 'list at least one routing key')
+      .default(['org.fedoraproject.*.pungi.compose.status.change']),
     statuses: z
-      .array(z.enum(PUNGI_STATUSES, { message: `must be one of Pungi's compose statuses: ${PUNGI_STATUSES.join(', ')}` }))
+      .array(
+        z.enum(PUNGI_STATUSES, { message: `must be one of Pungi's compose statuses: ${PUNGI_STATUSES.join(', ')}` }),
+      )
       .min(1, 'list at least one compose status, e.g. ["FINISHED"]')
       .default(['FINISHED', 'FINISHED_INCOMPLETE']),
     /** Empty: every compose id. */
@@ -78,8 +111,14 @@ const amqpSchema = z
   })
   .strict()
   .superRefine((amqp, ctx) => {
-    if (Boolean(amqp.cert) !== Boolean(amqp.key)) ctx.addIssue({ code: 'custom', path: [amqp.cert ? 'key' : 'cert'], message: 'cert and key go together: set both (the client certificate and its private key) or neither' });
-    if ((amqp.ca_cert || amqp.cert) && !amqp.url.startsWith('amqps://')) ctx.addIssue({ code: 'custom', path: ['url'], message: 'certificates need TLS: use an amqps:// URL' });
+    if (Boolean(amqp.cert) !== Boolean(amqp.key))
+      ctx.addIssue({
+        code: 'custom',
+        path: [amqp.cert ? 'key' : 'cert'],
+        message: 'cert and key go together: set both (the client certificate and its private key) or neither',
+      });
+    if ((amqp.ca_cert || amqp.cert) && !amqp.url.startsWith('amqps://'))
+      ctx.addIssue({ code: 'custom', path: ['url'], message: 'certificates need TLS: use an amqps:// URL' });
   });
 
 export const configSchema = z
@@ -96,7 +135,10 @@ export const configSchema = z
         /** A CA for the server certificate, when it is not signed by a public CA. */
         tls_ca: z.string().min(1).optional(),
         /** Name of the environment variable that holds an API key (Temporal Cloud); turns on TLS. */
-        api_key_env: z.string().regex(ENV_PREFIX, 'must be an environment variable name like "TEMPORAL_API_KEY"').optional(),
+        api_key_env: z
+          .string()
+          .regex(ENV_PREFIX, 'must be an environment variable name like "TEMPORAL_API_KEY"')
+          .optional(),
         data_dir: z.string().min(1).default('.data'),
         /** At start, the worker creates the search attributes the namespace lacks (self-hosted: the operator service must allow it). */
         create_search_attributes: z.boolean().default(false),
@@ -104,23 +146,34 @@ export const configSchema = z
       .strict()
       .prefault({}),
     registries: z.array(registrySchema).min(1, 'list at least one [[registries]] entry'),
-    repositories: z.record(z.string(), z.string().min(1)).refine((r) => Object.keys(r).length > 0, 'map at least one subvariant to a repository'),
+    repositories: z
+      .record(z.string(), z.string().min(1))
+      .refine((r) => Object.keys(r).length > 0, 'map at least one subvariant to a repository'),
     architectures: z
-      .record(z.string(), z.enum(OCI_ARCHITECTURES, { message: `must be an OCI architecture name: ${OCI_ARCHITECTURES.join(', ')}` }))
+      .record(
+        z.string(),
+        z.enum(OCI_ARCHITECTURES, { message: `must be an OCI architecture name: ${OCI_ARCHITECTURES.join(', ')}` }),
+      )
       .refine((a) => Object.keys(a).length > 0, 'map at least one compose arch to an OCI arch'),
     releases: z
       .object({
         latest: z.string().min(1).optional(),
         rawhide: z.string().min(1).optional(),
         /** The release versions this worker publishes ("43", "Rawhide"); a compose of any other is refused. Omitted: any. */
-        allowed: z.array(z.string().min(1)).min(1, 'list at least one release version, e.g. ["42", "43", "Rawhide"], or leave allowed out').optional(),
+        allowed: z
+          .array(z.string().min(1))
+          .min(1, 'list at least one release version, e.g. ["42", "43", "Rawhide"], or leave allowed out')
+          .optional(),
       })
       .strict()
       .prefault({}),
     images: z
       .object({
         /** productmd image types that are container images: "docker" (Fedora ≤ 41), "container" (Fedora 42+). */
-        types: z.array(z.string().min(1)).min(1, 'list at least one productmd image type, e.g. ["docker", "container"]').default([...DEFAULT_IMAGE_SELECTION.types]),
+        types: z
+          .array(z.string().min(1))
+          .min(1, 'list at least one productmd image type, e.g. ["docker", "container"]')
+          .default([...DEFAULT_IMAGE_SELECTION.types]),
         /** Compose arches left out of publication and of the gate, e.g. ["armhfp"]. */
         ignore_arches: z.array(z.string().min(1)).default([]),
       })
@@ -150,7 +203,10 @@ export const configSchema = z
         max_parallel_pushes: z.number().int().min(1).max(32).default(DEFAULT_PARALLEL_PUSHES),
         work_dir: z.string().min(1).default('.data/work'),
         /** The worker's image cache stays under this; least recently used archives go first, none in use. */
-        cache_max_size: z.string().refine((size) => parseSize(size) !== undefined, 'must be a size like "20GiB", "500MB" or a number of bytes').default('20GiB'),
+        cache_max_size: z
+          .string()
+          .refine((size) => parseSize(size) !== undefined, 'must be a size like "20GiB", "500MB" or a number of bytes')
+          .default('20GiB'),
       })
       .strict()
       .prefault({}),
@@ -175,7 +231,10 @@ export const configSchema = z
          */
         allowed_locations: z
           .array(locationPrefix)
-          .min(1, 'list at least one prefix, e.g. ["https://kojipkgs.fedoraproject.org/compose/"], or leave allowed_locations out to accept any location')
+          .min(
+            1,
+            'list at least one prefix, e.g. ["https://kojipkgs.fedoraproject.org/compose/"], or leave allowed_locations out to accept any location',
+          )
           .optional(),
       })
       .strict()
@@ -194,7 +253,11 @@ export const configSchema = z
     const repositories = new Set(Object.values(config.repositories));
     for (const repository of Object.keys(config.gate.when_wait_ends_for)) {
       if (!repositories.has(repository)) {
-        ctx.addIssue({ code: 'custom', path: ['gate', 'when_wait_ends_for', repository], message: `is not a repository of [repositories] (${[...repositories].join(', ')}): name one of those` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['gate', 'when_wait_ends_for', repository],
+          message: `is not a repository of [repositories] (${[...repositories].join(', ')}): name one of those`,
+        });
       }
     }
   });
@@ -208,7 +271,14 @@ export function loadConfig(file: string): Config {
     text = readFileSync(file, 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    const reason = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'it is a directory' : (code ?? String(error));
+    const reason =
+      code === 'ENOENT'
+        ? 'no such file'
+        : code === 'EACCES'
+          ? 'permission denied'
+          : code === 'EISDIR'
+            ? 'it is a directory'
+            : (code ?? String(error));
     throw new ConfigError(
       `cannot read the config file ${resolve(file)}: ${reason}. Fix: pass --config (or set COMPOSE_PUBLISHER_CONFIG to) the path of a config file; start from ${CONFIG_REFERENCE}`,
     );
@@ -230,7 +300,9 @@ export function checkCertDirs(config: Config): void {
     try {
       files = readdirSync(registry.cert_dir);
     } catch (error) {
-      throw new ConfigError(`${config.source}: ${key} = "${registry.cert_dir}" cannot be read (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
+      throw new ConfigError(
+        `${config.source}: ${key} = "${registry.cert_dir}" cannot be read (${(error as NodeJS.ErrnoException).code ?? String(error)})`,
+      );
     }
     for (const keyFile of files.filter((file) => file.endsWith('.key'))) {
       const stem = keyFile.slice(0, -'.key'.length);
@@ -266,7 +338,8 @@ const DEPRECATED_ALLOWED_LOCATIONS_KEY = '[amqp].allowed_locations';
  * deprecated [amqp] allowed_locations of older configs (an empty old list counts as unset). Undefined: any location.
  */
 export function allowedLocations(config: Config): AllowedLocations | undefined {
-  if (config.compose.allowed_locations) return { prefixes: config.compose.allowed_locations, key: ALLOWED_LOCATIONS_KEY };
+  if (config.compose.allowed_locations)
+    return { prefixes: config.compose.allowed_locations, key: ALLOWED_LOCATIONS_KEY };
   const old = config.amqp?.allowed_locations;
   return old && old.length > 0 ? { prefixes: old, key: DEPRECATED_ALLOWED_LOCATIONS_KEY } : undefined;
 }
@@ -284,7 +357,12 @@ export function configWarnings(config: Config): string[] {
 
 /** How workers and listeners reach the broker of [amqp]. */
 export function brokerSettings(amqp: NonNullable<Config['amqp']>): BrokerSettings {
-  return { url: amqp.url, ...(amqp.ca_cert ? { caCert: amqp.ca_cert } : {}), ...(amqp.cert ? { cert: amqp.cert } : {}), ...(amqp.key ? { key: amqp.key } : {}) };
+  return {
+    url: amqp.url,
+    ...(amqp.ca_cert ? { caCert: amqp.ca_cert } : {}),
+    ...(amqp.cert ? { cert: amqp.cert } : {}),
+    ...(amqp.key ? { key: amqp.key } : {}),
+  };
 }
 
 /** The slice of the config a run uses: the worker's, handed to each run by the workerSettings activity (recorded in its history). */
@@ -305,7 +383,13 @@ export function publishSettings(config: Config): PublishSettings {
     stalenessWarnAfter: config.staleness.warn_after,
     maxParallelPushes: config.publish.max_parallel_pushes,
     ...(config.amqp
-      ? { notifications: { exchange: config.amqp.exchange, topicPrefix: config.amqp.topic_prefix, seedAnnouncements: config.amqp.seed_announcements } }
+      ? {
+          notifications: {
+            exchange: config.amqp.exchange,
+            topicPrefix: config.amqp.topic_prefix,
+            seedAnnouncements: config.amqp.seed_announcements,
+          },
+        }
       : {}),
   };
 }
@@ -317,4 +401,3 @@ function hybridOnWaitEnd(config: Config): Pick<PublishSettings, 'hybridOnWaitEnd
   );
   return repositories.length > 0 ? { hybridOnWaitEnd: repositories.sort() } : {};
 }
-

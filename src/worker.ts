@@ -9,7 +9,9 @@ import type { PublishSettings } from './domain/settings.js';
 import type { BrokerSettings } from './tools/broker-connection.js';
 
 /** The workflows module next to this file: src/workflows/index.ts under tsx, dist/workflows/index.js when built. */
-export const WORKFLOWS_PATH = fileURLToPath(new URL(`./workflows/index${extname(fileURLToPath(import.meta.url))}`, import.meta.url));
+export const WORKFLOWS_PATH = fileURLToPath(
+  new URL(`./workflows/index${extname(fileURLToPath(import.meta.url))}`, import.meta.url),
+);
 
 export interface PublisherWorkerOptions {
   connection: NativeConnection;
@@ -43,7 +45,9 @@ export const PREBUILT_BUNDLE_PATH = fileURLToPath(new URL('./workflow-bundle.js'
  */
 function prebuiltBundle(): { codePath: string } | undefined {
   if (extname(WORKFLOWS_PATH) !== '.js' || !existsSync(PREBUILT_BUNDLE_PATH)) return undefined;
-  return statSync(PREBUILT_BUNDLE_PATH).mtimeMs >= statSync(WORKFLOWS_PATH).mtimeMs ? { codePath: PREBUILT_BUNDLE_PATH } : undefined;
+  return statSync(PREBUILT_BUNDLE_PATH).mtimeMs >= statSync(WORKFLOWS_PATH).mtimeMs
+    ? { codePath: PREBUILT_BUNDLE_PATH }
+    : undefined;
 }
 
 /** A worker that runs publishCompose and its activities. */
@@ -52,14 +56,16 @@ export async function createPublisherWorker(options: PublisherWorkerOptions): Pr
     connection: options.connection,
     namespace: options.namespace,
     taskQueue: options.taskQueue,
-    activities: createActivities(activityEnvironment({
+    activities: createActivities(
+      activityEnvironment({
         workDir: options.workDir,
         settings: options.settings,
         ...(options.env ? { env: options.env } : {}),
         ...(options.broker ? { broker: options.broker } : {}),
         ...(options.cacheMaxBytes ? { cacheMaxBytes: options.cacheMaxBytes } : {}),
         ...(options.allowedLocations ? { allowedLocations: options.allowedLocations } : {}),
-      }),),
+      }),
+    ),
     workflowBundle: options.workflowBundle ?? prebuiltBundle() ?? (await bundleWorkflows()),
     maxConcurrentActivityTaskExecutions: options.maxConcurrentActivityTaskExecutions ?? 8,
     // A run whose worker died waits this long (not the default 10 s) before its next workflow task goes to another.
@@ -74,6 +80,13 @@ export function bundleWorkflows(): Promise<{ code: string }> {
   const drop = () => undefined;
   return bundleWorkflowCode({
     workflowsPath: WORKFLOWS_PATH,
-    logger: { log: drop, trace: drop, debug: drop, info: drop, warn: (m, meta) => void logger.warn(m, meta), error: (m, meta) => void logger.error(m, meta) },
+    logger: {
+      log: drop,
+      trace: drop,
+      debug: drop,
+      info: drop,
+      warn: (m, meta) => void logger.warn(m, meta),
+      error: (m, meta) => void logger.error(m, meta),
+    },
   });
 }

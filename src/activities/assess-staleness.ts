@@ -1,7 +1,15 @@
 import { Context } from '@temporalio/activity';
 import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
 import { durationMs } from '../domain/duration.js';
-import { assessStaleness as assess, crossingKey, newCrossings, staleRepositories, type RunOutcome, type StalenessReport, type StalenessRow } from '../domain/staleness.js';
+import {
+  assessStaleness as assess,
+  crossingKey,
+  newCrossings,
+  staleRepositories,
+  type RunOutcome,
+  type StalenessReport,
+  type StalenessRow,
+} from '../domain/staleness.js';
 import type { ReleaseSettings } from '../domain/tags.js';
 import type { GateDecisionKind, OciArch, PublishedManifest } from '../domain/types.js';
 import type { ActivityEnvironment } from './environment.js';
@@ -43,20 +51,28 @@ export function makeAssessStaleness(environment: ActivityEnvironment) {
         );
       }
       const archOf = (tag: string) => {
-        const composeArch = Object.keys(settings.architectures).find((arch) => releases.some((release) => tag === `${release}-${arch}`));
+        const composeArch = Object.keys(settings.architectures).find((arch) =>
+          releases.some((release) => tag === `${release}-${arch}`),
+        );
         return composeArch ? (settings.architectures[composeArch] as OciArch) : undefined;
       };
       const indexes = published.filter((manifest) => manifest.instances.length > 0);
       const archTags = published.flatMap((manifest) => {
         const arch = manifest.instances.length === 0 ? archOf(manifest.tag) : undefined;
-        return arch && manifest.digest ? [{ registry: manifest.registry, repository: manifest.repository, arch, digest: manifest.digest }] : [];
+        return arch && manifest.digest
+          ? [{ registry: manifest.registry, repository: manifest.repository, arch, digest: manifest.digest }]
+          : [];
       });
       const rows = assess({
         indexes: indexes.map((index) => ({
           registry: index.registry,
           repository: index.repository,
           tag: index.tag,
-          instances: index.instances.map((instance) => ({ arch: instance.ociArch, digest: instance.digest, ...(instance.composeId ? { composeId: instance.composeId } : {}) })),
+          instances: index.instances.map((instance) => ({
+            arch: instance.ociArch,
+            digest: instance.digest,
+            ...(instance.composeId ? { composeId: instance.composeId } : {}),
+          })),
         })),
         archTags,
         runs: runs.flatMap((run) => run.outcomes),
@@ -71,7 +87,13 @@ export function makeAssessStaleness(environment: ActivityEnvironment) {
         staleRepositories: staleRepositories(rows),
         overThreshold: rows.filter((row) => row.overThreshold).map(crossingKey),
         newCrossings: newCrossings(rows, previous),
-        waiting: runs.filter((run) => run.waitingRepositories.length > 0).map((run) => ({ workflowId: run.workflowId, composeId: run.composeId, repositories: run.waitingRepositories })),
+        waiting: runs
+          .filter((run) => run.waitingRepositories.length > 0)
+          .map((run) => ({
+            workflowId: run.workflowId,
+            composeId: run.composeId,
+            repositories: run.waitingRepositories,
+          })),
       };
     });
   };
@@ -79,7 +101,11 @@ export function makeAssessStaleness(environment: ActivityEnvironment) {
 
 /** The tags an index of `release` is published under. */
 function indexTags(release: string, releases: ReleaseSettings): string[] {
-  return [release, ...(release === releases.latest ? ['latest'] : []), ...(release === releases.rawhide ? ['rawhide'] : [])];
+  return [
+    release,
+    ...(release === releases.latest ? ['latest'] : []),
+    ...(release === releases.rawhide ? ['rawhide'] : []),
+  ];
 }
 
 interface PublishRun {
@@ -99,14 +125,23 @@ interface GateMemoEntry {
 /** Every publish run of this task queue, with what its memo says it decided per repository. */
 async function listPublishRuns(client: Client, taskQueue: string): Promise<PublishRun[]> {
   const runs: PublishRun[] = [];
-  for await (const execution of client.workflow.list({ query: `WorkflowType = 'publishCompose' AND TaskQueue = '${taskQueue}'` })) {
+  for await (const execution of client.workflow.list({
+    query: `WorkflowType = 'publishCompose' AND TaskQueue = '${taskQueue}'`,
+  })) {
     Context.current().heartbeat();
     const composeId = keyword(execution, 'ComposeId');
     if (!composeId) continue;
     const gate = Array.isArray(execution.memo?.gate) ? (execution.memo.gate as GateMemoEntry[]) : [];
     const outcomes = gate.flatMap((entry): RunOutcome[] =>
       typeof entry.repository === 'string' && typeof entry.decision === 'string'
-        ? [{ composeId, repository: entry.repository, decision: entry.decision as GateDecisionKind, built: Array.isArray(entry.built) ? entry.built.filter((a): a is OciArch => typeof a === 'string') : [] }]
+        ? [
+            {
+              composeId,
+              repository: entry.repository,
+              decision: entry.decision as GateDecisionKind,
+              built: Array.isArray(entry.built) ? entry.built.filter((a): a is OciArch => typeof a === 'string') : [],
+            },
+          ]
         : [],
     );
     const running = execution.status.name === 'RUNNING';
@@ -116,7 +151,9 @@ async function listPublishRuns(client: Client, taskQueue: string): Promise<Publi
       composeId,
       ...(release ? { release } : {}),
       outcomes,
-      waitingRepositories: running ? outcomes.filter((outcome) => outcome.decision === 'blocked').map((outcome) => outcome.repository) : [],
+      waitingRepositories: running
+        ? outcomes.filter((outcome) => outcome.decision === 'blocked').map((outcome) => outcome.repository)
+        : [],
     });
   }
   return runs;
@@ -130,18 +167,31 @@ function keyword(execution: WorkflowExecutionInfo, name: string): string | undef
 /** The crossings the newest earlier report of this task queue found over warn_after (from its memo). */
 async function previousOverThreshold(client: Client, taskQueue: string, self: string): Promise<string[]> {
   let newest: { closed: number; keys: string[] } | undefined;
-  for await (const execution of client.workflow.list({ query: `WorkflowType = '${REPORT_WORKFLOW_TYPE}' AND TaskQueue = '${taskQueue}' AND ExecutionStatus = 'Completed'` })) {
+  for await (const execution of client.workflow.list({
+    query: `WorkflowType = '${REPORT_WORKFLOW_TYPE}' AND TaskQueue = '${taskQueue}' AND ExecutionStatus = 'Completed'`,
+  })) {
     if (execution.workflowId === self) continue;
     const closed = execution.closeTime?.getTime() ?? 0;
     const keys = (execution.memo?.report as { overThreshold?: unknown } | undefined)?.overThreshold;
-    if (Array.isArray(keys) && (!newest || closed > newest.closed)) newest = { closed, keys: keys.filter((k): k is string => typeof k === 'string') };
+    if (Array.isArray(keys) && (!newest || closed > newest.closed))
+      newest = { closed, keys: keys.filter((k): k is string => typeof k === 'string') };
   }
   return newest?.keys ?? [];
 }
 
 function setGauges(context: Context, rows: StalenessRow[]): void {
-  const lag = context.metricMeter.createGauge('compose_publisher_arch_lag_days', 'int', 'd', 'Days the image an index serves for an arch lags the newest compose of its release');
-  const behind = context.metricMeter.createGauge('compose_publisher_arch_composes_behind', 'int', 'composes', 'Composes the image an index serves for an arch lags behind');
+  const lag = context.metricMeter.createGauge(
+    'compose_publisher_arch_lag_days',
+    'int',
+    'd',
+    'Days the image an index serves for an arch lags the newest compose of its release',
+  );
+  const behind = context.metricMeter.createGauge(
+    'compose_publisher_arch_composes_behind',
+    'int',
+    'composes',
+    'Composes the image an index serves for an arch lags behind',
+  );
   for (const row of rows) {
     const tags = { repository: row.repository, tag: row.tag, arch: row.arch, registry: row.registry };
     lag.set(row.lagDays, tags);

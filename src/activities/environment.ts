@@ -73,7 +73,13 @@ export function activityEnvironment(options: ActivityEnvironmentOptions): Activi
   mkdirSync(root, { recursive: true });
   lockWorkDir(root);
   sweepLeftovers(environment);
-  for (const dir of [environment.cacheDir, environment.scratchDir, environment.tmpDir, environment.storage.root, environment.storage.runroot]) {
+  for (const dir of [
+    environment.cacheDir,
+    environment.scratchDir,
+    environment.tmpDir,
+    environment.storage.root,
+    environment.storage.runroot,
+  ]) {
     mkdirSync(dir, { recursive: true });
   }
   useToolTempDir(environment.tmpDir);

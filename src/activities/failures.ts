@@ -20,7 +20,11 @@ const TOOL_FAILURE_TYPES: Record<ToolErrorKind, FailureType> = {
 export function toFailure(error: unknown, context: string): Error {
   if (error instanceof ApplicationFailure) {
     if (error.message.length <= MAX_MESSAGE_LENGTH) return error;
-    return ApplicationFailure.create({ message: bounded(error.message), type: error.type ?? 'Error', nonRetryable: error.nonRetryable ?? false });
+    return ApplicationFailure.create({
+      message: bounded(error.message),
+      type: error.type ?? 'Error',
+      nonRetryable: error.nonRetryable ?? false,
+    });
   }
   if (error instanceof DomainError) {
     return ApplicationFailure.create({
@@ -34,7 +38,9 @@ export function toFailure(error: unknown, context: string): Error {
   const fault = workerFaultOf(error);
   if (fault) {
     return ApplicationFailure.create({
-      message: bounded(`${context}: ${describeWorkerFault(fault.fault)} on the worker's host: ${fault.detail}. This is the worker's fault, not the compose's: retried. Fix: see "The worker's own faults" in docs/operators.md`),
+      message: bounded(
+        `${context}: ${describeWorkerFault(fault.fault)} on the worker's host: ${fault.detail}. This is the worker's fault, not the compose's: retried. Fix: see "The worker's own faults" in docs/operators.md`,
+      ),
       type: fault.fault.type,
       nonRetryable: false,
     });
@@ -46,7 +52,8 @@ export function toFailure(error: unknown, context: string): Error {
       nonRetryable: !error.retryable,
     });
   }
-  if (error instanceof Error) return error.message.length <= MAX_MESSAGE_LENGTH ? error : new Error(bounded(error.message));
+  if (error instanceof Error)
+    return error.message.length <= MAX_MESSAGE_LENGTH ? error : new Error(bounded(error.message));
   return new Error(bounded(String(error)));
 }
 
@@ -54,7 +61,9 @@ export function toFailure(error: unknown, context: string): Error {
 const MAX_MESSAGE_LENGTH = 2000;
 
 function bounded(message: string): string {
-  return message.length <= MAX_MESSAGE_LENGTH ? message : `${message.slice(0, MAX_MESSAGE_LENGTH)}… (${message.length - MAX_MESSAGE_LENGTH} more characters cut)`;
+  return message.length <= MAX_MESSAGE_LENGTH
+    ? message
+    : `${message.slice(0, MAX_MESSAGE_LENGTH)}… (${message.length - MAX_MESSAGE_LENGTH} more characters cut)`;
 }
 
 /** Runs an activity body and translates its failures. */

@@ -22,7 +22,10 @@ export function makeFetchCompose(environment: Pick<ActivityEnvironment, 'allowed
   const allowed = environment.allowedLocations;
   return function fetchCompose(input: FetchComposeInput): Promise<PublishPlan> {
     return translatingFailures(`reading the compose at ${input.location}`, async () => {
-      const { root, info, images } = await readCompose(input.location, { signal: Context.current().cancellationSignal, allowed });
+      const { root, info, images } = await readCompose(input.location, {
+        signal: Context.current().cancellationSignal,
+        allowed,
+      });
       const plan = buildPlan({
         info,
         images,
@@ -32,7 +35,10 @@ export function makeFetchCompose(environment: Pick<ActivityEnvironment, 'allowed
         ...(input.settings.images ? { selection: input.settings.images } : {}),
       });
       const planned = plan.repositories.flatMap((repository) => repository.images);
-      for (const image of planned) checkAllowedLocation(image.location, allowed, { what: `the ${image.fileName} image that images.json lists at` });
+      for (const image of planned)
+        checkAllowedLocation(image.location, allowed, {
+          what: `the ${image.fileName} image that images.json lists at`,
+        });
       if (!isRemote(root)) {
         for (const image of planned) await checkInsideCompose(root, image.location).catch(ignoreMissing);
       }

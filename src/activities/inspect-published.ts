@@ -30,14 +30,27 @@ export function makeInspectPublished(environment: ActivityEnvironment) {
             ...(input.digestOnlyTags ?? []).map((tag) => ({ repository, tag, digestOnly: true })),
           ]);
           // Each lookup is a skopeo process that mostly waits on the registry: several at a time.
-          results.push(...(await pool(lookups, INSPECTIONS_AT_ONCE, async ({ repository, tag, digestOnly }) => {
-            const reference = `${registry.url}/${repository}:${tag}`;
-            const found: PublishedManifest = digestOnly
-              ? { registry: registry.url, repository, tag, digest: await remoteDigest(reference, access, { signal }), instances: [] }
-              : toPublishedManifest(registry.url, repository, tag, await inspectRemote(reference, access, { signal }));
-            Context.current().heartbeat({ registry: registry.url, repository, tag });
-            return found;
-          })));
+          results.push(
+            ...(await pool(lookups, INSPECTIONS_AT_ONCE, async ({ repository, tag, digestOnly }) => {
+              const reference = `${registry.url}/${repository}:${tag}`;
+              const found: PublishedManifest = digestOnly
+                ? {
+                    registry: registry.url,
+                    repository,
+                    tag,
+                    digest: await remoteDigest(reference, access, { signal }),
+                    instances: [],
+                  }
+                : toPublishedManifest(
+                    registry.url,
+                    repository,
+                    tag,
+                    await inspectRemote(reference, access, { signal }),
+                  );
+              Context.current().heartbeat({ registry: registry.url, repository, tag });
+              return found;
+            })),
+          );
         });
       }
       return results;
@@ -45,12 +58,23 @@ export function makeInspectPublished(environment: ActivityEnvironment) {
   };
 }
 
-export function toPublishedManifest(registry: string, repository: string, tag: string, remote: RemoteManifest): PublishedManifest {
+export function toPublishedManifest(
+  registry: string,
+  repository: string,
+  tag: string,
+  remote: RemoteManifest,
+): PublishedManifest {
   switch (remote.kind) {
     case 'absent':
       return { registry, repository, tag, digest: null, instances: [] };
     case 'image':
-      return { registry, repository, tag, digest: remote.digest, instances: [{ ociArch: remote.architecture, digest: remote.digest }] };
+      return {
+        registry,
+        repository,
+        tag,
+        digest: remote.digest,
+        instances: [{ ociArch: remote.architecture, digest: remote.digest }],
+      };
     case 'index':
       return {
         registry,
@@ -60,7 +84,9 @@ export function toPublishedManifest(registry: string, repository: string, tag: s
         instances: remote.instances.map((instance) => ({
           ociArch: instance.architecture,
           digest: instance.digest,
-          ...(instance.annotations[COMPOSE_ID_ANNOTATION] ? { composeId: instance.annotations[COMPOSE_ID_ANNOTATION] } : {}),
+          ...(instance.annotations[COMPOSE_ID_ANNOTATION]
+            ? { composeId: instance.annotations[COMPOSE_ID_ANNOTATION] }
+            : {}),
         })),
       };
   }

@@ -24,16 +24,23 @@ export function makeNotify(environment: ActivityEnvironment) {
 
 async function publishNotification(environment: ActivityEnvironment, input: NotifyInput): Promise<void> {
   if (!environment.broker) {
-    throw new DomainError('NotificationsNotConfigured', 'this worker has no [amqp] url in its config, so it cannot send notifications; add [amqp] url');
+    throw new DomainError(
+      'NotificationsNotConfigured',
+      'this worker has no [amqp] url in its config, so it cannot send notifications; add [amqp] url',
+    );
   }
   // The seed's id is derived from the decision message's: a retried delivery repeats both ids.
-  const messages = [fedoraMessage(input.notification, input.messageId), ...(input.seed ? [fedoraMessage(input.seed, derivedMessageId(input.messageId, input.seed.topic))] : [])];
+  const messages = [
+    fedoraMessage(input.notification, input.messageId),
+    ...(input.seed ? [fedoraMessage(input.seed, derivedMessageId(input.messageId, input.seed.topic))] : []),
+  ];
   const connection = await connectBroker(environment.broker);
   try {
     const channel = await connection.createConfirmChannel();
     for (const message of messages) channel.publish(input.exchange, message.topic, message.content, message.options);
     await channel.waitForConfirms();
-    for (const message of messages) Context.current().log.info('notification sent', { topic: message.topic, messageId: message.options.messageId });
+    for (const message of messages)
+      Context.current().log.info('notification sent', { topic: message.topic, messageId: message.options.messageId });
   } finally {
     await connection.close().catch(() => undefined);
   }

@@ -20,7 +20,10 @@ export function makePrepareImage(environment: ActivityEnvironment) {
       return withHeartbeats((report) =>
         environment.cacheBudget.using(cachedLayoutPath(image, environment.cacheDir), () =>
           withWorkDirFaults(environment, doing, spaceToPrepare(image), async () =>
-            layoutManifestDigest(await localOciLayout(image, environment.cacheDir, report, signal, environment.allowedLocations), image),
+            layoutManifestDigest(
+              await localOciLayout(image, environment.cacheDir, report, signal, environment.allowedLocations),
+              image,
+            ),
           ),
         ),
       );
@@ -37,6 +40,8 @@ export function spaceToPrepare(image: ImageArtifact): { bytes: number; what: str
   const remote = isRemote(image.location);
   return {
     bytes: image.size * (remote ? 2 : 1),
-    what: remote ? `the ${image.size}-byte image downloaded, and unpacked beside it` : `the ${image.size}-byte image unpacked into the cache`,
+    what: remote
+      ? `the ${image.size}-byte image downloaded, and unpacked beside it`
+      : `the ${image.size}-byte image unpacked into the cache`,
   };
 }

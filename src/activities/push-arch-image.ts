@@ -49,7 +49,12 @@ export interface UploadArchImageInput extends Omit<PushArchImageInput, 'release'
  */
 export function makeUploadArchImage(environment: ActivityEnvironment) {
   return function uploadArchImage(input: UploadArchImageInput): Promise<ArchImagePush> {
-    return copyArchImage(environment, input, `uploading the ${input.image.composeArch} image of ${input.repository}`, (digest) => digest);
+    return copyArchImage(
+      environment,
+      input,
+      `uploading the ${input.image.composeArch} image of ${input.repository}`,
+      (digest) => digest,
+    );
   };
 }
 
@@ -57,55 +62,81 @@ export function makeUploadArchImage(environment: ActivityEnvironment) {
  * Copies one arch image to `<registry>/<repo>:<reference>` (a tag) or `@<reference>` (a digest) on every registry
  * that does not have it yet, from the OCI layout in the cache (built, or checked, only when some registry needs it).
  */
-function copyArchImage(environment: ActivityEnvironment, input: UploadArchImageInput, doing: string, referenceFor: (digest: string) => string): Promise<ArchImagePush> {
+function copyArchImage(
+  environment: ActivityEnvironment,
+  input: UploadArchImageInput,
+  doing: string,
+  referenceFor: (digest: string) => string,
+): Promise<ArchImagePush> {
   const pinned = cachedLayoutPath(input.image, environment.cacheDir);
-  return translatingFailures(doing, () => withHeartbeats((heartbeat) => environment.cacheBudget.using(pinned, () => withWorkDirFaults(environment, doing, spaceToPrepare(input.image), async () => {
-    const context = Context.current();
-    const signal = context.cancellationSignal;
-    const metrics = publisherMetrics(context.metricMeter);
-    const started = Date.now();
-    let layout: string | undefined;
-    let digest = input.digest;
-    const localLayout = async (): Promise<string> => {
-      if (layout) return layout;
-      layout = await localOciLayout(input.image, environment.cacheDir, heartbeat, signal);
-      const found = layoutManifestDigest(layout, input.image);
-      if (digest && found !== digest) throw new Error(`${input.image.fileName}: the cached image's manifest is ${found}, the run prepared ${digest}; will retry`);
-      digest = found;
-      return layout;
-    };
-    if (!digest) await localLayout();
-    const expected = digest as string;
-    const reference = referenceFor(expected);
-    const separator = reference.startsWith('sha256:') ? '@' : ':';
-    for (const registry of input.registries) {
-      const destination = `${registry.url}/${input.repository}${separator}${reference}`;
-      await withRegistryAccess(registry.url, environment, async (access) => {
-        if ((await remoteDigest(destination, access, { signal })) === expected) {
-          metrics.archImagesSkipped.add(1, { registry: registry.url });
-          context.log.info('arch image already in the registry', { ...logContext(context), repository: input.repository, registry: registry.url, reference, digest: expected });
-          return;
-        }
-        const source = await localLayout();
-        const digestFile = join(environment.scratchDir, `${randomUUID()}.digest`);
-        try {
-          const pushed = await copyToRegistry(`oci:${source}`, destination, access, digestFile, {
-            signal,
-            onOutput: (line) => heartbeat({ stage: 'push', registry: registry.url, line }),
-          });
-          if (pushed !== expected) {
-            throw new Error(`${destination}: registry stored ${pushed}, expected ${expected}; will retry`);
+  return translatingFailures(doing, () =>
+    withHeartbeats((heartbeat) =>
+      environment.cacheBudget.using(pinned, () =>
+        withWorkDirFaults(environment, doing, spaceToPrepare(input.image), async () => {
+          const context = Context.current();
+          const signal = context.cancellationSignal;
+          const metrics = publisherMetrics(context.metricMeter);
+          const started = Date.now();
+          let layout: string | undefined;
+          let digest = input.digest;
+          const localLayout = async (): Promise<string> => {
+            if (layout) return layout;
+            layout = await localOciLayout(input.image, environment.cacheDir, heartbeat, signal);
+            const found = layoutManifestDigest(layout, input.image);
+            if (digest && found !== digest)
+              throw new Error(
+                `${input.image.fileName}: the cached image's manifest is ${found}, the run prepared ${digest}; will retry`,
+              );
+            digest = found;
+            return layout;
+          };
+          if (!digest) await localLayout();
+          const expected = digest as string;
+          const reference = referenceFor(expected);
+          const separator = reference.startsWith('sha256:') ? '@' : ':';
+          for (const registry of input.registries) {
+            const destination = `${registry.url}/${input.repository}${separator}${reference}`;
+            await withRegistryAccess(registry.url, environment, async (access) => {
+              if ((await remoteDigest(destination, access, { signal })) === expected) {
+                metrics.archImagesSkipped.add(1, { registry: registry.url });
+                context.log.info('arch image already in the registry', {
+                  ...logContext(context),
+                  repository: input.repository,
+                  registry: registry.url,
+                  reference,
+                  digest: expected,
+                });
+                return;
+              }
+              const source = await localLayout();
+              const digestFile = join(environment.scratchDir, `${randomUUID()}.digest`);
+              try {
+                const pushed = await copyToRegistry(`oci:${source}`, destination, access, digestFile, {
+                  signal,
+                  onOutput: (line) => heartbeat({ stage: 'push', registry: registry.url, line }),
+                });
+                if (pushed !== expected) {
+                  throw new Error(`${destination}: registry stored ${pushed}, expected ${expected}; will retry`);
+                }
+              } finally {
+                await rm(digestFile, { force: true });
+              }
+              metrics.archImagesPushed.add(1, { registry: registry.url });
+              metrics.bytesPushed.add(input.image.size ?? 0, { registry: registry.url });
+              context.log.info('arch image pushed', {
+                ...logContext(context),
+                repository: input.repository,
+                registry: registry.url,
+                reference,
+                digest: expected,
+              });
+            });
+            heartbeat({ stage: 'pushed', registry: registry.url });
           }
-        } finally {
-          await rm(digestFile, { force: true });
-        }
-        metrics.archImagesPushed.add(1, { registry: registry.url });
-        metrics.bytesPushed.add(input.image.size ?? 0, { registry: registry.url });
-        context.log.info('arch image pushed', { ...logContext(context), repository: input.repository, registry: registry.url, reference, digest: expected });
-      });
-      heartbeat({ stage: 'pushed', registry: registry.url });
-    }
-    metrics.pushDuration.record(Date.now() - started, { repository: input.repository });
-    return { ociArch: input.image.ociArch, digest: expected };
-  }))));
+          metrics.pushDuration.record(Date.now() - started, { repository: input.repository });
+          return { ociArch: input.image.ociArch, digest: expected };
+        }),
+      ),
+    ),
+  );
 }

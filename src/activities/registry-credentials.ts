@@ -22,7 +22,10 @@ export async function withRegistryAccess<T>(
 ): Promise<T> {
   const registry = environment.settings.registries.find((configured) => configured.url === registryUrl);
   if (!registry) {
-    throw new DomainError('UntrustedInput', `registry ${JSON.stringify(registryUrl.slice(0, 200))} is not one of this worker's [[registries]] (${environment.settings.registries.map((r) => r.url).join(', ')}); a run publishes only where the worker's config says`);
+    throw new DomainError(
+      'UntrustedInput',
+      `registry ${JSON.stringify(registryUrl.slice(0, 200))} is not one of this worker's [[registries]] (${environment.settings.registries.map((r) => r.url).join(', ')}); a run publishes only where the worker's config says`,
+    );
   }
   const { env, scratchDir } = environment;
   const base = { tlsVerify: registry.tlsVerify, ...(registry.certDir ? { certDir: registry.certDir } : {}) };
@@ -39,14 +42,22 @@ export async function withRegistryAccess<T>(
   }
 }
 
-function readCredentials(registry: RegistrySettings, env: NodeJS.ProcessEnv): { user: string; password: string } | undefined {
+function readCredentials(
+  registry: RegistrySettings,
+  env: NodeJS.ProcessEnv,
+): { user: string; password: string } | undefined {
   const prefix = registry.credentialPrefix;
   if (!prefix) return undefined;
   const user = env[`${prefix}USER`];
   const password = env[`${prefix}PASSWORD`];
   if (user && password) return { user, password };
-  const absent = [user ? undefined : `${prefix}USER`, password ? undefined : `${prefix}PASSWORD`].filter(Boolean).join(' and ');
-  throw new DomainError('MissingCredentials', `registry ${registry.url} has credential_prefix = "${prefix}" but ${absent} is not set in the worker's environment; set it, or remove credential_prefix for anonymous access`);
+  const absent = [user ? undefined : `${prefix}USER`, password ? undefined : `${prefix}PASSWORD`]
+    .filter(Boolean)
+    .join(' and ');
+  throw new DomainError(
+    'MissingCredentials',
+    `registry ${registry.url} has credential_prefix = "${prefix}" but ${absent} is not set in the worker's environment; set it, or remove credential_prefix for anonymous access`,
+  );
 }
 
 export function registryHost(registryUrl: string): string {

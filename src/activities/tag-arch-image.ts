@@ -23,28 +23,39 @@ export interface TagArchImagesInput {
 export function makeTagArchImages(environment: ActivityEnvironment) {
   return function tagArchImages(input: TagArchImagesInput): Promise<void> {
     const doing = `tagging the arch images of ${input.repository}`;
-    return translatingFailures(doing, () => withWorkDirFaults(environment, doing, undefined, () => withHeartbeats(async (heartbeat) => {
-      const context = Context.current();
-      const signal = context.cancellationSignal;
-      for (const registry of input.registries) {
-        const writes = input.writes.filter((write) => write.registry === registry.url);
-        if (writes.length === 0) continue;
-        const where = `${registry.url}/${input.repository}`;
-        await withRegistryAccess(registry.url, environment, async (access) => {
-          for (const { tag, digest } of writes) {
-            // The run inspected these tags under the repository lock just now: each one written here differs.
-            heartbeat({ tagging: `${where}:${tag}` });
-            const digestFile = join(environment.scratchDir, `${randomUUID()}.digest`);
-            try {
-              const tagged = await tagInRegistry(where, digest, tag, access, digestFile, { signal });
-              if (tagged !== digest) throw new Error(`${where}:${tag}: registry stored ${tagged}, expected ${digest}; will retry`);
-            } finally {
-              await rm(digestFile, { force: true });
-            }
-            context.log.info('arch tag written', { ...logContext(context), repository: input.repository, registry: registry.url, tag, digest });
+    return translatingFailures(doing, () =>
+      withWorkDirFaults(environment, doing, undefined, () =>
+        withHeartbeats(async (heartbeat) => {
+          const context = Context.current();
+          const signal = context.cancellationSignal;
+          for (const registry of input.registries) {
+            const writes = input.writes.filter((write) => write.registry === registry.url);
+            if (writes.length === 0) continue;
+            const where = `${registry.url}/${input.repository}`;
+            await withRegistryAccess(registry.url, environment, async (access) => {
+              for (const { tag, digest } of writes) {
+                // The run inspected these tags under the repository lock just now: each one written here differs.
+                heartbeat({ tagging: `${where}:${tag}` });
+                const digestFile = join(environment.scratchDir, `${randomUUID()}.digest`);
+                try {
+                  const tagged = await tagInRegistry(where, digest, tag, access, digestFile, { signal });
+                  if (tagged !== digest)
+                    throw new Error(`${where}:${tag}: registry stored ${tagged}, expected ${digest}; will retry`);
+                } finally {
+                  await rm(digestFile, { force: true });
+                }
+                context.log.info('arch tag written', {
+                  ...logContext(context),
+                  repository: input.repository,
+                  registry: registry.url,
+                  tag,
+                  digest,
+                });
+              }
+            });
           }
-        });
-      }
-    })));
+        }),
+      ),
+    );
   };
 }

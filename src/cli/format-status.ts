@@ -33,35 +33,50 @@ export function formatStatus(status: RunStatus): string {
       meaning(r, status),
     ]),
   ];
-  const lines = [header.join('  ·  '), ...(status.locationUnchecked ? [`warning: ${LOCATION_UNCHECKED_NOTE}`] : []), ...formatTable(rows)];
+  const lines = [
+    header.join('  ·  '),
+    ...(status.locationUnchecked ? [`warning: ${LOCATION_UNCHECKED_NOTE}`] : []),
+    ...formatTable(rows),
+  ];
   const notes = status.repositories.flatMap((r) => {
     if (r.override) {
       const dropped = r.dropped?.length ? `, dropped ${r.dropped.join(' ')}` : '';
-      return [`  ${r.repository}: ${r.override.mode} by ${r.override.operator} at ${r.override.at}${dropped}: ${r.override.reason}`];
+      return [
+        `  ${r.repository}: ${r.override.mode} by ${r.override.operator} at ${r.override.at}${dropped}: ${r.override.reason}`,
+      ];
     }
     if (r.awaitingOverrideUntil) {
       return [
         `  ${r.repository}: awaiting an override until ${r.awaitingOverrideUntil}; to decide, run one of:`,
-        ...OVERRIDE_MODES.map((mode) => `    ${overrideCommand(status.composeId, r.repository, mode)}   # ${OVERRIDE_MODE_EFFECTS[mode]}`),
+        ...OVERRIDE_MODES.map(
+          (mode) => `    ${overrideCommand(status.composeId, r.repository, mode)}   # ${OVERRIDE_MODE_EFFECTS[mode]}`,
+        ),
       ];
     }
-    if (r.waitEnded) return [`  ${r.repository}: no override came before the wait ended; the published index was left as it was`];
+    if (r.waitEnded)
+      return [`  ${r.repository}: no override came before the wait ended; the published index was left as it was`];
     return [];
   });
   if (notes.length) lines.push('', 'operators:', ...notes);
   const failed = status.repositories.flatMap((r) => (r.error ? [`  ${r.repository}: ${r.error}`] : []));
   if (failed.length) lines.push('', 'failed:', ...failed);
-  const kept = status.repositories.flatMap((r) => (r.archTagsKept ?? []).map((k) => `  ${k.registry}/${r.repository}:${k.tag} keeps ${k.composeId} (newer)`));
+  const kept = status.repositories.flatMap((r) =>
+    (r.archTagsKept ?? []).map((k) => `  ${k.registry}/${r.repository}:${k.tag} keeps ${k.composeId} (newer)`),
+  );
   if (kept.length) lines.push('', 'arch tags left on a newer compose:', ...kept);
   const skipped = status.repositories.flatMap((r) => (r.skipped ?? []).map((why) => `  ${r.repository}: ${why}`));
   if (skipped.length) lines.push('', 'not published from this compose:', ...skipped);
   const rejected = status.rejectedOverrides.map((r) => `  ${r.at}: ${r.reason}`);
   if (rejected.length) lines.push('', 'rejected override signals:', ...rejected);
-  const manifests = status.repositories.flatMap((r) => r.manifests.map((m) => `  ${m.registry}/${r.repository}:${m.tag} → ${m.digest}`));
+  const manifests = status.repositories.flatMap((r) =>
+    r.manifests.map((m) => `  ${m.registry}/${r.repository}:${m.tag} → ${m.digest}`),
+  );
   if (manifests.length) lines.push('', 'published indexes:', ...manifests);
   // What a running run is retrying, and why (a full work dir, a registry that is down): it waits, it has not failed.
-  const retrying = (status.retrying ?? []).map((r) =>
-    `  ${r.activity} (attempt ${r.attempt}${r.nextAttemptAt ? `, next at ${r.nextAttemptAt}` : ''}): ${r.type ? `${r.type}: ` : ''}${r.failure}`);
+  const retrying = (status.retrying ?? []).map(
+    (r) =>
+      `  ${r.activity} (attempt ${r.attempt}${r.nextAttemptAt ? `, next at ${r.nextAttemptAt}` : ''}): ${r.type ? `${r.type}: ` : ''}${r.failure}`,
+  );
   if (retrying.length) lines.push('', 'retrying (the run waits and tries again):', ...retrying);
   if (status.error) lines.push('', `error: ${status.error}`);
   return lines.join('\n');
@@ -71,7 +86,11 @@ export function formatStatus(status: RunStatus): string {
 function meaning(repository: PublishStatus['repositories'][number], status: PublishStatus): string {
   const publishes = repository.decision === 'pass' || repository.decision === 'overridden';
   if (publishes && repository.manifests.length === 0) {
-    return status.phase === 'failed' ? 'NOT published: the run failed (see error)' : status.phase === 'done' ? 'nothing written' : 'to be published; the run is still working';
+    return status.phase === 'failed'
+      ? 'NOT published: the run failed (see error)'
+      : status.phase === 'done'
+        ? 'nothing written'
+        : 'to be published; the run is still working';
   }
   // noop with nothing built: the compose has no image for this repository (nothing to publish, nothing published).
   if (repository.decision === 'noop' && repository.built.length === 0) return NO_IMAGE;

@@ -7,7 +7,9 @@ const DEFAULT_FILE = 'compose-publisher.toml';
 export function configFromOptions(option: string | undefined, env: NodeJS.ProcessEnv = process.env): Config {
   const file = option ?? env.COMPOSE_PUBLISHER_CONFIG ?? (existsSync(DEFAULT_FILE) ? DEFAULT_FILE : undefined);
   if (!file) {
-    throw new ConfigError(`no configuration: pass --config FILE, set COMPOSE_PUBLISHER_CONFIG, or create ./${DEFAULT_FILE} (start from config/local.toml, or config/fedora.toml for production)`);
+    throw new ConfigError(
+      `no configuration: pass --config FILE, set COMPOSE_PUBLISHER_CONFIG, or create ./${DEFAULT_FILE} (start from config/local.toml, or config/fedora.toml for production)`,
+    );
   }
   return loadConfig(file);
 }

@@ -12,12 +12,16 @@ import { durationMs } from '../domain/duration.js';
 
 const program = new Command('compose-publisher')
   .description(
-    'Publishes an OS compose\'s container images (per-arch images, then the multi-arch index) to registries with Temporal,\n' +
+    "Publishes an OS compose's container images (per-arch images, then the multi-arch index) to registries with Temporal,\n" +
       'and never replaces an index that would drop an architecture users pull today.\n\n' +
       'Exit codes: 0 done (published, noop, skipped) · 3 a repository is blocked · 1 the run failed · 2 bad usage or config.',
   )
   .addOption(new Option('-c, --config <file>', 'TOML config file').env('COMPOSE_PUBLISHER_CONFIG'))
-  .addOption(new Option('--log-level <level>', 'log level of worker and listen (JSON lines on stderr)').choices(['trace', 'debug', 'info', 'warn', 'error']).default('info'))
+  .addOption(
+    new Option('--log-level <level>', 'log level of worker and listen (JSON lines on stderr)')
+      .choices(['trace', 'debug', 'info', 'warn', 'error'])
+      .default('info'),
+  )
   .showHelpAfterError()
   .exitOverride();
 
@@ -26,7 +30,9 @@ const logLevel = () => program.opts<{ logLevel: string }>().logLevel.toUpperCase
 
 program
   .command('worker')
-  .description('run a worker; without [temporal] address it first starts an embedded Temporal dev server (127.0.0.1:7233, UI on [temporal] ui_port, default 8233)')
+  .description(
+    'run a worker; without [temporal] address it first starts an embedded Temporal dev server (127.0.0.1:7233, UI on [temporal] ui_port, default 8233)',
+  )
   .action(async () => {
     await (await import('./commands/worker.js')).runWorkerCommand(config(), logLevel());
   });
@@ -44,8 +50,11 @@ program
 program
   .command('publish')
   .description('start the run for a compose (idempotent: one run per compose id)')
-  .argument('<location>', 'the compose: a local path or an http(s):// URL of its top directory or of its compose/ directory (metadata/ is looked for in both)')
-  .option('--wait', 'wait until the run ends and report every repository\'s decision')
+  .argument(
+    '<location>',
+    'the compose: a local path or an http(s):// URL of its top directory or of its compose/ directory (metadata/ is looked for in both)',
+  )
+  .option('--wait', "wait until the run ends and report every repository's decision")
   .option('--json', 'machine-readable output')
   .action(async (location: string, options: { wait?: boolean; json?: boolean }) => {
     process.exitCode = await (await import('./commands/publish.js')).runPublishCommand(config(), location, options);
@@ -63,7 +72,9 @@ program
 program
   .command('list')
   .description('list runs through the search attributes (the same filter works in the Temporal UI), newest first')
-  .addOption(new Option('--decision <decision>', 'only runs with a repository in this decision').choices(GATE_DECISION_KINDS))
+  .addOption(
+    new Option('--decision <decision>', 'only runs with a repository in this decision').choices(GATE_DECISION_KINDS),
+  )
   .option('--release <release>', 'only runs for this release, e.g. 40')
   .option('--json', 'machine-readable output')
   .action(async (options: { decision?: string; release?: string; json?: boolean }) => {
@@ -82,7 +93,7 @@ program
   )
   .argument('<compose-id>', 'e.g. Fedora-40-20240501.n.0')
   .addOption(new Option('--mode <mode>', 'what to publish').choices(OVERRIDE_MODES).makeOptionMandatory())
-  .requiredOption('--reason <text>', 'why: recorded in the run\'s history and shown by status')
+  .requiredOption('--reason <text>', "why: recorded in the run's history and shown by status")
   .option('--operator <name>', 'who decides (default: the local user name)')
   .option('--repository <name>', 'the blocked repository (default: every blocked repository of the run)')
   .option('--json', 'machine-readable output')
@@ -92,28 +103,50 @@ program
 
 program
   .command('schedule')
-  .description('create or update the Temporal Schedule that runs the staleness report every [staleness] every (idempotent)')
+  .description(
+    'create or update the Temporal Schedule that runs the staleness report every [staleness] every (idempotent)',
+  )
   .action(async () => {
     process.exitCode = await (await import('./commands/schedule.js')).runScheduleCommand(config());
   });
 
 program
   .command('report')
-  .description('how far each published arch lags: per repository, tag, registry and arch, the compose the index serves and the newest; stale rows first, with the command that fixes each')
+  .description(
+    'how far each published arch lags: per repository, tag, registry and arch, the compose the index serves and the newest; stale rows first, with the command that fixes each',
+  )
   .option('--json', 'machine-readable output: the whole report (rows, staleRepositories, newCrossings, waiting)')
-  .addOption(new Option('--deadline <duration>', 'give up after this long (e.g. 60s, 5m), saying what the run is stuck on; exit code 1').default('60s').argParser(parseDuration))
+  .addOption(
+    new Option(
+      '--deadline <duration>',
+      'give up after this long (e.g. 60s, 5m), saying what the run is stuck on; exit code 1',
+    )
+      .default('60s')
+      .argParser(parseDuration),
+  )
   .action(async (options: { json?: boolean; deadline: number | string }) => {
     const deadlineMs = typeof options.deadline === 'number' ? options.deadline : parseDuration(options.deadline);
-    process.exitCode = await (await import('./commands/report.js')).runReportCommand(config(), { ...(options.json ? { json: true } : {}), deadlineMs });
+    process.exitCode = await (
+      await import('./commands/report.js')
+    ).runReportCommand(config(), { ...(options.json ? { json: true } : {}), deadlineMs });
   });
 
 program
   .command('demo')
-  .description('the whole thing on embedded defaults: Temporal with its UI, a local registry, a worker, two sample composes (one blocked);\nthen it keeps them up to explore, printing the UI link and ready-to-paste status/override commands')
-  .option('--keep', 'after the story, keep Temporal, the registry and a worker running until Ctrl-C (the default, except when CI is set)')
+  .description(
+    'the whole thing on embedded defaults: Temporal with its UI, a local registry, a worker, two sample composes (one blocked);\nthen it keeps them up to explore, printing the UI link and ready-to-paste status/override commands',
+  )
+  .option(
+    '--keep',
+    'after the story, keep Temporal, the registry and a worker running until Ctrl-C (the default, except when CI is set)',
+  )
   .option('--no-keep', 'stop everything once the story is told')
   .option('--data-dir <dir>', 'where the demo keeps its state (emptied first)', '.data/demo')
-  .addOption(new Option('--ui-port <port>', 'port of the Temporal UI (default 8233, or a free port when it is taken)').argParser(parsePort))
+  .addOption(
+    new Option('--ui-port <port>', 'port of the Temporal UI (default 8233, or a free port when it is taken)').argParser(
+      parsePort,
+    ),
+  )
   .action(async (options: { keep?: boolean; dataDir: string; uiPort?: number }) => {
     process.exitCode = await (await import('./commands/demo.js')).runDemoCommand(options);
   });
@@ -130,7 +163,8 @@ function parseDuration(value: string): number {
 
 function parsePort(value: string): number {
   const port = Number(value);
-  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new InvalidArgumentError(`${JSON.stringify(value)} is not a TCP port (1-65535)`);
+  if (!Number.isInteger(port) || port < 1 || port > 65535)
+    throw new InvalidArgumentError(`${JSON.stringify(value)} is not a TCP port (1-65535)`);
   return port;
 }
 

@@ -16,20 +16,31 @@ export function temporalAddress(config: Config): string {
  * Address, TLS and API key for a Temporal cluster or Temporal Cloud, for clients and workers alike.
  * The API key is read from the environment variable [temporal].api_key_env names, never from the file.
  */
-export function connectionOptions(config: Config, env: NodeJS.ProcessEnv = process.env): Pick<ConnectionOptions, 'address' | 'tls'> & { apiKey?: string } {
+export function connectionOptions(
+  config: Config,
+  env: NodeJS.ProcessEnv = process.env,
+): Pick<ConnectionOptions, 'address' | 'tls'> & { apiKey?: string } {
   const { tls_cert, tls_key, tls_ca, api_key_env } = config.temporal;
   if (Boolean(tls_cert) !== Boolean(tls_key)) {
     throw new ConfigError(`${config.source}: [temporal] tls_cert and tls_key go together: set both (mTLS) or neither`);
   }
   const apiKey = api_key_env ? env[api_key_env] : undefined;
-  if (api_key_env && !apiKey) throw new ConfigError(`${config.source}: [temporal].api_key_env = "${api_key_env}" but ${api_key_env} is not set`);
+  if (api_key_env && !apiKey)
+    throw new ConfigError(`${config.source}: [temporal].api_key_env = "${api_key_env}" but ${api_key_env} is not set`);
   const useTls = Boolean(tls_cert || tls_ca || apiKey);
   return {
     address: temporalAddress(config),
     ...(useTls
       ? {
           tls: {
-            ...(tls_cert && tls_key ? { clientCertPair: { crt: readPem(config, 'tls_cert', tls_cert), key: readPem(config, 'tls_key', tls_key) } } : {}),
+            ...(tls_cert && tls_key
+              ? {
+                  clientCertPair: {
+                    crt: readPem(config, 'tls_cert', tls_cert),
+                    key: readPem(config, 'tls_key', tls_key),
+                  },
+                }
+              : {}),
             ...(tls_ca ? { serverRootCACertificate: readPem(config, 'tls_ca', tls_ca) } : {}),
           },
         }
@@ -42,7 +53,9 @@ function readPem(config: Config, key: string, path: string): Buffer {
   try {
     return readFileSync(path);
   } catch (error) {
-    throw new ConfigError(`${config.source}: [temporal].${key} = "${path}" cannot be read (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
+    throw new ConfigError(
+      `${config.source}: [temporal].${key} = "${path}" cannot be read (${(error as NodeJS.ErrnoException).code ?? String(error)})`,
+    );
   }
 }
 
@@ -58,11 +71,14 @@ export async function connectClient(config: Config): Promise<Client> {
 }
 
 /** Signs that the server's certificate was not accepted (Node's TLS, and rustls as the worker's connection reports it). */
-const SERVER_CERTIFICATE = /altnames|NotValidForName|UnknownIssuer|self[- ]signed|unable to (verify|get local issuer)|certificate has expired|invalid peer certificate|CERT_/i;
+const SERVER_CERTIFICATE =
+  /altnames|NotValidForName|UnknownIssuer|self[- ]signed|unable to (verify|get local issuer)|certificate has expired|invalid peer certificate|CERT_/i;
 /** Signs that the server refused the client's certificate, or asks for one (TLS alerts). */
-const CLIENT_CERTIFICATE = /certificate.required|CertificateRequired|unknown.ca|UnknownCA|bad.certificate|BadCertificate|alert number (42|48|116)|handshake.failure/i;
+const CLIENT_CERTIFICATE =
+  /certificate.required|CertificateRequired|unknown.ca|UnknownCA|bad.certificate|BadCertificate|alert number (42|48|116)|handshake.failure/i;
 /** gRPC status 7 and 16: the server refused the credentials (an API key). */
-const CREDENTIALS = /UNAUTHENTICATED|PERMISSION_DENIED|Unauthenticated|unauthorized|valid authentication credentials|permission to/i;
+const CREDENTIALS =
+  /UNAUTHENTICATED|PERMISSION_DENIED|Unauthenticated|unauthorized|valid authentication credentials|permission to/i;
 
 /**
  * What failed when connecting to the configured Temporal, and which [temporal] key fixes it: the address, the
@@ -70,20 +86,30 @@ const CREDENTIALS = /UNAUTHENTICATED|PERMISSION_DENIED|Unauthenticated|unauthori
  * worker alike. The SDKs often say only "Failed to connect before the deadline": then a TLS handshake of our own
  * with the same settings tells what the server refused.
  */
-export async function connectionError(config: Config, options: ReturnType<typeof connectionOptions>, error: unknown): Promise<ClientError> {
+export async function connectionError(
+  config: Config,
+  options: ReturnType<typeof connectionOptions>,
+  error: unknown,
+): Promise<ClientError> {
   const address = options.address ?? temporalAddress(config);
   let detail = errorChain(error);
   const { tls_cert, tls_ca, api_key_env } = config.temporal;
   const file = config.source;
   let hint: string;
   let speaksTls = false;
-  if (config.temporal.address && !CLIENT_CERTIFICATE.test(detail) && !SERVER_CERTIFICATE.test(detail) && !CREDENTIALS.test(detail)) {
+  if (
+    config.temporal.address &&
+    !CLIENT_CERTIFICATE.test(detail) &&
+    !SERVER_CERTIFICATE.test(detail) &&
+    !CREDENTIALS.test(detail)
+  ) {
     const probe = await probeTls(address, options.tls);
     if (probe.failure) detail += `; a TLS handshake with the same settings: ${probe.failure}`;
     speaksTls = !options.tls && probe.handshake;
   }
   if (!config.temporal.address) {
-    hint = 'start `compose-publisher worker` first: without [temporal].address it runs an embedded Temporal server there';
+    hint =
+      'start `compose-publisher worker` first: without [temporal].address it runs an embedded Temporal server there';
   } else if (speaksTls) {
     hint = `the frontend at ${address} speaks TLS: set [temporal] tls_ca in ${file} to the CA of its certificate (unless a public one) and, for mTLS, tls_cert and tls_key to a client certificate and key signed by a CA it trusts`;
   } else if (CLIENT_CERTIFICATE.test(detail)) {
@@ -110,11 +136,15 @@ export async function connectionError(config: Config, options: ReturnType<typeof
 function errorChain(error: unknown): string {
   const messages: string[] = [];
   for (let current: unknown = error, depth = 0; current !== undefined && current !== null && depth < 5; depth += 1) {
-    const message = current instanceof Error ? current.message : typeof current === 'string' ? current : JSON.stringify(current);
+    const message =
+      current instanceof Error ? current.message : typeof current === 'string' ? current : JSON.stringify(current);
     if (message && !messages.some((seen) => seen.includes(message))) messages.push(message);
     current = current instanceof Error ? current.cause : undefined;
   }
-  return messages.join(': ').replace(/\s*\n\s*/g, ' ').trim();
+  return messages
+    .join(': ')
+    .replace(/\s*\n\s*/g, ' ')
+    .trim();
 }
 
 /**
@@ -122,7 +152,10 @@ function errorChain(error: unknown): string {
  * With TLS 1.3 a server refuses a client certificate only after the client's side of the handshake ended: wait a
  * moment for its alert.
  */
-async function probeTls(address: string, settings: ReturnType<typeof connectionOptions>['tls']): Promise<{ handshake: boolean; failure?: string }> {
+async function probeTls(
+  address: string,
+  settings: ReturnType<typeof connectionOptions>['tls'],
+): Promise<{ handshake: boolean; failure?: string }> {
   const separator = address.lastIndexOf(':');
   const host = address.slice(0, separator).replace(/^\[(.*)\]$/, '$1');
   const port = Number(address.slice(separator + 1));
@@ -137,7 +170,9 @@ async function probeTls(address: string, settings: ReturnType<typeof connectionO
       ...(isIP(host) ? {} : { servername: host }),
       ...(settings ? {} : { rejectUnauthorized: false }),
       ...(options?.serverRootCACertificate ? { ca: Buffer.from(options.serverRootCACertificate) } : {}),
-      ...(options?.clientCertPair ? { cert: Buffer.from(options.clientCertPair.crt), key: Buffer.from(options.clientCertPair.key) } : {}),
+      ...(options?.clientCertPair
+        ? { cert: Buffer.from(options.clientCertPair.crt), key: Buffer.from(options.clientCertPair.key) }
+        : {}),
     });
     const done = (failure?: string) => {
       clearTimeout(timer);

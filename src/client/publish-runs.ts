@@ -44,13 +44,19 @@ export async function startPublishRun(client: Client, config: Config, location: 
  * [compose] allowed_locations, and that its metadata can be read (its root and compose id). A wrong location is a
  * bad request (exit 2); a host that does not answer is not (exit 1), and nothing here retries.
  */
-export async function readComposeToPublish(config: Config, location: string): Promise<{ root: string; composeId: string }> {
+export async function readComposeToPublish(
+  config: Config,
+  location: string,
+): Promise<{ root: string; composeId: string }> {
   try {
     const found = await locateCompose(location, { allowed: allowedLocations(config) });
     return { root: found.root, composeId: found.info.composeId };
   } catch (error) {
     const message = (error as Error).message.replace(/; will retry( then)?$/, '');
-    throw new ClientError(error instanceof DomainError ? 'bad-request' : 'unreachable', `cannot read the compose at ${location}: ${message}`);
+    throw new ClientError(
+      error instanceof DomainError ? 'bad-request' : 'unreachable',
+      `cannot read the compose at ${location}: ${message}`,
+    );
   }
 }
 
@@ -58,7 +64,12 @@ export async function readComposeToPublish(config: Config, location: string): Pr
  * startPublishRun for a caller that already read the compose id from `root` (a normalized location), e.g. the
  * listener, which checks it against the message first. Same idempotency rules.
  */
-export async function startRunForCompose(client: Client, config: Config, root: string, composeId: string): Promise<StartedRun> {
+export async function startRunForCompose(
+  client: Client,
+  config: Config,
+  root: string,
+  composeId: string,
+): Promise<StartedRun> {
   try {
     checkRunRequest({ location: root, composeId }, Date.now());
   } catch (error) {
@@ -78,7 +89,12 @@ export async function startRunForCompose(client: Client, config: Config, root: s
       args: [{ location: root, composeId }],
       // What the Temporal UI shows in the list and at the top of the run, before the run has said anything itself.
       staticSummary: runSummary(composeId, Object.values(config.repositories)),
-      staticDetails: runStaticDetails({ composeId, location: root, registries: config.registries.map((registry) => registry.url), repositories: Object.values(config.repositories) }),
+      staticDetails: runStaticDetails({
+        composeId,
+        location: root,
+        registries: config.registries.map((registry) => registry.url),
+        repositories: Object.values(config.repositories),
+      }),
       // A run that is still going (or started by someone else a moment ago) makes the server refuse: see below.
       workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
     });
@@ -117,8 +133,15 @@ export async function readRunStatus(client: Client, composeId: string): Promise<
   try {
     description = await handle.describe();
   } catch (error) {
-    if (!(error instanceof WorkflowNotFoundError)) throw new ClientError('unreachable', `cannot ask Temporal about compose ${composeId}: ${(error as Error).message}`);
-    throw new ClientError('bad-request', `no run for compose ${composeId} (workflow id ${publishWorkflowId(composeId)}); start one with \`compose-publisher publish <location>\``);
+    if (!(error instanceof WorkflowNotFoundError))
+      throw new ClientError(
+        'unreachable',
+        `cannot ask Temporal about compose ${composeId}: ${(error as Error).message}`,
+      );
+    throw new ClientError(
+      'bad-request',
+      `no run for compose ${composeId} (workflow id ${publishWorkflowId(composeId)}); start one with \`compose-publisher publish <location>\``,
+    );
   }
   if (description.status.name === 'RUNNING') {
     const status: RunStatus = await handle.query(statusQuery);
@@ -141,17 +164,21 @@ export function retryingActivities(pending: readonly PendingActivity[] | null | 
     if (!failure?.message) return [];
     const type = failure.applicationFailureInfo?.type ?? failure.cause?.applicationFailureInfo?.type ?? undefined;
     const next = timestampIso(activity.nextAttemptScheduleTime);
-    return [{
-      activity: activity.activityType?.name ?? '?',
-      attempt: activity.attempt ?? 1,
-      ...(type ? { type } : {}),
-      failure: failure.message,
-      ...(next ? { nextAttemptAt: next } : {}),
-    }];
+    return [
+      {
+        activity: activity.activityType?.name ?? '?',
+        attempt: activity.attempt ?? 1,
+        ...(type ? { type } : {}),
+        failure: failure.message,
+        ...(next ? { nextAttemptAt: next } : {}),
+      },
+    ];
   });
 }
 
-function timestampIso(timestamp: { seconds?: number | { toNumber(): number } | null; nanos?: number | null } | null | undefined): string | undefined {
+function timestampIso(
+  timestamp: { seconds?: number | { toNumber(): number } | null; nanos?: number | null } | null | undefined,
+): string | undefined {
   if (!timestamp?.seconds) return undefined;
   const seconds = typeof timestamp.seconds === 'number' ? timestamp.seconds : timestamp.seconds.toNumber();
   return new Date(seconds * 1000 + Math.floor((timestamp.nanos ?? 0) / 1e6)).toISOString();
@@ -173,10 +200,12 @@ export async function waitForRun(
   let ended = false;
   // Aborted on return: a long poll left pending would be retried after its connection is closed, and crash the process.
   const longPoll = new AbortController();
-  const end = handle.client.withAbortSignal(longPoll.signal, () => handle.result()).then(
-    () => (ended = true),
-    () => (ended = true),
-  );
+  const end = handle.client
+    .withAbortSignal(longPoll.signal, () => handle.result())
+    .then(
+      () => (ended = true),
+      () => (ended = true),
+    );
   try {
     for (let poll = 0; ; poll++) {
       const description = ended ? undefined : await handle.describe();
@@ -202,16 +231,27 @@ function hasWorker(handle: WorkflowHandle, taskQueue: string): Promise<boolean> 
 }
 
 /** Whether any worker polled `taskQueue` for workflow tasks lately; true when it cannot tell. */
-export async function workerPolls(client: { workflowService: Client['workflowService']; options: { namespace: string } }, taskQueue: string): Promise<boolean> {
+export async function workerPolls(
+  client: { workflowService: Client['workflowService']; options: { namespace: string } },
+  taskQueue: string,
+): Promise<boolean> {
   try {
-    const { pollers } = await client.workflowService.describeTaskQueue({ namespace: client.options.namespace, taskQueue: { name: taskQueue }, taskQueueType: 1 });
+    const { pollers } = await client.workflowService.describeTaskQueue({
+      namespace: client.options.namespace,
+      taskQueue: { name: taskQueue },
+      taskQueueType: 1,
+    });
     return (pollers ?? []).length > 0;
   } catch {
     return true; // cannot tell: say nothing
   }
 }
 
-async function finishedStatus(handle: WorkflowHandle<typeof publishCompose>, composeId: string, recorded: PublishStatus['repositories']): Promise<PublishStatus> {
+async function finishedStatus(
+  handle: WorkflowHandle<typeof publishCompose>,
+  composeId: string,
+  recorded: PublishStatus['repositories'],
+): Promise<PublishStatus> {
   try {
     return await handle.result();
   } catch (error) {
@@ -224,7 +264,9 @@ async function finishedStatus(handle: WorkflowHandle<typeof publishCompose>, com
 /** The decisions a run recorded in its memo (gate), as status entries. */
 function recordedDecisions(memo: Record<string, unknown> | undefined): PublishStatus['repositories'] {
   const gate = (memo?.gate as Array<Partial<PublishStatus['repositories'][number]>> | undefined) ?? [];
-  return gate.map((r) => ({ ...r, pushed: r.pushed ?? [], manifests: r.manifests ?? [] }) as PublishStatus['repositories'][number]);
+  return gate.map(
+    (r) => ({ ...r, pushed: r.pushed ?? [], manifests: r.manifests ?? [] }) as PublishStatus['repositories'][number],
+  );
 }
 
 /**
@@ -242,14 +284,22 @@ function rootCauseMessage(error: unknown): string {
 }
 
 /** Sends an override as an Update: a request the run rejects never reaches its history, and the caller learns why. */
-export async function overrideRun(client: Client, composeId: string, request: OverrideRequest): Promise<OverrideRecord[]> {
+export async function overrideRun(
+  client: Client,
+  composeId: string,
+  request: OverrideRequest,
+): Promise<OverrideRecord[]> {
   const handle = client.workflow.getHandle<typeof publishCompose>(publishWorkflowId(composeId));
   try {
     return await handle.executeUpdate(overrideUpdate, { args: [request] });
   } catch (error) {
-    if (error instanceof WorkflowUpdateFailedError) throw new ClientError('bad-request', error.cause?.message ?? error.message);
+    if (error instanceof WorkflowUpdateFailedError)
+      throw new ClientError('bad-request', error.cause?.message ?? error.message);
     if (error instanceof WorkflowNotFoundError) {
-      throw new ClientError('bad-request', `no running run for compose ${composeId}: overrides apply only while a run waits for one (see \`compose-publisher list --decision blocked\`)`);
+      throw new ClientError(
+        'bad-request',
+        `no running run for compose ${composeId}: overrides apply only while a run waits for one (see \`compose-publisher list --decision blocked\`)`,
+      );
     }
     throw error;
   }

@@ -3,8 +3,18 @@ import { createSearchAttributeCommand, SEARCH_ATTRIBUTES } from '../domain/searc
 import { ClientError } from './client-error.js';
 
 /** temporal.api.enums.v1.IndexedValueType, as the operator service sends it, by the Temporal CLI's type name. */
-const INDEXED_VALUE_TYPES: Record<number, string> = { 1: 'Text', 2: 'Keyword', 3: 'Int', 4: 'Double', 5: 'Bool', 6: 'Datetime', 7: 'KeywordList' };
-const INDEXED_VALUE_TYPE_OF: Record<string, number> = Object.fromEntries(Object.entries(INDEXED_VALUE_TYPES).map(([value, name]) => [name, Number(value)]));
+const INDEXED_VALUE_TYPES: Record<number, string> = {
+  1: 'Text',
+  2: 'Keyword',
+  3: 'Int',
+  4: 'Double',
+  5: 'Bool',
+  6: 'Datetime',
+  7: 'KeywordList',
+};
+const INDEXED_VALUE_TYPE_OF: Record<string, number> = Object.fromEntries(
+  Object.entries(INDEXED_VALUE_TYPES).map(([value, name]) => [name, Number(value)]),
+);
 
 /** A client Connection or a worker's NativeConnection: both have the operator service. */
 export interface OperatorConnection {
@@ -21,20 +31,30 @@ export interface SearchAttributeProblem {
 export type NamespaceCheck = { problems: SearchAttributeProblem[] } | { cannotCheck: string };
 
 /** Which of SEARCH_ATTRIBUTES `namespace` lacks or has with another type; cannotCheck when the server will not say. */
-export async function checkSearchAttributes(connection: OperatorConnection, namespace: string): Promise<NamespaceCheck> {
+export async function checkSearchAttributes(
+  connection: OperatorConnection,
+  namespace: string,
+): Promise<NamespaceCheck> {
   let custom: Record<string, number>;
   try {
     const response = await connection.operatorService.listSearchAttributes({ namespace });
-    custom = { ...(response.systemAttributes as Record<string, number>), ...(response.customAttributes as Record<string, number>) };
+    custom = {
+      ...(response.systemAttributes as Record<string, number>),
+      ...(response.customAttributes as Record<string, number>),
+    };
   } catch (error) {
     if (refused(error)) return { cannotCheck: grpcMessage(error) };
-    throw new ClientError('unreachable', `cannot list the search attributes of namespace ${namespace}: ${grpcMessage(error)}`);
+    throw new ClientError(
+      'unreachable',
+      `cannot list the search attributes of namespace ${namespace}: ${grpcMessage(error)}`,
+    );
   }
   const problems: SearchAttributeProblem[] = [];
   for (const [name, type] of Object.entries(SEARCH_ATTRIBUTES)) {
     const value = custom[name];
     if (value === undefined) problems.push({ name, type });
-    else if (INDEXED_VALUE_TYPES[value] !== type) problems.push({ name, type, found: INDEXED_VALUE_TYPES[value] ?? `type ${value}` });
+    else if (INDEXED_VALUE_TYPES[value] !== type)
+      problems.push({ name, type, found: INDEXED_VALUE_TYPES[value] ?? `type ${value}` });
   }
   return { problems };
 }
@@ -52,10 +72,17 @@ export interface EnsureOptions {
  * and otherwise throws a ClientError (kind namespace) that names each one with the command that creates it. A
  * server that will not list them (no operator permission, Temporal Cloud) is logged and let be.
  */
-export async function ensureSearchAttributes(connection: OperatorConnection, namespace: string, options: EnsureOptions): Promise<void> {
+export async function ensureSearchAttributes(
+  connection: OperatorConnection,
+  namespace: string,
+  options: EnsureOptions,
+): Promise<void> {
   const check = await checkSearchAttributes(connection, namespace);
   if ('cannotCheck' in check) {
-    options.log?.('warn', `cannot check the search attributes of namespace ${namespace} (${check.cannotCheck}): make sure it has ${Object.keys(SEARCH_ATTRIBUTES).join(', ')}`);
+    options.log?.(
+      'warn',
+      `cannot check the search attributes of namespace ${namespace} (${check.cannotCheck}): make sure it has ${Object.keys(SEARCH_ATTRIBUTES).join(', ')}`,
+    );
     return;
   }
   const missing = check.problems.filter((problem) => !problem.found);
@@ -63,8 +90,14 @@ export async function ensureSearchAttributes(connection: OperatorConnection, nam
   let refusal: string | undefined;
   if (missing.length > 0 && options.create) {
     try {
-      await connection.operatorService.addSearchAttributes({ namespace, searchAttributes: Object.fromEntries(missing.map(({ name, type }) => [name, INDEXED_VALUE_TYPE_OF[type] as number])) });
-      for (const { name, type } of missing) options.log?.('info', `created search attribute ${name} (${type}) in namespace ${namespace}`);
+      await connection.operatorService.addSearchAttributes({
+        namespace,
+        searchAttributes: Object.fromEntries(
+          missing.map(({ name, type }) => [name, INDEXED_VALUE_TYPE_OF[type] as number]),
+        ),
+      });
+      for (const { name, type } of missing)
+        options.log?.('info', `created search attribute ${name} (${type}) in namespace ${namespace}`);
       const after = await checkSearchAttributes(connection, namespace);
       if ('cannotCheck' in after || after.problems.length === 0) return;
       return throwProblems(namespace, after.problems, options, undefined);
@@ -76,12 +109,24 @@ export async function ensureSearchAttributes(connection: OperatorConnection, nam
   if (check.problems.length > 0) throwProblems(namespace, [...missing, ...wrongType], options, refusal);
 }
 
-function throwProblems(namespace: string, problems: SearchAttributeProblem[], options: EnsureOptions, refusal: string | undefined): never {
-  throw new ClientError('namespace', searchAttributeProblemsMessage(namespace, problems, { ...options, ...(refusal ? { refusal } : {}) }));
+function throwProblems(
+  namespace: string,
+  problems: SearchAttributeProblem[],
+  options: EnsureOptions,
+  refusal: string | undefined,
+): never {
+  throw new ClientError(
+    'namespace',
+    searchAttributeProblemsMessage(namespace, problems, { ...options, ...(refusal ? { refusal } : {}) }),
+  );
 }
 
 /** The message: what is missing, and the commands that fix it. */
-export function searchAttributeProblemsMessage(namespace: string, problems: SearchAttributeProblem[], options: { what: string; create: boolean; refusal?: string }): string {
+export function searchAttributeProblemsMessage(
+  namespace: string,
+  problems: SearchAttributeProblem[],
+  options: { what: string; create: boolean; refusal?: string },
+): string {
   const missing = problems.filter((problem) => !problem.found);
   const wrongType = problems.filter((problem) => problem.found);
   const lines: string[] = [];
@@ -107,7 +152,9 @@ export function searchAttributeProblemsMessage(namespace: string, problems: Sear
 /** The server will not do this for this caller: no permission, or no operator service (Temporal Cloud). */
 function refused(error: unknown): boolean {
   // PERMISSION_DENIED, UNIMPLEMENTED, UNAUTHENTICATED
-  return isGrpcServiceError(error) ? [7, 12, 16].includes(error.code) : typeof (error as { code?: unknown }).code === 'number' && [7, 12, 16].includes((error as { code: number }).code);
+  return isGrpcServiceError(error)
+    ? [7, 12, 16].includes(error.code)
+    : typeof (error as { code?: unknown }).code === 'number' && [7, 12, 16].includes((error as { code: number }).code);
 }
 
 function grpcMessage(error: unknown): string {

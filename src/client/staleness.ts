@@ -1,5 +1,11 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ScheduleAlreadyRunning, ScheduleOverlapPolicy, type Client, type ScheduleOptionsStartWorkflowAction, type WorkflowHandle } from '@temporalio/client';
+import {
+  ScheduleAlreadyRunning,
+  ScheduleOverlapPolicy,
+  type Client,
+  type ScheduleOptionsStartWorkflowAction,
+  type WorkflowHandle,
+} from '@temporalio/client';
 import type { Config } from '../config.js';
 import type { StalenessReport } from '../domain/staleness.js';
 import { ClientError } from './client-error.js';
@@ -31,7 +37,12 @@ export async function ensureStalenessSchedule(client: Client, config: Config): P
   } catch (error) {
     if (!(error instanceof ScheduleAlreadyRunning)) throw error;
   }
-  await client.schedule.getHandle(scheduleId).update((previous) => ({ ...previous, spec, action, policies: { ...previous.policies, overlap: ScheduleOverlapPolicy.SKIP } }));
+  await client.schedule.getHandle(scheduleId).update((previous) => ({
+    ...previous,
+    spec,
+    action,
+    policies: { ...previous.policies, overlap: ScheduleOverlapPolicy.SKIP },
+  }));
   return 'updated';
 }
 
@@ -50,7 +61,11 @@ export interface ReportWaitOptions {
  * since it cannot move and nobody else waits for it, and the error names the failure; a run that is merely slow
  * is left to finish (its report lands in its memo), and the error says what it was doing.
  */
-export async function runStalenessReport(client: Client, config: Config, options: ReportWaitOptions = {}): Promise<StalenessReport> {
+export async function runStalenessReport(
+  client: Client,
+  config: Config,
+  options: ReportWaitOptions = {},
+): Promise<StalenessReport> {
   const now = options.now ?? new Date();
   const handle = await client.workflow.start(reportStaleness, {
     taskQueue: config.temporal.task_queue,
@@ -63,14 +78,19 @@ export async function runStalenessReport(client: Client, config: Config, options
   const deadline = started + (options.deadlineMs ?? Number.POSITIVE_INFINITY);
   // Aborted on return: a long poll or a timer left pending would keep the process alive (see waitForRun).
   const stop = new AbortController();
-  const result = client.withAbortSignal(stop.signal, () => handle.result()).then(
-    (report) => ({ report }),
-    (error: unknown) => ({ error }),
-  );
+  const result = client
+    .withAbortSignal(stop.signal, () => handle.result())
+    .then(
+      (report) => ({ report }),
+      (error: unknown) => ({ error }),
+    );
   try {
     for (;;) {
       const wait = Math.max(0, Math.min(options.progressMs ?? 10_000, deadline - Date.now()));
-      const settled = await Promise.race([result, sleep(wait, undefined, { signal: stop.signal }).then(() => undefined)]);
+      const settled = await Promise.race([
+        result,
+        sleep(wait, undefined, { signal: stop.signal }).then(() => undefined),
+      ]);
       if (settled) {
         if ('report' in settled) return settled.report;
         throw settled.error;
@@ -80,10 +100,18 @@ export async function runStalenessReport(client: Client, config: Config, options
       if (state.ended) continue; // its result is on the way
       if (Date.now() >= deadline) {
         if (state.taskFailure) {
-          await handle.terminate(`compose-publisher report gave up after ${seconds} s: ${state.taskFailure}`).catch(() => undefined);
-          throw new ClientError('stuck', `the staleness report ${handle.workflowId} made no progress in ${seconds} s: its workflow task keeps failing (attempt ${state.attempts}): ${state.taskFailure}. The run is terminated; fix that and run report again.`);
+          await handle
+            .terminate(`compose-publisher report gave up after ${seconds} s: ${state.taskFailure}`)
+            .catch(() => undefined);
+          throw new ClientError(
+            'stuck',
+            `the staleness report ${handle.workflowId} made no progress in ${seconds} s: its workflow task keeps failing (attempt ${state.attempts}): ${state.taskFailure}. The run is terminated; fix that and run report again.`,
+          );
         }
-        throw new ClientError('stuck', `the staleness report ${handle.workflowId} did not end in ${seconds} s: ${state.summary}. It goes on running (Temporal UI, or \`temporal workflow describe --workflow-id ${handle.workflowId}\`); its report lands in its memo.`);
+        throw new ClientError(
+          'stuck',
+          `the staleness report ${handle.workflowId} did not end in ${seconds} s: ${state.summary}. It goes on running (Temporal UI, or \`temporal workflow describe --workflow-id ${handle.workflowId}\`); its report lands in its memo.`,
+        );
       }
       options.onProgress?.(`report: ${seconds} s, ${state.summary}`);
     }
@@ -108,7 +136,13 @@ async function whatTheRunWaitsFor(handle: WorkflowHandle): Promise<RunState> {
   const attempts = task?.attempt ?? 0;
   if (task && attempts > 1) {
     const failure = await lastWorkflowTaskFailure(handle);
-    if (failure) return { ended: false, summary: `its workflow task keeps failing (attempt ${attempts}): ${failure}`, taskFailure: failure, attempts };
+    if (failure)
+      return {
+        ended: false,
+        summary: `its workflow task keeps failing (attempt ${attempts}): ${failure}`,
+        taskFailure: failure,
+        attempts,
+      };
   }
   const activities = (description.raw.pendingActivities ?? []).map((activity) => {
     const last = activity.lastFailure?.message;
@@ -121,7 +155,9 @@ async function whatTheRunWaitsFor(handle: WorkflowHandle): Promise<RunState> {
 /** The failure of the last WorkflowTaskFailed event in the run's history, e.g. "BadSearchAttributes: …". */
 async function lastWorkflowTaskFailure(handle: WorkflowHandle): Promise<string | undefined> {
   const history = await handle.fetchHistory();
-  const failed = (history.events ?? []).filter((event) => event.workflowTaskFailedEventAttributes).at(-1)?.workflowTaskFailedEventAttributes;
+  const failed = (history.events ?? [])
+    .filter((event) => event.workflowTaskFailedEventAttributes)
+    .at(-1)?.workflowTaskFailedEventAttributes;
   if (!failed) return undefined;
   return failed.failure?.message || `cause ${String(failed.cause)}`;
 }

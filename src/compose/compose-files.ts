@@ -14,12 +14,18 @@ const MAX_METADATA_BYTES = 64 * 1024 * 1024;
 export function normalizeComposeLocation(location: string): string {
   const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(location)?.[1];
   if (scheme && !/^https?$/i.test(scheme)) {
-    throw new DomainError('InvalidInput', `the compose location ${location.slice(0, 200)} is a ${scheme}:// URL, which compose-publisher cannot read; give an http(s):// URL or a local path`);
+    throw new DomainError(
+      'InvalidInput',
+      `the compose location ${location.slice(0, 200)} is a ${scheme}:// URL, which compose-publisher cannot read; give an http(s):// URL or a local path`,
+    );
   }
   if (!scheme) return resolve(location);
   const url = new URL(location);
   if (url.search) {
-    throw new DomainError('InvalidInput', `the compose location ${location} has a query (${url.search}); give the compose's directory URL without one`);
+    throw new DomainError(
+      'InvalidInput',
+      `the compose location ${location} has a query (${url.search}); give the compose's directory URL without one`,
+    );
   }
   url.hash = '';
   return url.href.replace(/\/+$/, '');
@@ -40,7 +46,11 @@ export interface ComposeRead {
  * trouble worth a retry. A local compose is never read outside its directory, symlinks included; a remote one
  * never from outside `read.allowed`, redirects included.
  */
-export async function readComposeFile(composeRoot: string, relativePath: string, read: ComposeRead = {}): Promise<string> {
+export async function readComposeFile(
+  composeRoot: string,
+  relativePath: string,
+  read: ComposeRead = {},
+): Promise<string> {
   if (!isRemote(composeRoot)) {
     const path = isAbsolute(relativePath) ? relativePath : join(composeRoot, relativePath);
     let bytes: Buffer;
@@ -50,7 +60,10 @@ export async function readComposeFile(composeRoot: string, relativePath: string,
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       if (code === 'ENOENT' || code === 'ENOTDIR') {
-        throw new DomainError('ComposeNotFound', `${path} does not exist: is ${composeRoot} the top directory of a compose (the one that holds metadata/)?`);
+        throw new DomainError(
+          'ComposeNotFound',
+          `${path} does not exist: is ${composeRoot} the top directory of a compose (the one that holds metadata/)?`,
+        );
       }
       throw error;
     }
@@ -60,7 +73,11 @@ export async function readComposeFile(composeRoot: string, relativePath: string,
   const response = await fetchComposeFile(url, {
     signal: read.signal,
     allowed: read.allowed,
-    missing: (status) => new DomainError('ComposeNotFound', `${url} answered ${status}: is ${composeRoot} the top URL of a compose (the one that holds metadata/)?`),
+    missing: (status) =>
+      new DomainError(
+        'ComposeNotFound',
+        `${url} answered ${status}: is ${composeRoot} the top URL of a compose (the one that holds metadata/)?`,
+      ),
   });
   if (!response.ok) throw new Error(`${url} answered ${response.status} ${response.statusText}; will retry`);
   if (Number(response.headers.get('content-length') ?? 0) > MAX_METADATA_BYTES) {
@@ -74,7 +91,10 @@ export async function readComposeFile(composeRoot: string, relativePath: string,
 export async function checkInsideCompose(composeRoot: string, path: string): Promise<void> {
   const [root, real] = await Promise.all([realpath(composeRoot), realpath(path)]);
   if (real === root || real.startsWith(root + sep)) return;
-  throw new DomainError('UntrustedInput', `${path} leads outside the compose (to ${real}): a compose's files must be inside ${composeRoot}`);
+  throw new DomainError(
+    'UntrustedInput',
+    `${path} leads outside the compose (to ${real}): a compose's files must be inside ${composeRoot}`,
+  );
 }
 
 function decodeMetadata(bytes: Buffer, file: string): string {
@@ -82,7 +102,10 @@ function decodeMetadata(bytes: Buffer, file: string): string {
   try {
     return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
   } catch {
-    throw new DomainError('MalformedComposeMetadata', `${file} is not valid UTF-8 (the first bad byte is at offset ${firstInvalidUtf8Offset(bytes)}); productmd writes UTF-8 JSON, so the file is damaged`);
+    throw new DomainError(
+      'MalformedComposeMetadata',
+      `${file} is not valid UTF-8 (the first bad byte is at offset ${firstInvalidUtf8Offset(bytes)}); productmd writes UTF-8 JSON, so the file is damaged`,
+    );
   }
 }
 
@@ -100,5 +123,8 @@ function firstInvalidUtf8Offset(bytes: Buffer): number {
 }
 
 function tooLarge(file: string): DomainError {
-  return new DomainError('MalformedComposeMetadata', `${file} is larger than ${MAX_METADATA_BYTES / 1024 / 1024} MiB: not compose metadata`);
+  return new DomainError(
+    'MalformedComposeMetadata',
+    `${file} is larger than ${MAX_METADATA_BYTES / 1024 / 1024} MiB: not compose metadata`,
+  );
 }

@@ -28,12 +28,15 @@ export async function fetchComposeFile(url: string, options: ComposeFileRequest)
   let response = await request(current, options);
   for (let hops = 0; REDIRECT_STATUSES.has(response.status) && response.headers.has('location'); hops++) {
     await response.body?.cancel();
-    if (hops === MAX_REDIRECTS) throw new Error(`${url}: more than ${MAX_REDIRECTS} redirects (the last to ${current}); will retry`);
+    if (hops === MAX_REDIRECTS)
+      throw new Error(`${url}: more than ${MAX_REDIRECTS} redirects (the last to ${current}); will retry`);
     const location = response.headers.get('location')!;
     const next = URL.canParse(location, current) ? new URL(location, current) : undefined;
     // fetch itself follows only http(s) redirects; any other is a network error, and so it is here.
     if (next?.protocol !== 'https:' && next?.protocol !== 'http:') {
-      throw new Error(`${current} answered ${response.status} with Location ${JSON.stringify(location.slice(0, 200))}, not an http(s) URL; will retry`);
+      throw new Error(
+        `${current} answered ${response.status} with Location ${JSON.stringify(location.slice(0, 200))}, not an http(s) URL; will retry`,
+      );
     }
     checkAllowedLocation(next.href, options.allowed, { redirectedFrom: current });
     current = next.href;
@@ -43,17 +46,27 @@ export async function fetchComposeFile(url: string, options: ComposeFileRequest)
   const retryAfter = retryAfterMs(response);
   if ((response.status === 429 || response.status === 503) && retryAfter !== undefined) {
     await response.body?.cancel();
-    throw new RetryLaterError(`${url} answered ${response.status} ${response.statusText} with Retry-After ${response.headers.get('retry-after')}; will retry then`, retryAfter);
+    throw new RetryLaterError(
+      `${url} answered ${response.status} ${response.statusText} with Retry-After ${response.headers.get('retry-after')}; will retry then`,
+      retryAfter,
+    );
   }
   if (response.status === 401 || response.status === 403) {
-    throw new DomainError('ComposeAccessDenied', `${url} answered ${response.status} ${response.statusText}: the compose host refuses to serve it; make it readable to the worker`);
+    throw new DomainError(
+      'ComposeAccessDenied',
+      `${url} answered ${response.status} ${response.statusText}: the compose host refuses to serve it; make it readable to the worker`,
+    );
   }
   return response;
 }
 
 async function request(url: string, options: ComposeFileRequest): Promise<Response> {
   try {
-    return await fetch(url, { method: options.method ?? 'GET', redirect: 'manual', ...(options.signal ? { signal: options.signal } : {}) });
+    return await fetch(url, {
+      method: options.method ?? 'GET',
+      redirect: 'manual',
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
   } catch (error) {
     if (options.signal?.aborted) throw error;
     throw new Error(`${url}: ${networkCause(error)}; will retry`);

@@ -17,16 +17,26 @@ const MAGIC: Array<{ name: string; offset: number; bytes: number[] }> = [
   { name: 'a qcow2 disk image', offset: 0, bytes: [0x51, 0x46, 0x49, 0xfb] },
   { name: 'an uncompressed tar archive', offset: 257, bytes: [0x75, 0x73, 0x74, 0x61, 0x72] },
 ];
-const EXPECTED_MAGIC: Record<ArchiveCompression, string> = { xz: 'xz-compressed', gzip: 'gzip-compressed', none: 'an uncompressed tar archive' };
+const EXPECTED_MAGIC: Record<ArchiveCompression, string> = {
+  xz: 'xz-compressed',
+  gzip: 'gzip-compressed',
+  none: 'an uncompressed tar archive',
+};
 
 /** "Container/s390x Container_Base image <location>": how messages name the entry. */
 export function describeEntry(image: ImageArtifact): string {
-  const entry = image.entry ? `${image.entry.variant}/${image.composeArch} ${image.entry.subvariant}` : image.composeArch;
+  const entry = image.entry
+    ? `${image.entry.variant}/${image.composeArch} ${image.entry.subvariant}`
+    : image.composeArch;
   return `the ${entry} image ${image.location}`;
 }
 
 /** Refuses a file whose first bytes do not say what images.json's format says (a tar.xz that is really gzip, a disk image). */
-export async function checkCompression(file: string, image: ImageArtifact, compression: ArchiveCompression): Promise<void> {
+export async function checkCompression(
+  file: string,
+  image: ImageArtifact,
+  compression: ArchiveCompression,
+): Promise<void> {
   const handle = await open(file, 'r');
   let head: Buffer;
   try {
@@ -35,7 +45,9 @@ export async function checkCompression(file: string, image: ImageArtifact, compr
   } finally {
     await handle.close();
   }
-  const found = MAGIC.find(({ offset, bytes }) => bytes.every((byte, i) => head[offset + i] === byte))?.name ?? 'of no archive format compose-publisher knows';
+  const found =
+    MAGIC.find(({ offset, bytes }) => bytes.every((byte, i) => head[offset + i] === byte))?.name ??
+    'of no archive format compose-publisher knows';
   if (found === EXPECTED_MAGIC[compression]) return;
   throw unsupportedArchive(image, `images.json says its format is ${formatOf(compression)}, but the file is ${found}`);
 }
@@ -45,7 +57,13 @@ export async function checkCompression(file: string, image: ImageArtifact, compr
  * is final (CorruptImage), unless the tool says the work dir is full or unwritable (a ToolError the activity turns
  * into WorkerStorageFull or WorkerStorageError).
  */
-export async function decompressArchive(file: string, target: string, image: ImageArtifact, compression: ArchiveCompression, signal?: AbortSignal): Promise<void> {
+export async function decompressArchive(
+  file: string,
+  target: string,
+  image: ImageArtifact,
+  compression: ArchiveCompression,
+  signal?: AbortSignal,
+): Promise<void> {
   if (compression === 'none') return copyFile(file, target);
   const tool = compression === 'xz' ? 'xz' : 'gzip';
   const command = toolCommand(tool, ['--decompress', '--stdout', file]);
@@ -55,7 +73,14 @@ export async function decompressArchive(file: string, target: string, image: Ima
   try {
     // execa hands a descriptor number straight to child_process (its types leave numbers out for stdout).
     const stdout = output.fd as unknown as 'inherit';
-    result = await execa(command.file, command.args, { env: command.env, extendEnv: false, stdin: 'ignore', stdout, cancelSignal: signal, reject: false });
+    result = await execa(command.file, command.args, {
+      env: command.env,
+      extendEnv: false,
+      stdin: 'ignore',
+      stdout,
+      cancelSignal: signal,
+      reject: false,
+    });
   } finally {
     await output.close();
   }
@@ -65,7 +90,14 @@ export async function decompressArchive(file: string, target: string, image: Ima
     const missing = toolNotStarted(tool, result, stderr);
     if (missing) throw missing;
     // A full or unwritable work dir is the worker's fault, not the image's: left for the activity to say so.
-    if (workerFaultInOutput(stderr)) throw new ToolError('unknown', tool, `${tool} --decompress --stdout ${file} > ${target}`, stderr, result.exitCode);
+    if (workerFaultInOutput(stderr))
+      throw new ToolError(
+        'unknown',
+        tool,
+        `${tool} --decompress --stdout ${file} > ${target}`,
+        stderr,
+        result.exitCode,
+      );
     throw corruptImage(image, tool, stderr);
   }
 }
@@ -81,7 +113,12 @@ export interface ArchiveListing {
  * something else (a root filesystem, a disk image tarball), which is refused naming what it holds. tar reads the
  * compressed file as it is (it decompresses xz and gzip itself), so nothing is written to disk to find out.
  */
-export async function listArchive(file: string, image: ImageArtifact, compression: ArchiveCompression, signal?: AbortSignal): Promise<ArchiveListing> {
+export async function listArchive(
+  file: string,
+  image: ImageArtifact,
+  compression: ArchiveCompression,
+  signal?: AbortSignal,
+): Promise<ArchiveListing> {
   let listing: string;
   try {
     listing = await runTool('tar', ['--list', '--file', file], { ...(signal ? { signal } : {}) });
@@ -90,21 +127,31 @@ export async function listArchive(file: string, image: ImageArtifact, compressio
     // Too many open files, or a download in the work dir tar may not read: the worker's fault (the activity says so).
     const fault = workerFaultInOutput(error.stderr);
     if (fault && (file !== image.location || fault.code === 'EMFILE' || fault.code === 'ENFILE')) throw error;
-    if (compression !== 'none' && /\b(xz|gzip): /.test(error.stderr)) throw corruptImage(image, compression === 'xz' ? 'xz' : 'gzip', error.stderr);
+    if (compression !== 'none' && /\b(xz|gzip): /.test(error.stderr))
+      throw corruptImage(image, compression === 'xz' ? 'xz' : 'gzip', error.stderr);
     throw unsupportedArchive(image, `it is not a tar archive once decompressed (${lastLines(error.stderr)})`);
   }
   const members = listing.split('\n').filter((name) => name !== '');
-  const topLevel = new Set(members.map((name) => name.replace(/^\.\//, '').split('/')[0] ?? '').filter((name) => name !== '' && name !== '.'));
+  const topLevel = new Set(
+    members.map((name) => name.replace(/^\.\//, '').split('/')[0] ?? '').filter((name) => name !== '' && name !== '.'),
+  );
   if (topLevel.has('oci-layout')) return { kind: 'oci', members };
   if (topLevel.has('manifest.json')) return { kind: 'docker', members };
   const names = [...topLevel].sort();
-  const shown = names.slice(0, 8).map((name) => JSON.stringify(name.slice(0, 40))).join(', ') + (names.length > 8 ? `, … (${names.length} in all)` : '');
+  const shown =
+    names
+      .slice(0, 8)
+      .map((name) => JSON.stringify(name.slice(0, 40)))
+      .join(', ') + (names.length > 8 ? `, … (${names.length} in all)` : '');
   const guess = ['etc', 'usr'].every((name) => topLevel.has(name)) ? ': a root filesystem, not a container image' : '';
   throw unsupportedArchive(image, `it is a tar archive whose top level holds ${shown || 'nothing'}${guess}`);
 }
 
 function corruptImage(image: ImageArtifact, tool: string, stderr: string): DomainError {
-  return new DomainError('CorruptImage', `${describeEntry(image)} cannot be decompressed with ${tool}, though its sha256 matches images.json: ${lastLines(stderr)}. Nothing of this compose was pushed. Fix: rebuild the compose`);
+  return new DomainError(
+    'CorruptImage',
+    `${describeEntry(image)} cannot be decompressed with ${tool}, though its sha256 matches images.json: ${lastLines(stderr)}. Nothing of this compose was pushed. Fix: rebuild the compose`,
+  );
 }
 
 function unsupportedArchive(image: ImageArtifact, what: string): DomainError {

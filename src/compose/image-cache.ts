@@ -36,7 +36,9 @@ export async function localOciLayout(
     await checkSourceFile(image, signal, allowed);
     return layout;
   }
-  const compressed = isRemote(image.location) ? await download(image, cacheDir, onProgress, signal, allowed) : image.location;
+  const compressed = isRemote(image.location)
+    ? await download(image, cacheDir, onProgress, signal, allowed)
+    : image.location;
   const tarball = `${layout}.${randomUUID()}.tar.part`;
   const unpacked = `${layout}.${randomUUID()}.part`;
   try {
@@ -67,15 +69,25 @@ export function cachedLayoutPath(image: Pick<ImageArtifact, 'sha256'>, cacheDir:
 
 /** A file the compose lists but does not have (any more). */
 function imageNotFound(image: ImageArtifact, what: string): DomainError {
-  return new DomainError('ImageNotFound', `${describeEntry(image)}: ${what}: the compose lists ${image.fileName} but does not have it; nothing was pushed for it`);
+  return new DomainError(
+    'ImageNotFound',
+    `${describeEntry(image)}: ${what}: the compose lists ${image.fileName} but does not have it; nothing was pushed for it`,
+  );
 }
 
 function sizeMismatch(image: ImageArtifact, actual: number): DomainError {
-  return new DomainError('ChecksumMismatch', `${describeEntry(image)} has ${actual} bytes, but images.json says ${image.size}; the image or the compose metadata is corrupt, so nothing was pushed for it`);
+  return new DomainError(
+    'ChecksumMismatch',
+    `${describeEntry(image)} has ${actual} bytes, but images.json says ${image.size}; the image or the compose metadata is corrupt, so nothing was pushed for it`,
+  );
 }
 
 /** With the image already cached: the compose's file must still be there with its size (a stat, or an HTTP HEAD). */
-async function checkSourceFile(image: ImageArtifact, signal: AbortSignal | undefined, allowed: AllowedLocations | undefined): Promise<void> {
+async function checkSourceFile(
+  image: ImageArtifact,
+  signal: AbortSignal | undefined,
+  allowed: AllowedLocations | undefined,
+): Promise<void> {
   if (!isRemote(image.location)) {
     let size: number;
     try {
@@ -86,7 +98,12 @@ async function checkSourceFile(image: ImageArtifact, signal: AbortSignal | undef
     if (image.size !== undefined && size !== image.size) throw sizeMismatch(image, size);
     return;
   }
-  const response = await fetchComposeFile(image.location, { method: 'HEAD', signal, allowed, missing: (status) => imageNotFound(image, `answered ${status}`) });
+  const response = await fetchComposeFile(image.location, {
+    method: 'HEAD',
+    signal,
+    allowed,
+    missing: (status) => imageNotFound(image, `answered ${status}`),
+  });
   if (response.status === 405 || response.status === 501) return; // a host without HEAD: the download check stands
   if (!response.ok) throw new Error(`${image.location} answered ${response.status} ${response.statusText}; will retry`);
   const length = declaredLength(response);
@@ -95,13 +112,26 @@ async function checkSourceFile(image: ImageArtifact, signal: AbortSignal | undef
 
 function declaredLength(response: Response): number | undefined {
   const header = response.headers.get('content-length');
-  return header !== null && /^\d+$/.test(header) && !response.headers.get('content-encoding') ? Number(header) : undefined;
+  return header !== null && /^\d+$/.test(header) && !response.headers.get('content-encoding')
+    ? Number(header)
+    : undefined;
 }
 
-async function download(image: ImageArtifact, cacheDir: string, onProgress: (p: CacheProgress) => void, signal: AbortSignal | undefined, allowed: AllowedLocations | undefined): Promise<string> {
+async function download(
+  image: ImageArtifact,
+  cacheDir: string,
+  onProgress: (p: CacheProgress) => void,
+  signal: AbortSignal | undefined,
+  allowed: AllowedLocations | undefined,
+): Promise<string> {
   const target = join(cacheDir, `${image.sha256}.${randomUUID()}.oci.tar.xz.part`);
-  const response = await fetchComposeFile(image.location, { signal, allowed, missing: (status) => imageNotFound(image, `answered ${status}`) });
-  if (!response.ok || !response.body) throw new Error(`${image.location} answered ${response.status} ${response.statusText}; will retry`);
+  const response = await fetchComposeFile(image.location, {
+    signal,
+    allowed,
+    missing: (status) => imageNotFound(image, `answered ${status}`),
+  });
+  if (!response.ok || !response.body)
+    throw new Error(`${image.location} answered ${response.status} ${response.statusText}; will retry`);
   const length = declaredLength(response);
   if (length !== undefined && image.size !== undefined && length !== image.size) {
     await response.body.cancel();
@@ -124,7 +154,9 @@ async function download(image: ImageArtifact, cacheDir: string, onProgress: (p: 
       if (signal?.aborted) throw error;
       // Our side of the download: the work dir is full or unwritable (the activity names it, with the figures).
       if (workerFaultOf(error, cacheDir)) throw error;
-      throw new Error(`${image.location}: the download broke off after ${bytes} of ${image.size ?? '?'} bytes (${networkCause(error)}); will retry`);
+      throw new Error(
+        `${image.location}: the download broke off after ${bytes} of ${image.size ?? '?'} bytes (${networkCause(error)}); will retry`,
+      );
     }
     if (image.size !== undefined && bytes !== image.size) {
       throw new Error(`${image.location}: received ${bytes} bytes, the compose says ${image.size}; will retry`);
@@ -148,7 +180,8 @@ async function verifyLocal(image: ImageArtifact, onProgress: (p: CacheProgress) 
     }
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'EISDIR' || code === 'ENOTDIR') throw imageNotFound(image, `does not exist (${code})`);
+    if (code === 'ENOENT' || code === 'EISDIR' || code === 'ENOTDIR')
+      throw imageNotFound(image, `does not exist (${code})`);
     throw error;
   }
   if (image.size !== undefined && bytes !== image.size) throw sizeMismatch(image, bytes);
@@ -157,6 +190,9 @@ async function verifyLocal(image: ImageArtifact, onProgress: (p: CacheProgress) 
 
 function checkDigest(image: ImageArtifact, actual: string): void {
   if (actual !== image.sha256) {
-    throw new DomainError('ChecksumMismatch', `${image.fileName}: sha256 is ${actual} but images.json says ${image.sha256}; the image or the compose metadata is corrupt, so nothing was pushed for it`);
+    throw new DomainError(
+      'ChecksumMismatch',
+      `${image.fileName}: sha256 is ${actual} but images.json says ${image.sha256}; the image or the compose metadata is corrupt, so nothing was pushed for it`,
+    );
   }
 }

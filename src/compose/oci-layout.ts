@@ -11,7 +11,8 @@ const TOP_LEVEL = new Set(['oci-layout', 'index.json', 'blobs']);
 const DIGEST = /^sha256:[0-9a-f]{64}$/;
 
 /** Names an OCI archive may hold: its layout and nothing else. */
-const LAYOUT_MEMBER = /^(\.\/)?(\.?|oci-layout|index\.json|blobs\/?|blobs\/[a-z0-9]+\/?|blobs\/[a-z0-9]+\/[0-9a-f]{32,128})$/;
+const LAYOUT_MEMBER =
+  /^(\.\/)?(\.?|oci-layout|index\.json|blobs\/?|blobs\/[a-z0-9]+\/?|blobs\/[a-z0-9]+\/[0-9a-f]{32,128})$/;
 
 /**
  * Unpacks an OCI archive (compressed or not: tar decompresses it) into an OCI image layout directory, once: skopeo
@@ -19,12 +20,23 @@ const LAYOUT_MEMBER = /^(\.\/)?(\.?|oci-layout|index\.json|blobs\/?|blobs\/[a-z0
  * from index.json. The archive comes from someone else: it may hold only the layout's own names (checked before
  * anything is written), and only regular files under blobs/ (checked after: no links, no devices).
  */
-export async function unpackOciArchive(file: string, members: readonly string[], layoutDir: string, image: ImageArtifact, signal?: AbortSignal): Promise<void> {
+export async function unpackOciArchive(
+  file: string,
+  members: readonly string[],
+  layoutDir: string,
+  image: ImageArtifact,
+  signal?: AbortSignal,
+): Promise<void> {
   const stray = members.find((name) => !LAYOUT_MEMBER.test(name));
-  if (stray !== undefined) throw badLayout(image, `it holds ${JSON.stringify(stray.slice(0, 80))} beside its OCI layout`);
+  if (stray !== undefined)
+    throw badLayout(image, `it holds ${JSON.stringify(stray.slice(0, 80))} beside its OCI layout`);
   mkdirSync(layoutDir, { recursive: true });
   try {
-    await runTool('tar', ['--extract', '--file', file, '--directory', layoutDir, '--no-same-owner', '--no-same-permissions'], { ...(signal ? { signal } : {}) });
+    await runTool(
+      'tar',
+      ['--extract', '--file', file, '--directory', layoutDir, '--no-same-owner', '--no-same-permissions'],
+      { ...(signal ? { signal } : {}) },
+    );
   } catch (error) {
     if (!(error instanceof ToolError)) throw error;
     // "No space left on device", "Permission denied"…: the work dir's fault, not the archive's (the activity says so).
@@ -35,13 +47,23 @@ export async function unpackOciArchive(file: string, members: readonly string[],
 }
 
 /** A Docker archive becomes an OCI layout once, in the cache: layers compressed, manifest as every registry will store it. */
-export async function convertDockerArchive(tarFile: string, layoutDir: string, image: ImageArtifact, signal?: AbortSignal): Promise<void> {
+export async function convertDockerArchive(
+  tarFile: string,
+  layoutDir: string,
+  image: ImageArtifact,
+  signal?: AbortSignal,
+): Promise<void> {
   try {
-    await runTool('skopeo', ['copy', '--quiet', `docker-archive:${tarFile}`, `oci:${layoutDir}`], { ...(signal ? { signal } : {}) });
+    await runTool('skopeo', ['copy', '--quiet', `docker-archive:${tarFile}`, `oci:${layoutDir}`], {
+      ...(signal ? { signal } : {}),
+    });
   } catch (error) {
     if (!(error instanceof ToolError)) throw error;
     if (workerFaultInOutput(error.stderr)) throw error;
-    throw badLayout(image, `it holds manifest.json like a Docker archive, but skopeo cannot read it as one (${lastLines(error.stderr)})`);
+    throw badLayout(
+      image,
+      `it holds manifest.json like a Docker archive, but skopeo cannot read it as one (${lastLines(error.stderr)})`,
+    );
   }
 }
 
@@ -55,10 +77,17 @@ export function layoutManifestDigest(layoutDir: string, image: ImageArtifact): s
   }
   const manifests = (index as { manifests?: unknown }).manifests;
   if (!Array.isArray(manifests) || manifests.length !== 1) {
-    throw badLayout(image, `its index.json lists ${Array.isArray(manifests) ? manifests.length : 'no'} manifests; an image archive holds exactly one`);
+    throw badLayout(
+      image,
+      `its index.json lists ${Array.isArray(manifests) ? manifests.length : 'no'} manifests; an image archive holds exactly one`,
+    );
   }
   const digest = (manifests[0] as { digest?: unknown }).digest;
-  if (typeof digest !== 'string' || !DIGEST.test(digest)) throw badLayout(image, `its index.json names the manifest ${JSON.stringify(String(digest).slice(0, 80))}, not a sha256 digest`);
+  if (typeof digest !== 'string' || !DIGEST.test(digest))
+    throw badLayout(
+      image,
+      `its index.json names the manifest ${JSON.stringify(String(digest).slice(0, 80))}, not a sha256 digest`,
+    );
   return digest;
 }
 
@@ -78,14 +107,17 @@ export function layoutSize(layoutDir: string): number {
 
 function checkLayout(layoutDir: string, image: ImageArtifact): void {
   for (const entry of readdirSync(layoutDir, { withFileTypes: true })) {
-    if (!TOP_LEVEL.has(entry.name)) throw badLayout(image, `it holds ${JSON.stringify(entry.name.slice(0, 60))} beside its OCI layout`);
-    if (entry.name === 'blobs' ? !entry.isDirectory() : !entry.isFile()) throw badLayout(image, `its ${entry.name} is not a plain ${entry.name === 'blobs' ? 'directory' : 'file'}`);
+    if (!TOP_LEVEL.has(entry.name))
+      throw badLayout(image, `it holds ${JSON.stringify(entry.name.slice(0, 60))} beside its OCI layout`);
+    if (entry.name === 'blobs' ? !entry.isDirectory() : !entry.isFile())
+      throw badLayout(image, `its ${entry.name} is not a plain ${entry.name === 'blobs' ? 'directory' : 'file'}`);
   }
   const blobs = join(layoutDir, 'blobs');
   for (const algorithm of readdirSync(blobs, { withFileTypes: true })) {
     if (!algorithm.isDirectory()) throw badLayout(image, `blobs/${algorithm.name} is not a directory`);
     for (const blob of readdirSync(join(blobs, algorithm.name), { withFileTypes: true })) {
-      if (!blob.isFile()) throw badLayout(image, `blobs/${algorithm.name}/${blob.name.slice(0, 80)} is not a plain file`);
+      if (!blob.isFile())
+        throw badLayout(image, `blobs/${algorithm.name}/${blob.name.slice(0, 80)} is not a plain file`);
     }
   }
 }

@@ -37,7 +37,10 @@ export async function locateCompose(location: string, read: ComposeRead = {}): P
 }
 
 /** A compose's metadata: where it is, composeinfo.json, and every images.json entry (both files of the same compose). */
-export async function readCompose(location: string, read: ComposeRead = {}): Promise<LocatedCompose & { images: ComposeImage[] }> {
+export async function readCompose(
+  location: string,
+  read: ComposeRead = {},
+): Promise<LocatedCompose & { images: ComposeImage[] }> {
   const { root, info } = await locateCompose(location, read);
   const imagesFile = `${root}/metadata/images.json`;
   const imagesJson = parseJson(await readComposeFile(root, 'metadata/images.json', read), imagesFile);
@@ -65,6 +68,9 @@ function parseJson(text: string, file: string): unknown {
   try {
     return JSON.parse(text);
   } catch (error) {
-    throw new DomainError('MalformedComposeMetadata', `${file} is not valid JSON (${(error as Error).message}); the compose metadata is damaged or incomplete`);
+    throw new DomainError(
+      'MalformedComposeMetadata',
+      `${file} is not valid JSON (${(error as Error).message}); the compose metadata is damaged or incomplete`,
+    );
   }
 }

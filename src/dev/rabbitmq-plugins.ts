@@ -48,5 +48,8 @@ function dependencyClosure(root: string, apps: Map<string, string>, packaged: st
 function requiredApplications(appFile: string): string[] {
   if (!existsSync(appFile)) return [];
   const list = /\{applications,\s*\[([^\]]*)\]/.exec(readFileSync(appFile, 'utf8'))?.[1] ?? '';
-  return list.split(',').map((name) => name.trim()).filter((name) => name !== '');
+  return list
+    .split(',')
+    .map((name) => name.trim())
+    .filter((name) => name !== '');
 }

@@ -40,7 +40,9 @@ let nodeCounter = 0;
 /** A RabbitMQ node of its own (name, ports, data, cookie) on loopback for tests and the demo; no plugins. */
 export async function startRabbitMq(options: RabbitMqOptions): Promise<RabbitMqServer> {
   if (!existsSync(SERVER_SCRIPT)) {
-    throw new Error(`RabbitMQ is not installed (${SERVER_SCRIPT} is missing): run \`bash scripts/setup.sh\` or \`apt-get install rabbitmq-server\``);
+    throw new Error(
+      `RabbitMQ is not installed (${SERVER_SCRIPT} is missing): run \`bash scripts/setup.sh\` or \`apt-get install rabbitmq-server\``,
+    );
   }
   mkdirSync(options.dataDir, { recursive: true });
   nodeCounter += 1;
@@ -48,7 +50,13 @@ export async function startRabbitMq(options: RabbitMqOptions): Promise<RabbitMqS
   const port = options.port ?? (await freePort());
   const distPort = await freePortOtherThan(port);
   const tlsPort = options.tls ? await freePortOtherThan(port, distPort) : undefined;
-  const env = nodeEnvironment(options.dataDir, nodeName, port, distPort, options.tls && tlsPort ? { ...options.tls, port: tlsPort } : undefined);
+  const env = nodeEnvironment(
+    options.dataDir,
+    nodeName,
+    port,
+    distPort,
+    options.tls && tlsPort ? { ...options.tls, port: tlsPort } : undefined,
+  );
   const url = `amqp://guest:guest@127.0.0.1:${port}/%2F`;
   const logFile = join(options.dataDir, 'rabbitmq.log');
   const pidFile = env.RABBITMQ_PID_FILE!;
@@ -69,7 +77,13 @@ export async function startRabbitMq(options: RabbitMqOptions): Promise<RabbitMqS
   };
 }
 
-function nodeEnvironment(dataDir: string, nodeName: string, port: number, distPort: number, tls?: RabbitMqOptions['tls'] & { port: number }): NodeJS.ProcessEnv {
+function nodeEnvironment(
+  dataDir: string,
+  nodeName: string,
+  port: number,
+  distPort: number,
+  tls?: RabbitMqOptions['tls'] & { port: number },
+): NodeJS.ProcessEnv {
   const configFile = join(dataDir, 'rabbitmq.conf');
   const pluginsFile = join(dataDir, 'enabled_plugins');
   const tlsConfig = tls
@@ -82,7 +96,17 @@ function nodeEnvironment(dataDir: string, nodeName: string, port: number, distPo
         'ssl_options.fail_if_no_peer_cert = true',
       ]
     : [];
-  writeFileSync(configFile, ['log.console = true', 'log.console.level = info', 'log.console.use_colors = off', 'log.file = false', ...tlsConfig, ''].join('\n'));
+  writeFileSync(
+    configFile,
+    [
+      'log.console = true',
+      'log.console.level = info',
+      'log.console.use_colors = off',
+      'log.file = false',
+      ...tlsConfig,
+      '',
+    ].join('\n'),
+  );
   writeFileSync(pluginsFile, '[].\n');
   const pluginsDir = minimalPluginsDir(join(dataDir, 'plugins'));
   return {

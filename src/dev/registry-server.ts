@@ -23,8 +23,16 @@ export async function startRegistry(options: RegistryOptions): Promise<RegistryS
   const port = options.port ?? (await freePort());
   const host = `127.0.0.1:${port}`;
   const configFile = join(options.dataDir, 'registry.yml');
-  writeFileSync(configFile, registryConfig(host, join(options.dataDir, 'storage'), options.htpasswdFile, options.accessLog));
-  const service = startService('registry', 'docker-registry', ['serve', configFile], join(options.dataDir, 'registry.log'));
+  writeFileSync(
+    configFile,
+    registryConfig(host, join(options.dataDir, 'storage'), options.htpasswdFile, options.accessLog),
+  );
+  const service = startService(
+    'registry',
+    'docker-registry',
+    ['serve', configFile],
+    join(options.dataDir, 'registry.log'),
+  );
   await waitUntilReady(service, async () => {
     const response = await fetch(`http://${host}/v2/`);
     return response.status === 200 || response.status === 401;

@@ -48,12 +48,22 @@ export interface MadeCompose {
   images: MadeImage[];
 }
 
-export const OCI_ARCH: Record<string, string> = { x86_64: 'amd64', aarch64: 'arm64', ppc64le: 'ppc64le', s390x: 's390x' };
+export const OCI_ARCH: Record<string, string> = {
+  x86_64: 'amd64',
+  aarch64: 'arm64',
+  ppc64le: 'ppc64le',
+  s390x: 's390x',
+};
 
-export async function makeCompose(spec: ComposeSpec, options: { dir: string; storage: ContainerStorage }): Promise<MadeCompose> {
+export async function makeCompose(
+  spec: ComposeSpec,
+  options: { dir: string; storage: ContainerStorage },
+): Promise<MadeCompose> {
   const { releaseVersion, date, respin, type } = describeId(spec.composeId);
   const root = join(options.dir, spec.composeId, 'compose');
-  const jobs = Object.entries(spec.images).flatMap(([subvariant, arches]) => arches.map((arch) => ({ subvariant, arch })));
+  const jobs = Object.entries(spec.images).flatMap(([subvariant, arches]) =>
+    arches.map((arch) => ({ subvariant, arch })),
+  );
   const images: MadeImage[] = [];
   const archive = spec.archive ?? 'oci';
   const rootfs = spec.faults?.rootfsInstead;
@@ -67,12 +77,22 @@ export async function makeCompose(spec: ComposeSpec, options: { dir: string; sto
   }
   const broken = spec.faults?.breakChecksum;
   const listed = images.map((image) =>
-    broken && broken.subvariant === image.subvariant && broken.arch === image.composeArch ? { ...image, sha256: 'f'.repeat(64) } : image,
+    broken && broken.subvariant === image.subvariant && broken.arch === image.composeArch
+      ? { ...image, sha256: 'f'.repeat(64) }
+      : image,
   );
   const compose = { id: spec.composeId, date, respin, type, label: null };
   mkdirSync(join(root, 'metadata'), { recursive: true });
-  writeMetadata(join(root, 'metadata', 'composeinfo.json'), composeInfo(compose, releaseVersion, spec.format), spec.faults?.malformedJson === 'composeinfo');
-  writeMetadata(join(root, 'metadata', 'images.json'), imagesJson(compose, listed, root, spec.format, spec.imageType ?? 'container'), spec.faults?.malformedJson === 'images');
+  writeMetadata(
+    join(root, 'metadata', 'composeinfo.json'),
+    composeInfo(compose, releaseVersion, spec.format),
+    spec.faults?.malformedJson === 'composeinfo',
+  );
+  writeMetadata(
+    join(root, 'metadata', 'images.json'),
+    imagesJson(compose, listed, root, spec.format, spec.imageType ?? 'container'),
+    spec.faults?.malformedJson === 'images',
+  );
   return { root, composeId: spec.composeId, images };
 }
 
@@ -80,12 +100,20 @@ function describeId(composeId: string) {
   const match = /^Fedora-(\w+)-(\d{8})(?:\.(n|t))?\.(\d+)$/.exec(composeId);
   if (!match) throw new Error(`sample compose ids look like Fedora-40-20240501.n.0, not ${composeId}`);
   const [, releaseVersion, date, label, respin] = match;
-  return { releaseVersion: releaseVersion!, date: date!, respin: Number(respin), type: label === 'n' ? 'nightly' : label === 't' ? 'test' : 'production' };
+  return {
+    releaseVersion: releaseVersion!,
+    date: date!,
+    respin: Number(respin),
+    type: label === 'n' ? 'nightly' : label === 't' ? 'test' : 'production',
+  };
 }
 
 /** Fedora's file names: Fedora-Container-Base-Generic-40-20240501.n.0.x86_64.oci.tar.xz; Docker archives (≤ 39) without .oci. */
 function fileNameOf(composeId: string, subvariant: string, arch: string, archive: ImageArchiveKind | 'rootfs'): string {
-  const kind = { Container_Base: 'Base-Generic', Container_Minimal_Base: 'Minimal-Base', Container_Toolbox: 'Toolbox' }[subvariant] ?? subvariant.replace(/^Container_/, '').replace(/_/g, '-');
+  const kind =
+    { Container_Base: 'Base-Generic', Container_Minimal_Base: 'Minimal-Base', Container_Toolbox: 'Toolbox' }[
+      subvariant
+    ] ?? subvariant.replace(/^Container_/, '').replace(/_/g, '-');
   const [, version, rest] = /^Fedora-(\w+)-(.*)$/.exec(composeId)!;
   return `Fedora-Container-${kind}-${version}-${rest}.${arch}${archive === 'docker' ? '' : '.oci'}.tar.xz`;
 }
@@ -139,14 +167,28 @@ export async function buildImageArchive(
   const container = (await buildah(['from', '--quiet', 'scratch'])).stdout.trim();
   try {
     await buildah(['copy', '--quiet', container, payload, '/etc/compose-id']);
-    await buildah(['config', '--arch', OCI_ARCH[arch] ?? arch, '--os', 'linux', '--label', `${COMPOSE_ID_ANNOTATION}=${composeId}`, container]);
+    await buildah([
+      'config',
+      '--arch',
+      OCI_ARCH[arch] ?? arch,
+      '--os',
+      'linux',
+      '--label',
+      `${COMPOSE_ID_ANNOTATION}=${composeId}`,
+      container,
+    ]);
     await buildah(['commit', '--quiet', '--format', image.archive === 'oci' ? 'oci' : 'docker', container, name]);
   } finally {
     await buildah(['rm', container]);
   }
   try {
     const archive = join(work, 'image.tar');
-    await buildah(['push', '--quiet', name, image.archive === 'oci' ? `oci-archive:${archive}` : `docker-archive:${archive}:${name}`]);
+    await buildah([
+      'push',
+      '--quiet',
+      name,
+      image.archive === 'oci' ? `oci-archive:${archive}` : `docker-archive:${archive}:${name}`,
+    ]);
     await compressXz(archive, target);
   } finally {
     await buildah(['rmi', name]).catch(() => undefined);
@@ -192,14 +234,22 @@ function composeInfo(compose: ComposeHeader, version: string, format: '1.2' | '2
           name: 'Container',
           type: 'variant',
           uid: 'Container',
-          paths: { images: Object.fromEntries(Object.keys(OCI_ARCH).map((arch) => [arch, `Container/${arch}/images`])) },
+          paths: {
+            images: Object.fromEntries(Object.keys(OCI_ARCH).map((arch) => [arch, `Container/${arch}/images`])),
+          },
         },
       },
     },
   };
 }
 
-function imagesJson(compose: ComposeHeader, images: MadeImage[], root: string, format: '1.2' | '2.0', type: 'container' | 'docker') {
+function imagesJson(
+  compose: ComposeHeader,
+  images: MadeImage[],
+  root: string,
+  format: '1.2' | '2.0',
+  type: 'container' | 'docker',
+) {
   const byArch: Record<string, unknown[]> = {};
   for (const image of images) {
     const relative = image.path.slice(root.length + 1);

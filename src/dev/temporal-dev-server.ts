@@ -33,13 +33,22 @@ export async function startTemporalDevServer(options: DevServerOptions): Promise
   const namespace = options.namespace ?? 'default';
   const address = `127.0.0.1:${port}`;
   const args = [
-    'server', 'start-dev',
-    '--ip', '127.0.0.1',
-    '--port', String(port),
-    '--db-filename', join(options.dataDir, 'temporal.sqlite'),
-    '--namespace', namespace,
-    '--log-level', 'warn',
-    ...Object.entries(options.searchAttributes ?? SEARCH_ATTRIBUTES).flatMap(([name, type]) => ['--search-attribute', `${name}=${type}`]),
+    'server',
+    'start-dev',
+    '--ip',
+    '127.0.0.1',
+    '--port',
+    String(port),
+    '--db-filename',
+    join(options.dataDir, 'temporal.sqlite'),
+    '--namespace',
+    namespace,
+    '--log-level',
+    'warn',
+    ...Object.entries(options.searchAttributes ?? SEARCH_ATTRIBUTES).flatMap(([name, type]) => [
+      '--search-attribute',
+      `${name}=${type}`,
+    ]),
     ...(options.uiPort ? ['--ui-port', String(options.uiPort), '--ui-ip', '127.0.0.1'] : ['--headless']),
   ];
   const service = startService('Temporal dev server', temporalCliPath(), args, join(options.dataDir, 'temporal.log'));

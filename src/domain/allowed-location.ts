@@ -15,10 +15,16 @@ export interface AllowedLocations {
  * Refuses, before anything is requested from it, a location outside `allowed` (a run's compose, an image, a
  * redirect's target): UntrustedInput, naming the location and the key. `allowed` undefined: any location (no key set).
  */
-export function checkAllowedLocation(location: string, allowed: AllowedLocations | undefined, source: { what?: string; redirectedFrom?: string } = {}): void {
+export function checkAllowedLocation(
+  location: string,
+  allowed: AllowedLocations | undefined,
+  source: { what?: string; redirectedFrom?: string } = {},
+): void {
   if (allowed === undefined || isAllowedLocation(location, allowed.prefixes)) return;
   const shown = JSON.stringify(location.slice(0, 200));
-  const subject = source.redirectedFrom ? `${source.redirectedFrom} redirects to ${shown}, which` : `${source.what ?? 'the compose location'} ${shown}`;
+  const subject = source.redirectedFrom
+    ? `${source.redirectedFrom} redirects to ${shown}, which`
+    : `${source.what ?? 'the compose location'} ${shown}`;
   throw new DomainError(
     'UntrustedInput',
     `${subject} is not under any of ${allowed.key} (${allowed.prefixes.join(', ')}): composes are read only from there, so nothing was requested from it. ` +

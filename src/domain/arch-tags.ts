@@ -65,7 +65,8 @@ export function planArchTags(input: {
   const plan: ArchTagPlan = { write: [], kept: [] };
   for (const registry of input.registries) {
     for (const image of input.images) {
-      const held = input.archTags.find((manifest) => manifest.registry === registry && manifest.tag === image.tag)?.digest ?? null;
+      const held =
+        input.archTags.find((manifest) => manifest.registry === registry && manifest.tag === image.tag)?.digest ?? null;
       if (held === image.digest) continue;
       const record = input.records[archTagKey(registry, image.tag)];
       const origin = held === null ? undefined : record?.digest === held ? record.composeId : annotated.get(held);

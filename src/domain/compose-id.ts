@@ -16,11 +16,13 @@ export interface ParsedComposeId {
 // products put their base product in the release part: Fedora-Container-40-Fedora-40-20240501.n.0.
 // The release part is letters, digits, dots, dashes and underscores only: an id goes into annotations and messages,
 // where a quote or a comma would split a tool's argument (buildah splits --annotation on commas).
-const COMPOSE_ID = /^(?<release>[A-Za-z0-9][A-Za-z0-9._-]*)-(?<date>\d{8})(?:\.(?<label>n|t|ci|d))?\.(?<respin>\d{1,9})$/;
+const COMPOSE_ID =
+  /^(?<release>[A-Za-z0-9][A-Za-z0-9._-]*)-(?<date>\d{8})(?:\.(?<label>n|t|ci|d))?\.(?<respin>\d{1,9})$/;
 /** Longer than any real id (Fedora-Container-40-Fedora-40-20240501.n.0 is 42). */
 export const MAX_COMPOSE_ID_LENGTH = 100;
 const TYPE_BY_LABEL: Record<string, ComposeType> = { n: 'nightly', t: 'test', ci: 'ci', d: 'development' };
-const EXPECTED_SHAPE = '<release>-<YYYYMMDD>[.n|.t|.ci|.d].<respin>, e.g. Fedora-40-20240501.n.0 or Fedora-40-20240414.0';
+const EXPECTED_SHAPE =
+  '<release>-<YYYYMMDD>[.n|.t|.ci|.d].<respin>, e.g. Fedora-40-20240501.n.0 or Fedora-40-20240414.0';
 
 /** Parses a compose id, or returns undefined when it does not have the productmd shape. */
 export function tryParseComposeId(id: string): ParsedComposeId | undefined {

@@ -22,9 +22,18 @@ export function nextDecision(current: DecidedRepository, fresh: RepositoryDecisi
     missing: fresh.missing,
     ...(current.override ? { override: current.override } : {}),
   };
-  if (fresh.decision === 'superseded') return { ...inputs, decision: 'superseded', ...(fresh.newerComposeId ? { newerComposeId: fresh.newerComposeId } : {}) };
+  if (fresh.decision === 'superseded')
+    return {
+      ...inputs,
+      decision: 'superseded',
+      ...(fresh.newerComposeId ? { newerComposeId: fresh.newerComposeId } : {}),
+    };
   const { override } = current;
   if (!override) return { ...inputs, decision: fresh.decision };
   if (override.mode === 'skip') return { ...inputs, decision: 'skipped' };
-  return { ...inputs, decision: 'overridden', ...(override.mode === 'publish-available' ? { dropped: fresh.missing } : {}) };
+  return {
+    ...inputs,
+    decision: 'overridden',
+    ...(override.mode === 'publish-available' ? { dropped: fresh.missing } : {}),
+  };
 }

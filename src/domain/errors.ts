@@ -17,7 +17,12 @@ export class DomainError extends Error {
 }
 
 /** `<file>: <field> <problem>. Fix: <fix>` — the shape of every metadata error. */
-export function malformedMetadata(file: string, field: string, problem: string, fix: string = METADATA_FIX): DomainError {
+export function malformedMetadata(
+  file: string,
+  field: string,
+  problem: string,
+  fix: string = METADATA_FIX,
+): DomainError {
   return new DomainError('MalformedComposeMetadata', `${file}: ${field} ${problem}. Fix: ${fix}`);
 }
 

@@ -56,7 +56,9 @@ export const FAILURE_TYPES = {
 
 export type FailureType = keyof typeof FAILURE_TYPES;
 
-export const NON_RETRYABLE_FAILURE_TYPES: readonly FailureType[] = (Object.keys(FAILURE_TYPES) as FailureType[]).filter((type) => FAILURE_TYPES[type] === 'final');
+export const NON_RETRYABLE_FAILURE_TYPES: readonly FailureType[] = (Object.keys(FAILURE_TYPES) as FailureType[]).filter(
+  (type) => FAILURE_TYPES[type] === 'final',
+);
 
 export function isRetryable(type: FailureType): boolean {
   return FAILURE_TYPES[type] === 'retry';

@@ -1,4 +1,9 @@
-import { compareComposeIds, compareComposesAcrossReleases, tryParseComposeId, type ParsedComposeId } from './compose-id.js';
+import {
+  compareComposeIds,
+  compareComposesAcrossReleases,
+  tryParseComposeId,
+  type ParsedComposeId,
+} from './compose-id.js';
 import { compareStrings, sortedUnique } from './sorting.js';
 import type { OciArch, PublishedManifest, RepositoryDecision } from './types.js';
 
@@ -24,12 +29,18 @@ export interface GateInput {
  */
 export function decideGate(input: GateInput): RepositoryDecision {
   const built = sortedUnique(Object.keys(input.built));
-  const published = sortedUnique(input.published.flatMap((manifest) => manifest.instances.map((instance) => instance.ociArch)));
+  const published = sortedUnique(
+    input.published.flatMap((manifest) => manifest.instances.map((instance) => instance.ociArch)),
+  );
   const builtSet = new Set(built);
   const missing = published.filter((arch) => !builtSet.has(arch));
   const base = { repository: input.repository, built, published, missing };
 
-  const newer = newestNewerComposeId(input.composeId, input.published, input.acrossReleases ? compareComposesAcrossReleases : compareComposeIds);
+  const newer = newestNewerComposeId(
+    input.composeId,
+    input.published,
+    input.acrossReleases ? compareComposesAcrossReleases : compareComposeIds,
+  );
   if (newer !== undefined) return { ...base, decision: 'superseded', newerComposeId: newer };
   if (missing.length > 0) return { ...base, decision: 'blocked' };
   if (isAlreadyPublished(input.built, built, input.published)) return { ...base, decision: 'noop' };
@@ -45,7 +56,9 @@ function newestNewerComposeId(
   const own = tryParseComposeId(ours);
   if (!own) return undefined;
   let newest: ParsedComposeId | undefined;
-  for (const id of sortedUnique(published.flatMap((m) => m.instances.flatMap((i) => (i.composeId ? [i.composeId] : []))))) {
+  for (const id of sortedUnique(
+    published.flatMap((m) => m.instances.flatMap((i) => (i.composeId ? [i.composeId] : []))),
+  )) {
     const theirs = tryParseComposeId(id);
     // Ids are visited in string order, so equally new ids resolve to the same one on every run.
     if (theirs && compare(theirs, own) > 0 && (!newest || compare(theirs, newest) >= 0)) newest = theirs;
@@ -57,7 +70,11 @@ function newestNewerComposeId(
  * True when there is nothing to do: nothing built and nothing published, or every manifest tag on every
  * registry already holds exactly the built arch → digest set.
  */
-function isAlreadyPublished(builtDigests: Record<OciArch, string | undefined>, built: OciArch[], published: PublishedManifest[]): boolean {
+function isAlreadyPublished(
+  builtDigests: Record<OciArch, string | undefined>,
+  built: OciArch[],
+  published: PublishedManifest[],
+): boolean {
   if (built.length === 0) return published.every((manifest) => manifest.instances.length === 0);
   if (published.length === 0 || built.some((arch) => builtDigests[arch] === undefined)) return false;
   const wanted = built.map((arch) => `${arch} ${builtDigests[arch] ?? ''}`).sort(compareStrings);

@@ -19,13 +19,15 @@ export const ARCHIVE_FORMATS: Readonly<Record<string, ArchiveCompression>> = {
 };
 
 /** Why an entry of a configured subvariant is not published; entries of other subvariants are simply not ours. */
-export type SkipReason = { kind: 'type'; value: string } | { kind: 'format'; value: string } | { kind: 'ignored-arch'; value: string };
+export type SkipReason =
+  { kind: 'type'; value: string } | { kind: 'format'; value: string } | { kind: 'ignored-arch'; value: string };
 
 /** `selected` with the archive's compression, or why the entry is skipped. */
 export type Selection = { selected: true; compression: ArchiveCompression } | { selected: false; reason: SkipReason };
 
 export function selectImage(image: ComposeImage, settings: ImageSelectionSettings): Selection {
-  if (settings.ignoreArches.includes(image.arch)) return { selected: false, reason: { kind: 'ignored-arch', value: image.arch } };
+  if (settings.ignoreArches.includes(image.arch))
+    return { selected: false, reason: { kind: 'ignored-arch', value: image.arch } };
   if (!settings.types.includes(image.type)) return { selected: false, reason: { kind: 'type', value: image.type } };
   const compression = Object.hasOwn(ARCHIVE_FORMATS, image.format) ? ARCHIVE_FORMATS[image.format] : undefined;
   if (!compression) return { selected: false, reason: { kind: 'format', value: image.format } };
@@ -33,7 +35,12 @@ export function selectImage(image: ComposeImage, settings: ImageSelectionSetting
 }
 
 /** One line per subvariant and reason: "Container_Base: 4 entries of type ociarchive skipped, not a container image type ([images] types: docker, container)". */
-export function describeSkipped(subvariant: string, reason: SkipReason, count: number, settings: ImageSelectionSettings): string {
+export function describeSkipped(
+  subvariant: string,
+  reason: SkipReason,
+  count: number,
+  settings: ImageSelectionSettings,
+): string {
   const entries = `${count} ${count === 1 ? 'entry' : 'entries'}`;
   switch (reason.kind) {
     case 'type':

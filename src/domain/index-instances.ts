@@ -13,11 +13,22 @@ export function indexInstances(input: {
   /** What this registry publishes today for the repository, one entry per manifest tag. */
   published: readonly PublishedManifest[];
 }): IndexInstance[] {
-  const instances: IndexInstance[] = input.pushed.map((p) => ({ ociArch: p.ociArch, digest: p.digest, composeId: input.composeId }));
+  const instances: IndexInstance[] = input.pushed.map((p) => ({
+    ociArch: p.ociArch,
+    digest: p.digest,
+    composeId: input.composeId,
+  }));
   if (input.carryMissing) {
     for (const arch of sortedUnique(input.missing)) {
-      const carried = input.published.flatMap((manifest) => manifest.instances).find((instance) => instance.ociArch === arch);
-      if (carried) instances.push({ ociArch: arch, digest: carried.digest, ...(carried.composeId ? { composeId: carried.composeId } : {}) });
+      const carried = input.published
+        .flatMap((manifest) => manifest.instances)
+        .find((instance) => instance.ociArch === arch);
+      if (carried)
+        instances.push({
+          ociArch: arch,
+          digest: carried.digest,
+          ...(carried.composeId ? { composeId: carried.composeId } : {}),
+        });
     }
   }
   return instances.sort((a, b) => (a.ociArch < b.ociArch ? -1 : a.ociArch > b.ociArch ? 1 : 0));

@@ -33,7 +33,13 @@ function decisionBodySchema<W extends DecisionWord>(word: W) {
     missing_architectures: names,
     dropped_architectures: names.optional(),
     override: z
-      .object({ repository: z.string(), mode: z.enum(OVERRIDE_MODES), reason: z.string(), operator: z.string(), at: z.string() })
+      .object({
+        repository: z.string(),
+        mode: z.enum(OVERRIDE_MODES),
+        reason: z.string(),
+        operator: z.string(),
+        at: z.string(),
+      })
       .optional(),
     newer_compose_id: z.string().optional(),
   });

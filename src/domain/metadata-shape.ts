@@ -6,7 +6,12 @@ import { formatJsonPath } from './json-path.js';
  * Validates `value` against `schema`; on failure throws a MalformedComposeMetadata DomainError naming
  * the file and the JSON path of the first problem (basePath is the path of `value` inside the file).
  */
-export function checkShape<S extends z.ZodType>(schema: S, value: unknown, file: string, basePath: readonly PropertyKey[] = []): z.output<S> {
+export function checkShape<S extends z.ZodType>(
+  schema: S,
+  value: unknown,
+  file: string,
+  basePath: readonly PropertyKey[] = [],
+): z.output<S> {
   const result = schema.safeParse(value, { reportInput: true });
   if (result.success) return result.data;
   const [first, ...others] = result.error.issues;
@@ -18,10 +23,15 @@ export function checkShape<S extends z.ZodType>(schema: S, value: unknown, file:
 function describeIssue(issue: z.core.$ZodIssue): string {
   switch (issue.code) {
     case 'invalid_type':
-      if (issue.input === undefined) return issue.expected === 'nonoptional' ? 'is missing' : `is missing (expected ${expectedType(issue.expected)})`;
+      if (issue.input === undefined)
+        return issue.expected === 'nonoptional'
+          ? 'is missing'
+          : `is missing (expected ${expectedType(issue.expected)})`;
       return `is ${describeValue(issue.input)}, expected ${expectedType(issue.expected)}`;
     case 'too_small':
-      return issue.origin === 'string' ? 'is empty' : `is ${describeValue(issue.input)}, must be at least ${String(issue.minimum)}`;
+      return issue.origin === 'string'
+        ? 'is empty'
+        : `is ${describeValue(issue.input)}, must be at least ${String(issue.minimum)}`;
     case 'invalid_format':
     case 'custom':
       return `is ${describeValue(issue.input)}: ${issue.message}`;
@@ -43,7 +53,8 @@ function article(expected: string): string {
 function describeValue(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'an array';
-  if (typeof value === 'string') return value.length > 80 ? `${JSON.stringify(value.slice(0, 77))}…` : JSON.stringify(value);
+  if (typeof value === 'string')
+    return value.length > 80 ? `${JSON.stringify(value.slice(0, 77))}…` : JSON.stringify(value);
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);
   return `${article(typeof value)}`;
 }

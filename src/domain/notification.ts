@@ -1,4 +1,10 @@
-import { SEED_TOPIC, type ContainerPublishedV1Body, type DecisionBody, type DecisionWord, type StaleBody } from './message-schemas.js';
+import {
+  SEED_TOPIC,
+  type ContainerPublishedV1Body,
+  type DecisionBody,
+  type DecisionWord,
+  type StaleBody,
+} from './message-schemas.js';
 import type { StalenessRow } from './staleness.js';
 import type { OverrideRecord } from './override.js';
 import type { ComposeArch, GateDecisionKind, OciArch } from './types.js';

@@ -3,9 +3,22 @@ import { parseComposeId } from './compose-id.js';
 import { isFetchableLocation, isOciReference } from './compose-location.js';
 import { DomainError, malformedMetadata } from './errors.js';
 import { compareStrings, sortedUnique } from './sorting.js';
-import { DEFAULT_IMAGE_SELECTION, describeSkipped, selectImage, type ImageSelectionSettings, type SkipReason } from './image-selection.js';
+import {
+  DEFAULT_IMAGE_SELECTION,
+  describeSkipped,
+  selectImage,
+  type ImageSelectionSettings,
+  type SkipReason,
+} from './image-selection.js';
 import { archTag, isValidTag, releaseTags, type ReleaseSettings } from './tags.js';
-import type { ArchiveCompression, ComposeImage, ComposeInfo, ImageArtifact, PublishPlan, RepositoryPlan } from './types.js';
+import type {
+  ArchiveCompression,
+  ComposeImage,
+  ComposeInfo,
+  ImageArtifact,
+  PublishPlan,
+  RepositoryPlan,
+} from './types.js';
 
 export interface BuildPlanInput {
   info: ComposeInfo;
@@ -72,7 +85,9 @@ export function buildPlan(input: BuildPlanInput): PublishPlan {
   const repositories = [...byRepository.entries()]
     .sort(([a], [b]) => compareStrings(a, b))
     .map(([repository, selected]) => {
-      const notes = [...(skipped.get(repository)?.values() ?? [])].map(({ subvariant, reason, count }) => describeSkipped(subvariant, reason, count, selection));
+      const notes = [...(skipped.get(repository)?.values() ?? [])].map(({ subvariant, reason, count }) =>
+        describeSkipped(subvariant, reason, count, selection),
+      );
       return repositoryPlan(repository, selected, input.repositories, notes.sort(compareStrings));
     });
   return { composeId: input.info.composeId, release, manifestTags, repositories };
@@ -83,20 +98,38 @@ const SHA256_HEX = /^[0-9a-fA-F]{64}$/;
 const MAX_LOCATION_LENGTH = 4096;
 
 /** A selected entry must say exactly which file to publish: where it is, its size and its sha256. */
-function toArtifact(image: ComposeImage, compression: ArchiveCompression, architectures: Record<string, string>): ImageArtifact {
+function toArtifact(
+  image: ComposeImage,
+  compression: ArchiveCompression,
+  architectures: Record<string, string>,
+): ImageArtifact {
   const where = `${image.origin.file}: ${image.origin.jsonPath}`;
   if (image.location === undefined) throw outsideCompose(image);
   if (image.location.length > MAX_LOCATION_LENGTH) {
-    throw malformedMetadata(image.origin.file, image.origin.locationPath, `is ${image.location.length} characters long; a compose's image location has at most ${MAX_LOCATION_LENGTH}`);
+    throw malformedMetadata(
+      image.origin.file,
+      image.origin.locationPath,
+      `is ${image.location.length} characters long; a compose's image location has at most ${MAX_LOCATION_LENGTH}`,
+    );
   }
   if (!isFetchableLocation(image.location)) throw unsupportedLocation(image, image.location);
-  const sizeField = image.origin.locationPath.endsWith('.url') ? image.origin.locationPath.replace(/\.url$/, '.size') : `${image.origin.jsonPath}.size`;
+  const sizeField = image.origin.locationPath.endsWith('.url')
+    ? image.origin.locationPath.replace(/\.url$/, '.size')
+    : `${image.origin.jsonPath}.size`;
   if (!Number.isSafeInteger(image.size) || (image.size as number) < 0) {
-    throw malformedMetadata(image.origin.file, sizeField, `is ${describe(image.size)}, expected the image file's size in bytes (a ${image.subvariant} image for ${image.arch}, which this compose publishes)`);
+    throw malformedMetadata(
+      image.origin.file,
+      sizeField,
+      `is ${describe(image.size)}, expected the image file's size in bytes (a ${image.subvariant} image for ${image.arch}, which this compose publishes)`,
+    );
   }
   if (image.sha256 === undefined) throw missingSha256(image);
   if (!SHA256_HEX.test(image.sha256)) {
-    throw malformedMetadata(image.origin.file, checksumField(image), `is ${JSON.stringify(image.sha256.slice(0, 80))}: must be the sha256 of the image file, 64 hex digits`);
+    throw malformedMetadata(
+      image.origin.file,
+      checksumField(image),
+      `is ${JSON.stringify(image.sha256.slice(0, 80))}: must be the sha256 of the image file, 64 hex digits`,
+    );
   }
   return {
     composeArch: image.arch,
@@ -111,11 +144,16 @@ function toArtifact(image: ComposeImage, compression: ArchiveCompression, archit
 }
 
 function checksumField(image: ComposeImage): string {
-  return image.origin.locationPath.endsWith('.url') ? image.origin.locationPath.replace(/\.url$/, '.checksum') : `${image.origin.jsonPath}.checksums.sha256`;
+  return image.origin.locationPath.endsWith('.url')
+    ? image.origin.locationPath.replace(/\.url$/, '.checksum')
+    : `${image.origin.jsonPath}.checksums.sha256`;
 }
 
 function missingSha256(image: ComposeImage): DomainError {
-  const has = image.checksumAlgorithms.length > 0 ? `it lists only ${image.checksumAlgorithms.join(', ')}` : 'it lists no checksum';
+  const has =
+    image.checksumAlgorithms.length > 0
+      ? `it lists only ${image.checksumAlgorithms.join(', ')}`
+      : 'it lists no checksum';
   return new DomainError(
     'MalformedComposeMetadata',
     `${image.origin.file}: ${checksumField(image)} is missing: the ${image.subvariant} image for ${image.arch} (${image.fileName}) has no sha256 checksum (${has}), and compose-publisher verifies every image it publishes by its sha256. ` +
@@ -134,10 +172,17 @@ function outsideCompose(image: ComposeImage): DomainError {
 function describe(value: unknown): string {
   if (value === undefined) return 'missing';
   if (typeof value === 'string') return JSON.stringify(value.slice(0, 80));
-  return typeof value === 'number' || typeof value === 'boolean' || value === null ? String(value) : `a JSON ${Array.isArray(value) ? 'array' : 'object'}`;
+  return typeof value === 'number' || typeof value === 'boolean' || value === null
+    ? String(value)
+    : `a JSON ${Array.isArray(value) ? 'array' : 'object'}`;
 }
 
-function repositoryPlan(repository: string, selected: Selected[], repositories: Record<string, string>, skipped: string[]): RepositoryPlan {
+function repositoryPlan(
+  repository: string,
+  selected: Selected[],
+  repositories: Record<string, string>,
+  skipped: string[],
+): RepositoryPlan {
   const [first] = selected;
   const other = selected.find(({ image }) => image.subvariant !== first?.image.subvariant);
   if (first && other) {
@@ -147,9 +192,16 @@ function repositoryPlan(repository: string, selected: Selected[], repositories: 
         `Fix: map ${first.image.subvariant} and ${other.image.subvariant} to different repositories in [repositories] of the config`,
     );
   }
-  const configured = sortedUnique(Object.keys(repositories).filter((subvariant) => repositories[subvariant] === repository));
+  const configured = sortedUnique(
+    Object.keys(repositories).filter((subvariant) => repositories[subvariant] === repository),
+  );
   // Nothing to publish is said, never left to a bare noop or blocked: the compose simply has no such image.
-  const notes = selected.length === 0 && skipped.length === 0 ? [`${configured.join(', ')}: this compose has no image of ${configured.length > 1 ? 'these subvariants' : 'this subvariant'}`] : skipped;
+  const notes =
+    selected.length === 0 && skipped.length === 0
+      ? [
+          `${configured.join(', ')}: this compose has no image of ${configured.length > 1 ? 'these subvariants' : 'this subvariant'}`,
+        ]
+      : skipped;
   return {
     repository,
     subvariant: first?.image.subvariant ?? configured[0] ?? '',

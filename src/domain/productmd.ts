@@ -37,7 +37,11 @@ export function parseComposeInfo(json: unknown, file: string): ComposeInfo {
   productmdMajor(json, file, 'productmd.composeinfo');
   const { payload } = checkShape(composeInfoShape, json, file);
   parseComposeId(payload.compose.id, `${file}: payload.compose.id`);
-  return { composeId: payload.compose.id, releaseShort: payload.release.short, releaseVersion: payload.release.version };
+  return {
+    composeId: payload.compose.id,
+    releaseShort: payload.release.short,
+    releaseVersion: payload.release.version,
+  };
 }
 
 /** The compose id images.json names (payload.compose.id), when it names one: it must be composeinfo.json's. */
@@ -53,7 +57,9 @@ export function imagesComposeId(json: unknown): string | undefined {
  */
 export function parseImages(json: unknown, file: string, composeRoot: string): ComposeImage[] {
   checkComposeRoot(composeRoot);
-  return productmdMajor(json, file, 'productmd.images') === 1 ? parseImagesV1(json, file, composeRoot) : parseImagesV2(json, file, composeRoot);
+  return productmdMajor(json, file, 'productmd.images') === 1
+    ? parseImagesV1(json, file, composeRoot)
+    : parseImagesV2(json, file, composeRoot);
 }
 
 function parseImagesV1(json: unknown, file: string, composeRoot: string): ComposeImage[] {
@@ -75,13 +81,25 @@ function parseImagesV2(json: unknown, file: string, composeRoot: string): Compos
     const [algorithm, hex] = typeof checksum === 'string' && checksum.includes(':') ? checksum.split(':', 2) : [];
     const origin = imageOrigin(file, where, 'location', 'url');
     const location = resolveImageLocation(composeRoot, url);
-    return image(entry, variant, baseName(localPath || url), location, size, algorithm === 'sha256' ? hex?.toLowerCase() : undefined, algorithm ? [algorithm] : [], origin);
+    return image(
+      entry,
+      variant,
+      baseName(localPath || url),
+      location,
+      size,
+      algorithm === 'sha256' ? hex?.toLowerCase() : undefined,
+      algorithm ? [algorithm] : [],
+      origin,
+    );
   });
 }
 
 type EntryFields = z.output<z.ZodObject<typeof entryFields>>;
 
-function eachEntry<E>(images: Record<string, Record<string, E[]>>, read: (entry: E, variant: string, where: PropertyKey[]) => ComposeImage): ComposeImage[] {
+function eachEntry<E>(
+  images: Record<string, Record<string, E[]>>,
+  read: (entry: E, variant: string, where: PropertyKey[]) => ComposeImage,
+): ComposeImage[] {
   const out: ComposeImage[] = [];
   for (const [variant, arches] of Object.entries(images)) {
     for (const [arch, entries] of Object.entries(arches)) {
@@ -126,7 +144,11 @@ type ProductmdFileType = 'productmd.composeinfo' | 'productmd.images';
 function productmdMajor(json: unknown, file: string, type: ProductmdFileType): ProductmdMajor {
   const { header } = checkShape(headerShape, json, file);
   if (header.type !== type) {
-    throw malformedMetadata(file, 'header.type', `is ${JSON.stringify(header.type.slice(0, 80))}, expected ${JSON.stringify(type)}: this is not the file it should be`);
+    throw malformedMetadata(
+      file,
+      'header.type',
+      `is ${JSON.stringify(header.type.slice(0, 80))}, expected ${JSON.stringify(type)}: this is not the file it should be`,
+    );
   }
   if (/^1\.\d+$/.test(header.version)) return 1;
   if (header.version === '2.0') return 2;

@@ -30,7 +30,7 @@ export interface RunDetailsInput {
 
 /** Said in the run's details and `status` when the worker read the compose without a [compose] allowed_locations. */
 export const LOCATION_UNCHECKED_NOTE =
-  'This worker has no [compose] allowed_locations, so it read this compose from wherever the run said, unchecked. Set [compose] allowed_locations in the worker\'s config.';
+  "This worker has no [compose] allowed_locations, so it read this compose from wherever the run said, unchecked. Set [compose] allowed_locations in the worker's config.";
 
 /** The CLI command that overrides `repository` of the run of `composeId` (hybrid: nobody loses an arch). */
 export function overrideCommand(composeId: string, repository: string, mode: OverrideMode = 'hybrid'): string {
@@ -51,11 +51,19 @@ export function runSummary(composeId: string, repositories: readonly string[]): 
 }
 
 /** Where a run publishes, as the run's static details (set once, when it starts). */
-export function runStaticDetails(run: { composeId: string; location: string; registries: readonly string[]; repositories: readonly string[] }): string {
+export function runStaticDetails(run: {
+  composeId: string;
+  location: string;
+  registries: readonly string[];
+  repositories: readonly string[];
+}): string {
   return [
     `Publishes compose **${markdownText(run.composeId)}** from ${markdownCode(run.location)}`,
-    markdownTable(['repositories', 'registries'], [[markdownText([...run.repositories].sort().join(', ')), markdownText(run.registries.join(', '))]]),
-    '**Current Details** show each repository\'s decision and, for a blocked one, how to override it.',
+    markdownTable(
+      ['repositories', 'registries'],
+      [[markdownText([...run.repositories].sort().join(', ')), markdownText(run.registries.join(', '))]],
+    ),
+    "**Current Details** show each repository's decision and, for a blocked one, how to override it.",
   ].join('\n\n');
 }
 
@@ -71,7 +79,9 @@ export function renderRunDetails(status: RunDetailsInput): string {
     `**${text(status.composeId)}** · phase **${text(status.phase)}**`,
     status.release ? `release ${text(status.release)}` : undefined,
     status.manifestTags.length ? `tags ${text(status.manifestTags.join(', '))}` : undefined,
-  ].filter(Boolean).join(' · ');
+  ]
+    .filter(Boolean)
+    .join(' · ');
   const parts = [head];
   if (status.locationUnchecked) parts.push(`**Warning**: ${text(LOCATION_UNCHECKED_NOTE)}`);
 
@@ -88,7 +98,16 @@ export function renderRunDetails(status: RunDetailsInput): string {
   // A list, not a table: the Temporal UI renders markdown tables without cell padding, running the columns together.
   parts.push(
     status.repositories
-      .map((r) => [`- **${text(r.repository)}**`, `**${text(r.decision)}**`, `built ${arches(r.built)}`, `published before ${arches(r.published)}`, `missing ${arches(r.missing)}`, nextStep(r)].join(' · '))
+      .map((r) =>
+        [
+          `- **${text(r.repository)}**`,
+          `**${text(r.decision)}**`,
+          `built ${arches(r.built)}`,
+          `published before ${arches(r.published)}`,
+          `missing ${arches(r.missing)}`,
+          nextStep(r),
+        ].join(' · '),
+      )
       .join('\n'),
   );
 
@@ -96,7 +115,10 @@ export function renderRunDetails(status: RunDetailsInput): string {
     parts.push(
       `**Rejected override signals** (${status.rejectedOverrides.length}): a signal gets no answer, so its rejection is kept here and in the memo \`rejectedOverrides\`. Prefer **Send an Update**, which answers at once.`,
       status.rejectedOverrides
-        .map((r) => `- ${text(r.at)}: ${text(r.reason)}. Request: ${text(typeof r.request === 'string' ? r.request : JSON.stringify(r.request ?? null))}`)
+        .map(
+          (r) =>
+            `- ${text(r.at)}: ${text(r.reason)}. Request: ${text(typeof r.request === 'string' ? r.request : JSON.stringify(r.request ?? null))}`,
+        )
         .join('\n'),
     );
   }
@@ -114,7 +136,8 @@ function nextStep(r: RunDetailsInput['repositories'][number]): string {
   }
   if (r.awaitingOverrideUntil !== undefined) return 'awaiting an override (see above)';
   if (r.waitEnded) return 'no override came before the wait ended; the index was left as it was';
-  if (r.decision === 'superseded' && r.newerComposeId) return `newer compose ${markdownText(r.newerComposeId)} is published`;
+  if (r.decision === 'superseded' && r.newerComposeId)
+    return `newer compose ${markdownText(r.newerComposeId)} is published`;
   if (r.error) return markdownText(r.error);
   if (r.decision === 'noop' && r.built.length === 0) return NO_IMAGE;
   return '–';

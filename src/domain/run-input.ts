@@ -19,7 +19,8 @@ const DAY_MS = 24 * 60 * 60 * 1000;
  * mistaken, and would pass for the newest of its release for years. Throws an InvalidInput DomainError.
  */
 export function checkRunRequest(input: unknown, now: number): RunRequest {
-  if (typeof input !== 'object' || input === null || Array.isArray(input)) throw invalid('the run input is not an object; it must be { "location": …, "composeId": … }');
+  if (typeof input !== 'object' || input === null || Array.isArray(input))
+    throw invalid('the run input is not an object; it must be { "location": …, "composeId": … }');
   const extra = Object.keys(input).filter((key) => key !== 'location' && key !== 'composeId');
   if (extra.length > 0) {
     throw invalid(
@@ -27,11 +28,18 @@ export function checkRunRequest(input: unknown, now: number): RunRequest {
     );
   }
   const { location, composeId } = input as Record<string, unknown>;
-  if (typeof location !== 'string' || location.length === 0 || location.length > MAX_LOCATION_LENGTH || hasControlCharacter(location)) {
+  if (
+    typeof location !== 'string' ||
+    location.length === 0 ||
+    location.length > MAX_LOCATION_LENGTH ||
+    hasControlCharacter(location)
+  ) {
     throw invalid(`location must be a URL or path of at most ${MAX_LOCATION_LENGTH} printable characters`);
   }
-  if (!isFetchableLocation(location)) throw invalid(`location ${JSON.stringify(location.slice(0, 200))} is neither an http(s) URL nor an absolute path`);
-  if (typeof composeId !== 'string') throw invalid(`composeId must be a compose id (a string of at most ${MAX_COMPOSE_ID_LENGTH} characters)`);
+  if (!isFetchableLocation(location))
+    throw invalid(`location ${JSON.stringify(location.slice(0, 200))} is neither an http(s) URL nor an absolute path`);
+  if (typeof composeId !== 'string')
+    throw invalid(`composeId must be a compose id (a string of at most ${MAX_COMPOSE_ID_LENGTH} characters)`);
   checkComposeDate(composeId, now);
   return { location, composeId };
 }

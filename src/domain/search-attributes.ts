@@ -29,7 +29,9 @@ type Key = (typeof SEARCH_ATTRIBUTE_KEYS)[number];
 type CliTypes = { readonly [K in Key as K['name']]: (typeof CLI_TYPE_NAMES)[K['type']] };
 
 /** Name → type as the Temporal CLI spells it, e.g. { ComposeId: 'Keyword', …, StaleRepositories: 'KeywordList' }. */
-export const SEARCH_ATTRIBUTES = Object.fromEntries(SEARCH_ATTRIBUTE_KEYS.map((key) => [key.name, CLI_TYPE_NAMES[key.type]])) as CliTypes;
+export const SEARCH_ATTRIBUTES = Object.fromEntries(
+  SEARCH_ATTRIBUTE_KEYS.map((key) => [key.name, CLI_TYPE_NAMES[key.type]]),
+) as CliTypes;
 
 /** The command that creates one of them in `namespace`. */
 export function createSearchAttributeCommand(namespace: string, name: string): string {

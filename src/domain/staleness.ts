@@ -75,18 +75,37 @@ const DAY_MS = 86_400_000;
  * Per index tag, registry and arch: how far the image the index serves lags the newest compose of its release that
  * published any arch of the repository. Stale rows first, the most composes behind first.
  */
-export function assessStaleness(input: { indexes: ServedIndex[]; archTags: ArchTagHeld[]; runs: RunOutcome[]; warnAfterMs: number }): StalenessRow[] {
+export function assessStaleness(input: {
+  indexes: ServedIndex[];
+  archTags: ArchTagHeld[];
+  runs: RunOutcome[];
+  warnAfterMs: number;
+}): StalenessRow[] {
   const rows: StalenessRow[] = [];
   for (const index of input.indexes) {
     for (const instance of index.instances) {
       const served = instance.composeId === undefined ? undefined : tryParseComposeId(instance.composeId);
-      const releaseRuns = input.runs.filter((run) => run.repository === index.repository && WROTE.has(run.decision) && run.built.length > 0 && sameRelease(run.composeId, served?.release));
-      const known = new Set([...releaseRuns.map((run) => run.composeId), ...index.instances.flatMap((i) => (i.composeId && sameRelease(i.composeId, served?.release) ? [i.composeId] : []))]);
+      const releaseRuns = input.runs.filter(
+        (run) =>
+          run.repository === index.repository &&
+          WROTE.has(run.decision) &&
+          run.built.length > 0 &&
+          sameRelease(run.composeId, served?.release),
+      );
+      const known = new Set([
+        ...releaseRuns.map((run) => run.composeId),
+        ...index.instances.flatMap((i) =>
+          i.composeId && sameRelease(i.composeId, served?.release) ? [i.composeId] : [],
+        ),
+      ]);
       const ordered = [...known].filter((id) => tryParseComposeId(id)).sort(compareComposeIds);
       const newest = ordered.at(-1);
       const behind = served ? ordered.filter((id) => compareComposeIds(id, served) > 0).length : 0;
       const lagDays = served && newest ? Math.max(0, daysBetween(served.date, tryParseComposeId(newest)!.date)) : 0;
-      const archTag = input.archTags.find((held) => held.registry === index.registry && held.repository === index.repository && held.arch === instance.arch);
+      const archTag = input.archTags.find(
+        (held) =>
+          held.registry === index.registry && held.repository === index.repository && held.arch === instance.arch,
+      );
       rows.push({
         repository: index.repository,
         registry: index.registry,
@@ -134,6 +153,7 @@ function sameRelease(composeId: string, release: string | undefined): boolean {
 }
 
 function daysBetween(from: string, to: string): number {
-  const day = (date: string) => Date.UTC(Number(date.slice(0, 4)), Number(date.slice(4, 6)) - 1, Number(date.slice(6, 8)));
+  const day = (date: string) =>
+    Date.UTC(Number(date.slice(0, 4)), Number(date.slice(4, 6)) - 1, Number(date.slice(6, 8)));
   return Math.round((day(to) - day(from)) / DAY_MS);
 }

@@ -39,7 +39,10 @@ export function isRawhide(info: ComposeInfo): boolean {
  * plus "rawhide".
  */
 export function releaseTags(info: ComposeInfo, releases: ReleaseSettings): ReleaseTags {
-  if (releases.allowed && !releases.allowed.some((version) => version.toLowerCase() === info.releaseVersion.toLowerCase())) {
+  if (
+    releases.allowed &&
+    !releases.allowed.some((version) => version.toLowerCase() === info.releaseVersion.toLowerCase())
+  ) {
     throw new DomainError(
       'ReleaseNotConfigured',
       `${info.composeId} is a compose of release ${JSON.stringify(info.releaseVersion.slice(0, 40))} (payload.release.version in metadata/composeinfo.json), which is not one of the releases this worker publishes (${releases.allowed.join(', ')}). Fix: add it to [releases] allowed in the config if it should be published`,

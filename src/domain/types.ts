@@ -68,7 +68,15 @@ export interface PublishedManifest {
 }
 
 /** `failed`: the repository's publication failed (its error says why); the run's other repositories carried on. */
-export const GATE_DECISION_KINDS = ['pass', 'blocked', 'noop', 'overridden', 'superseded', 'skipped', 'failed'] as const;
+export const GATE_DECISION_KINDS = [
+  'pass',
+  'blocked',
+  'noop',
+  'overridden',
+  'superseded',
+  'skipped',
+  'failed',
+] as const;
 export type GateDecisionKind = (typeof GATE_DECISION_KINDS)[number];
 
 export interface RepositoryDecision {

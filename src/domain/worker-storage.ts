@@ -37,7 +37,9 @@ const OUTPUT: Array<[RegExp, WorkerFaultCode]> = [
 
 /** The worker fault an errno code stands for, if any (ENOENT, ECONNRESET, … are not). */
 export function workerFaultOfCode(code: string | undefined): WorkerFault | undefined {
-  return code !== undefined && Object.hasOwn(FAULTS, code) ? { type: FAULTS[code as WorkerFaultCode].type, code: code as WorkerFaultCode } : undefined;
+  return code !== undefined && Object.hasOwn(FAULTS, code)
+    ? { type: FAULTS[code as WorkerFaultCode].type, code: code as WorkerFaultCode }
+    : undefined;
 }
 
 /** The worker fault a tool's output reports ("No space left on device", "Permission denied", …), if any. */
@@ -87,26 +89,34 @@ export interface WorkerFaultReport {
 export function workerFaultMessage(report: WorkerFaultReport): string {
   const { fault, workDir } = report;
   const free = report.freeBytes === undefined ? 'unknown' : formatBytes(report.freeBytes);
-  const needed = report.needed ? `; this step needs about ${formatBytes(report.needed.bytes)} (${report.needed.what})` : '';
-  const evicted = report.evicted.count > 0
-    ? `The cache evicted ${report.evicted.count} image${report.evicted.count === 1 ? '' : 's'} no run is using (${formatBytes(report.evicted.bytes)}) before the retry.`
-    : 'The cache holds no image that no run is using: nothing to evict.';
+  const needed = report.needed
+    ? `; this step needs about ${formatBytes(report.needed.bytes)} (${report.needed.what})`
+    : '';
+  const evicted =
+    report.evicted.count > 0
+      ? `The cache evicted ${report.evicted.count} image${report.evicted.count === 1 ? '' : 's'} no run is using (${formatBytes(report.evicted.bytes)}) before the retry.`
+      : 'The cache holds no image that no run is using: nothing to evict.';
   const limit = report.cacheMaxBytes === undefined ? '' : ` (now ${formatBytes(report.cacheMaxBytes)})`;
   const head = `${report.doing}: the worker's work dir ${workDir} ${fault.type === 'WorkerStorageFull' ? 'is full' : 'refused a write'}: ${describeWorkerFault(fault)}: ${report.detail}.`;
   const figures = `Free in ${workDir}: ${free}${needed}.`;
-  const blame = 'This is the worker host\'s fault, not the compose\'s: the step is retried with back-off.';
+  const blame = "This is the worker host's fault, not the compose's: the step is retried with back-off.";
   const fix = FIXES[fault.code](workDir, limit);
   return `${head} ${figures} ${blame} ${fault.type === 'WorkerStorageFull' ? `${evicted} ` : ''}Fix: ${fix}`;
 }
 
 const FIXES: Record<WorkerFaultCode, (workDir: string, limit: string) => string> = {
-  ENOSPC: (dir, limit) => `free space in ${dir}'s volume, give the volume more room, or lower [publish] cache_max_size${limit} below what the volume can hold`,
-  EDQUOT: (dir, limit) => `raise the disk quota of the worker's user on ${dir}'s volume, free space there, or lower [publish] cache_max_size${limit}`,
-  EACCES: (dir) => `make ${dir} and everything under it writable by the worker's user (chown -R), or point [publish] work_dir at a directory it owns`,
-  EPERM: (dir) => `make ${dir} and everything under it writable by the worker's user (chown -R; check its mount options), or point [publish] work_dir at a directory it owns`,
+  ENOSPC: (dir, limit) =>
+    `free space in ${dir}'s volume, give the volume more room, or lower [publish] cache_max_size${limit} below what the volume can hold`,
+  EDQUOT: (dir, limit) =>
+    `raise the disk quota of the worker's user on ${dir}'s volume, free space there, or lower [publish] cache_max_size${limit}`,
+  EACCES: (dir) =>
+    `make ${dir} and everything under it writable by the worker's user (chown -R), or point [publish] work_dir at a directory it owns`,
+  EPERM: (dir) =>
+    `make ${dir} and everything under it writable by the worker's user (chown -R; check its mount options), or point [publish] work_dir at a directory it owns`,
   EROFS: (dir) => `mount ${dir}'s volume read-write, or point [publish] work_dir at a writable volume`,
-  EMFILE: () => "raise the worker's open-file limit (ulimit -n, systemd LimitNOFILE, the container's nofile ulimit), or lower [worker] max_concurrent_activities",
-  ENFILE: () => "the host ran out of open files: raise fs.file-max, or run fewer processes on this host",
+  EMFILE: () =>
+    "raise the worker's open-file limit (ulimit -n, systemd LimitNOFILE, the container's nofile ulimit), or lower [worker] max_concurrent_activities",
+  ENFILE: () => 'the host ran out of open files: raise fs.file-max, or run fewer processes on this host',
 };
 
 /** "12.0 MiB (12582912 bytes)": exact for whoever compares with df, readable for everyone else. */

@@ -11,11 +11,15 @@ export function refusal(error: unknown, amqp: AmqpSettings, source: string): Con
   const text = error instanceof Error ? error.message : String(error);
   const broker = redactedUrl(amqp.url);
   if (/Handshake terminated by server: (403|530)/.test(text)) {
-    return new ConfigError(`${source}: the broker at ${broker} refused the login or the vhost (${text}); check the user, password and vhost in [amqp].url`);
+    return new ConfigError(
+      `${source}: the broker at ${broker} refused the login or the vhost (${text}); check the user, password and vhost in [amqp].url`,
+    );
   }
   if (code === 404) {
     // The listener declares its queues itself and only checks the exchange, so a 404 means the exchange.
-    return new ConfigError(`${source}: [amqp].exchange "${amqp.exchange}" does not exist on ${broker} (${text}); fix the name, or have the publisher declare it first`);
+    return new ConfigError(
+      `${source}: [amqp].exchange "${amqp.exchange}" does not exist on ${broker} (${text}); fix the name, or have the publisher declare it first`,
+    );
   }
   if (code === 406) {
     return new ConfigError(
@@ -23,7 +27,9 @@ export function refusal(error: unknown, amqp: AmqpSettings, source: string): Con
     );
   }
   if (code === 403) {
-    return new ConfigError(`${source}: the broker at ${broker} denied access (${text}); give the [amqp].url user configure/read/write permission on the queue and exchanges`);
+    return new ConfigError(
+      `${source}: the broker at ${broker} denied access (${text}); give the [amqp].url user configure/read/write permission on the queue and exchanges`,
+    );
   }
   return undefined;
 }

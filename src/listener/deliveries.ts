@@ -37,16 +37,28 @@ export async function decideDelivery(message: ConsumeMessage, context: DeliveryC
   const delivery = { routingKey: message.fields.routingKey, redelivered: message.fields.redelivered };
   const verdict = readStatusMessage(message.content, context.filter);
   if (verdict.kind === 'invalid') {
-    return { settle: 'dead-letter', log: { ...delivery, outcome: 'dead-lettered', composeId: verdict.composeId, reason: verdict.reason } };
+    return {
+      settle: 'dead-letter',
+      log: { ...delivery, outcome: 'dead-lettered', composeId: verdict.composeId, reason: verdict.reason },
+    };
   }
   if (verdict.kind === 'ignored') {
-    return { settle: 'ack', log: { ...delivery, outcome: 'ignored', composeId: verdict.composeId, reason: verdict.reason } };
+    return {
+      settle: 'ack',
+      log: { ...delivery, outcome: 'ignored', composeId: verdict.composeId, reason: verdict.reason },
+    };
   }
   const about = { ...delivery, composeId: verdict.composeId, location: verdict.location };
   let root: string;
   let actualId: string;
   try {
-    ({ root, info: { composeId: actualId } } = await locateCompose(verdict.location, { signal: AbortSignal.timeout(COMPOSE_READ_TIMEOUT_MS), allowed: context.filter.allowedLocations }));
+    ({
+      root,
+      info: { composeId: actualId },
+    } = await locateCompose(verdict.location, {
+      signal: AbortSignal.timeout(COMPOSE_READ_TIMEOUT_MS),
+      allowed: context.filter.allowedLocations,
+    }));
   } catch (error) {
     const reason = `cannot read the compose at the location: ${(error as Error).message}`;
     if (isPermanent(error)) return { settle: 'dead-letter', log: { ...about, outcome: 'dead-lettered', reason } };
@@ -66,11 +78,19 @@ export async function decideDelivery(message: ConsumeMessage, context: DeliveryC
 
   try {
     const start = () => startRunForCompose(context.client, context.config, root, actualId);
-    const run = await context.serialize(actualId, () => context.client.withDeadline(Date.now() + START_DEADLINE_MS, start));
+    const run = await context.serialize(actualId, () =>
+      context.client.withDeadline(Date.now() + START_DEADLINE_MS, start),
+    );
     if (run.started) return { settle: 'ack', log: { ...about, outcome: 'started', workflowId: run.workflowId } };
-    return { settle: 'ack', log: { ...about, outcome: 'already-started', workflowId: run.workflowId, run: run.existingStatus } };
+    return {
+      settle: 'ack',
+      log: { ...about, outcome: 'already-started', workflowId: run.workflowId, run: run.existingStatus },
+    };
   } catch (error) {
-    return { settle: 'requeue', log: { ...about, outcome: 'requeued', reason: `Temporal did not confirm the start: ${withCauses(error)}` } };
+    return {
+      settle: 'requeue',
+      log: { ...about, outcome: 'requeued', reason: `Temporal did not confirm the start: ${withCauses(error)}` },
+    };
   }
 }
 
@@ -82,6 +102,7 @@ function isPermanent(error: unknown): boolean {
 /** "Failed to start Workflow: 14 UNAVAILABLE: …": the client's errors keep the useful part in their causes. */
 function withCauses(error: unknown): string {
   const messages: string[] = [];
-  for (let current = error; current instanceof Error && messages.length < 5; current = current.cause) messages.push(current.message);
+  for (let current = error; current instanceof Error && messages.length < 5; current = current.cause)
+    messages.push(current.message);
   return messages.length > 0 ? messages.join(': ') : String(error);
 }

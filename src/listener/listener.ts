@@ -32,7 +32,10 @@ export interface Listener {
 /** Consumes compose status messages and starts a publish run for each wanted compose; reconnects until stopped. */
 export function startListener(options: ListenerOptions): Listener {
   const { amqp } = options.config;
-  if (!amqp) throw new ConfigError(`${options.config.source}: no [amqp] table; the listener needs at least [amqp] url = "amqp://user:password@host:5672/%2F"`);
+  if (!amqp)
+    throw new ConfigError(
+      `${options.config.source}: no [amqp] table; the listener needs at least [amqp] url = "amqp://user:password@host:5672/%2F"`,
+    );
   const allowed = allowedLocations(options.config);
   if (!allowed) {
     throw new ConfigError(
@@ -154,7 +157,9 @@ class AmqpListener {
     session.channel = channel;
     await declareTopology(channel, this.amqp);
     if (this.stopping) return session;
-    const consumer = await channel.consume(this.amqp.queue, (message) => this.onDelivery(session, channel, message), { noAck: false });
+    const consumer = await channel.consume(this.amqp.queue, (message) => this.onDelivery(session, channel, message), {
+      noAck: false,
+    });
     session.consumerTag = consumer.consumerTag;
     return session;
   }
@@ -179,14 +184,18 @@ class AmqpListener {
   }
 
   private async handle(channel: Channel, message: ConsumeMessage): Promise<void> {
-    const decision = await decideDelivery(message, this.context).catch(
-      (error: unknown): DeliveryDecision => ({
-        settle: 'dead-letter',
-        log: { outcome: 'dead-lettered', routingKey: message.fields.routingKey, redelivered: message.fields.redelivered, reason: `listener error: ${String(error)}` },
-      }),
-    );
+    const decision = await decideDelivery(message, this.context).catch((error: unknown): DeliveryDecision => ({
+      settle: 'dead-letter',
+      log: {
+        outcome: 'dead-lettered',
+        routingKey: message.fields.routingKey,
+        redelivered: message.fields.redelivered,
+        reason: `listener error: ${String(error)}`,
+      },
+    }));
     const settled = this.capRedeliveries(message, decision);
-    if (settled.settle === 'requeue') await sleep(this.options.requeueDelayMs ?? 5_000, undefined, { signal: this.stopSignal.signal }).catch(() => {});
+    if (settled.settle === 'requeue')
+      await sleep(this.options.requeueDelayMs ?? 5_000, undefined, { signal: this.stopSignal.signal }).catch(() => {});
     this.log({ ...settled.log, ...this.settle(channel, message, settled) });
   }
 

@@ -38,22 +38,37 @@ export function readStatusMessage(body: Buffer, filter: MessageFilter): MessageV
     return { kind: 'invalid', reason: `body is not JSON (${(error as Error).message})` };
   }
   const envelope = fedmsgEnvelope.safeParse(json);
-  const parsed = statusChange.safeParse(envelope.success && !isRecordWith(json, 'compose_id') ? envelope.data.msg : json);
+  const parsed = statusChange.safeParse(
+    envelope.success && !isRecordWith(json, 'compose_id') ? envelope.data.msg : json,
+  );
   if (!parsed.success) return { kind: 'invalid', reason: describeProblems(parsed.error) };
   const { compose_id: composeId, status, location } = parsed.data;
   if (!filter.statuses.includes(status)) {
-    return { kind: 'ignored', composeId, reason: `status ${status} is not one of ${filter.statuses.join(', ')} ([amqp].statuses)` };
+    return {
+      kind: 'ignored',
+      composeId,
+      reason: `status ${status} is not one of ${filter.statuses.join(', ')} ([amqp].statuses)`,
+    };
   }
   if (filter.composeIdPatterns.length > 0 && !filter.composeIdPatterns.some((pattern) => pattern.test(composeId))) {
     return { kind: 'ignored', composeId, reason: `compose id matches none of [amqp].compose_id_patterns` };
   }
-  if (location === undefined) return { kind: 'invalid', composeId, reason: 'location: missing (the compose top directory URL)' };
+  if (location === undefined)
+    return { kind: 'invalid', composeId, reason: 'location: missing (the compose top directory URL)' };
   if (!isFetchableLocation(location)) {
-    return { kind: 'invalid', composeId, reason: `location ${JSON.stringify(location.slice(0, 200))} is neither an http(s) URL nor an absolute path` };
+    return {
+      kind: 'invalid',
+      composeId,
+      reason: `location ${JSON.stringify(location.slice(0, 200))} is neither an http(s) URL nor an absolute path`,
+    };
   }
   const { prefixes, key } = filter.allowedLocations;
   if (!isAllowedLocation(location, prefixes)) {
-    return { kind: 'invalid', composeId, reason: `location ${JSON.stringify(location.slice(0, 200))} is not under any of ${key} (${prefixes.join(', ')})` };
+    return {
+      kind: 'invalid',
+      composeId,
+      reason: `location ${JSON.stringify(location.slice(0, 200))} is not under any of ${key} (${prefixes.join(', ')})`,
+    };
   }
   return { kind: 'wanted', composeId, location, status };
 }
@@ -65,6 +80,9 @@ function isRecordWith(value: unknown, key: string): boolean {
 function describeProblems(error: z.ZodError): string {
   if (error.issues.some((issue) => issue.path.length === 0)) return 'body is not a JSON object';
   return error.issues
-    .map((issue) => `${issue.path.join('.')}: ${issue.code === 'invalid_type' && issue.input === undefined ? 'missing' : issue.message}`)
+    .map(
+      (issue) =>
+        `${issue.path.join('.')}: ${issue.code === 'invalid_type' && issue.input === undefined ? 'missing' : issue.message}`,
+    )
     .join('; ');
 }

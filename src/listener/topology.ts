@@ -19,7 +19,11 @@ export async function declareTopology(channel: Channel, amqp: AmqpSettings): Pro
   await channel.assertExchange(amqp.dead_letter_exchange, 'direct', { durable: true });
   await channel.assertQueue(dead, { durable: true });
   await channel.bindQueue(dead, amqp.dead_letter_exchange, amqp.queue);
-  await channel.assertQueue(amqp.queue, { durable: true, deadLetterExchange: amqp.dead_letter_exchange, deadLetterRoutingKey: amqp.queue });
+  await channel.assertQueue(amqp.queue, {
+    durable: true,
+    deadLetterExchange: amqp.dead_letter_exchange,
+    deadLetterRoutingKey: amqp.queue,
+  });
   for (const key of amqp.routing_keys) await channel.bindQueue(amqp.queue, amqp.exchange, key);
   await channel.prefetch(amqp.prefetch);
 }

@@ -19,7 +19,9 @@ export class JsonLogger implements Logger {
   log(level: LogLevel, message: string, meta?: LogMetadata): void {
     if (LOG_LEVELS.indexOf(level) < this.threshold) return;
     const { sdkComponent: _component, ...rest } = meta ?? {};
-    this.write(JSON.stringify({ time: new Date().toISOString(), level: level.toLowerCase(), message, ...rest }, errorsAsText));
+    this.write(
+      JSON.stringify({ time: new Date().toISOString(), level: level.toLowerCase(), message, ...rest }, errorsAsText),
+    );
   }
 
   trace(message: string, meta?: LogMetadata): void {

@@ -13,7 +13,9 @@ export interface BrokerSettings {
 
 const APP = 'compose-publisher';
 // package.json is two levels up both from src/tools/ and from the built dist/tools/.
-const APP_VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+const APP_VERSION = (
+  JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
 
 /**
  * Connects to the broker, naming this client in client_properties (app, app_version) as Fedora's broker asks of
@@ -25,5 +27,9 @@ export function connectBroker(settings: BrokerSettings, timeoutMs = 10_000): Pro
     ...(settings.cert ? { cert: readFileSync(settings.cert) } : {}),
     ...(settings.key ? { key: readFileSync(settings.key) } : {}),
   };
-  return connect(settings.url, { timeout: timeoutMs, clientProperties: { app: APP, app_version: APP_VERSION, product: APP }, ...tls });
+  return connect(settings.url, {
+    timeout: timeoutMs,
+    clientProperties: { app: APP, app_version: APP_VERSION, product: APP },
+    ...tls,
+  });
 }

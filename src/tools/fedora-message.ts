@@ -18,7 +18,11 @@ export interface FedoraMessage {
  */
 export function fedoraMessage(notification: Notification, messageId: string): FedoraMessage {
   const kind = messageKindOf(notification.topic);
-  if (!kind) throw new DomainError('InvalidNotification', `no message schema is defined for topic ${notification.topic}; this is a bug in compose-publisher`);
+  if (!kind)
+    throw new DomainError(
+      'InvalidNotification',
+      `no message schema is defined for topic ${notification.topic}; this is a bug in compose-publisher`,
+    );
   const parsed = kind.body.safeParse(notification.body);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
@@ -27,7 +31,9 @@ export function fedoraMessage(notification: Notification, messageId: string): Fe
       `the ${notification.topic} message breaks its schema ${kind.topic} at ${issue?.path.join('.') || 'its body'} (${issue?.message ?? 'invalid'}); this is a bug in compose-publisher`,
     );
   }
-  const filters = Object.fromEntries(kind.containers(notification.body as never).map((name) => [`fedora_messaging_container_${name}`, true]));
+  const filters = Object.fromEntries(
+    kind.containers(notification.body as never).map((name) => [`fedora_messaging_container_${name}`, true]),
+  );
   return {
     topic: notification.topic,
     content: Buffer.from(JSON.stringify(notification.body), 'utf-8'),

@@ -1,5 +1,9 @@
 /** Runs `work` over `items`, at most `concurrency` at a time (like `xargs -P`); results in the items' order. The first failure fails it all. */
-export async function pool<T, R>(items: readonly T[], concurrency: number, work: (item: T, index: number) => Promise<R>): Promise<R[]> {
+export async function pool<T, R>(
+  items: readonly T[],
+  concurrency: number,
+  work: (item: T, index: number) => Promise<R>,
+): Promise<R[]> {
   const results = new Array<R>(items.length);
   let next = 0;
   const runner = async () => {

@@ -13,13 +13,28 @@ export interface RunOptions {
  * environment (registry passwords, the broker URL, API keys): registry credentials reach tools by authfile only.
  */
 const TOOL_VARIABLES = [
-  'PATH', 'HOME', 'LANG', 'LC_ALL', 'TZ', 'TMPDIR', 'XDG_RUNTIME_DIR',
-  'CONTAINERS_CONF', 'CONTAINERS_REGISTRIES_CONF', 'CONTAINERS_STORAGE_CONF',
-  'http_proxy', 'https_proxy', 'no_proxy', 'HTTP_PROXY', 'HTTPS_PROXY', 'NO_PROXY',
+  'PATH',
+  'HOME',
+  'LANG',
+  'LC_ALL',
+  'TZ',
+  'TMPDIR',
+  'XDG_RUNTIME_DIR',
+  'CONTAINERS_CONF',
+  'CONTAINERS_REGISTRIES_CONF',
+  'CONTAINERS_STORAGE_CONF',
+  'http_proxy',
+  'https_proxy',
+  'no_proxy',
+  'HTTP_PROXY',
+  'HTTPS_PROXY',
+  'NO_PROXY',
 ];
 
 export function toolEnvironment(from: NodeJS.ProcessEnv = process.env): Record<string, string> {
-  const env: Record<string, string> = Object.fromEntries(TOOL_VARIABLES.flatMap((name) => (from[name] === undefined ? [] : [[name, from[name]]])));
+  const env: Record<string, string> = Object.fromEntries(
+    TOOL_VARIABLES.flatMap((name) => (from[name] === undefined ? [] : [[name, from[name]]])),
+  );
   return toolTempDir ? { ...env, TMPDIR: toolTempDir } : env;
 }
 
@@ -37,8 +52,16 @@ export function useToolTempDir(dir: string): void {
  * How every tool is started: with toolEnvironment() only, and under `setpriv --pdeathsig SIGKILL`, so the kernel
  * kills it when the worker dies, even by SIGKILL (an orphaned skopeo would go on pushing).
  */
-export function toolCommand(file: string, args: string[]): { file: string; args: string[]; env: Record<string, string>; extendEnv: false } {
-  return { file: 'setpriv', args: ['--pdeathsig', 'SIGKILL', '--', file, ...args], env: toolEnvironment(), extendEnv: false };
+export function toolCommand(
+  file: string,
+  args: string[],
+): { file: string; args: string[]; env: Record<string, string>; extendEnv: false } {
+  return {
+    file: 'setpriv',
+    args: ['--pdeathsig', 'SIGKILL', '--', file, ...args],
+    env: toolEnvironment(),
+    extendEnv: false,
+  };
 }
 
 /**
@@ -97,7 +120,11 @@ function describe(file: string, args: string[]): string {
  * gone), or setpriv could not execute it. The worker's fault, not the compose's or the registry's: retried, in case
  * another worker has the tool. Undefined when the tool ran (and failed by itself).
  */
-export function toolNotStarted(file: string, result: { exitCode?: number | undefined; code?: string | undefined; shortMessage?: string | undefined }, stderr: string): DomainError | undefined {
+export function toolNotStarted(
+  file: string,
+  result: { exitCode?: number | undefined; code?: string | undefined; shortMessage?: string | undefined },
+  stderr: string,
+): DomainError | undefined {
   const spawnFailed = result.exitCode === undefined && result.code === 'ENOENT';
   if (!spawnFailed && !(result.exitCode === 127 && /setpriv: failed to execute/.test(stderr))) return undefined;
   const detail = spawnFailed ? (result.shortMessage ?? stderr) : stderr;

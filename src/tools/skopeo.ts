@@ -40,7 +40,11 @@ const imageConfigSchema = z.object({ architecture: z.string(), os: z.string() })
  * Reads the manifest at `docker://<reference>`. skopeo asks with every manifest media type in Accept,
  * which the distribution registry needs to answer with an OCI index rather than 404.
  */
-export async function inspectRemote(reference: string, access: RegistryAccess, options: RunOptions = {}): Promise<RemoteManifest> {
+export async function inspectRemote(
+  reference: string,
+  access: RegistryAccess,
+  options: RunOptions = {},
+): Promise<RemoteManifest> {
   let raw: string;
   try {
     raw = await runTool('skopeo', ['inspect', '--raw', ...accessArgs(access), `docker://${reference}`], options);
@@ -66,9 +70,19 @@ export async function inspectRemote(reference: string, access: RegistryAccess, o
       })),
     };
   }
-  const configRaw = await runTool('skopeo', ['inspect', '--config', '--raw', ...accessArgs(access), `docker://${reference}`], options);
+  const configRaw = await runTool(
+    'skopeo',
+    ['inspect', '--config', '--raw', ...accessArgs(access), `docker://${reference}`],
+    options,
+  );
   const config = imageConfigSchema.parse(JSON.parse(configRaw));
-  return { kind: 'image', digest, mediaType: document.mediaType ?? 'unknown', architecture: config.architecture, os: config.os };
+  return {
+    kind: 'image',
+    digest,
+    mediaType: document.mediaType ?? 'unknown',
+    architecture: config.architecture,
+    os: config.os,
+  };
 }
 
 function digestOf(rawManifest: string): string {
@@ -76,9 +90,15 @@ function digestOf(rawManifest: string): string {
 }
 
 /** The digest `reference` has in its registry, or null when the tag or digest is not there: one `skopeo inspect --raw`. */
-export async function remoteDigest(reference: string, access: RegistryAccess, options: RunOptions = {}): Promise<string | null> {
+export async function remoteDigest(
+  reference: string,
+  access: RegistryAccess,
+  options: RunOptions = {},
+): Promise<string | null> {
   try {
-    return digestOf(await runTool('skopeo', ['inspect', '--raw', ...accessArgs(access), `docker://${reference}`], options));
+    return digestOf(
+      await runTool('skopeo', ['inspect', '--raw', ...accessArgs(access), `docker://${reference}`], options),
+    );
   } catch (error) {
     if (error instanceof ToolError && error.kind === 'not-found') return null;
     throw error;
@@ -99,7 +119,19 @@ export async function copyToRegistry(
 ): Promise<string> {
   await rm(digestFile, { force: true });
   const sourceArgs = sourceAccess ? accessArgs(sourceAccess, 'src-') : [];
-  await runTool('skopeo', ['copy', '--digestfile', digestFile, ...sourceArgs, ...accessArgs(access, 'dest-'), source, `docker://${destination}`], options);
+  await runTool(
+    'skopeo',
+    [
+      'copy',
+      '--digestfile',
+      digestFile,
+      ...sourceArgs,
+      ...accessArgs(access, 'dest-'),
+      source,
+      `docker://${destination}`,
+    ],
+    options,
+  );
   return (await readFile(digestFile, 'utf8')).trim();
 }
 
@@ -107,6 +139,20 @@ export async function copyToRegistry(
  * Points `tag` at the manifest `digest` already in the same repository (`skopeo copy` between two references of
  * one registry: the blobs are there, so only the manifest is written). Returns the digest the tag now has.
  */
-export function tagInRegistry(repository: string, digest: string, tag: string, access: RegistryAccess, digestFile: string, options: RunOptions = {}): Promise<string> {
-  return copyToRegistry(`docker://${repository}@${digest}`, `${repository}:${tag}`, access, digestFile, options, access);
+export function tagInRegistry(
+  repository: string,
+  digest: string,
+  tag: string,
+  access: RegistryAccess,
+  digestFile: string,
+  options: RunOptions = {},
+): Promise<string> {
+  return copyToRegistry(
+    `docker://${repository}@${digest}`,
+    `${repository}:${tag}`,
+    access,
+    digestFile,
+    options,
+    access,
+  );
 }

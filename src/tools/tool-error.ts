@@ -18,7 +18,9 @@ export class ToolError extends Error {
     readonly stderr: string,
     readonly exitCode: number | undefined,
   ) {
-    super(`${command} failed (${kind}${exitCode === undefined ? '' : `, exit ${exitCode}`}): ${lastMeaningfulLine(stderr)}`);
+    super(
+      `${command} failed (${kind}${exitCode === undefined ? '' : `, exit ${exitCode}`}): ${lastMeaningfulLine(stderr)}`,
+    );
   }
 
   get retryable(): boolean {
@@ -27,11 +29,20 @@ export class ToolError extends Error {
 }
 
 const PATTERNS: Array<[ToolErrorKind, RegExp]> = [
-  ['unauthorized', /unauthorized|authentication required|access denied|denied:|requested access to the resource is denied|\b401\b|\b403\b/i],
+  [
+    'unauthorized',
+    /unauthorized|authentication required|access denied|denied:|requested access to the resource is denied|\b401\b|\b403\b/i,
+  ],
   ['invalid-input', /x509:|certificate signed by unknown authority|server gave HTTP response to HTTPS client/i],
   ['not-found', /manifest unknown|name unknown|image not known|not found|no such file|does not exist|\b404\b/i],
-  ['transient', /connection refused|connection reset|i\/o timeout|timeout|timed out|temporary failure|\bEOF\b|toomanyrequests|too many requests|\b429\b|\b50[0234]\b|service unavailable|bad gateway|TLS handshake|no route to host|broken pipe/i],
-  ['invalid-input', /invalid reference|invalid argument|invalid image|parsing image name|must be lowercase|unknown flag|unsupported|invalid character|malformed/i],
+  [
+    'transient',
+    /connection refused|connection reset|i\/o timeout|timeout|timed out|temporary failure|\bEOF\b|toomanyrequests|too many requests|\b429\b|\b50[0234]\b|service unavailable|bad gateway|TLS handshake|no route to host|broken pipe/i,
+  ],
+  [
+    'invalid-input',
+    /invalid reference|invalid argument|invalid image|parsing image name|must be lowercase|unknown flag|unsupported|invalid character|malformed/i,
+  ],
 ];
 
 export function classifyToolFailure(stderr: string): ToolErrorKind {
@@ -42,7 +53,10 @@ export function classifyToolFailure(stderr: string): ToolErrorKind {
 }
 
 function lastMeaningfulLine(stderr: string): string {
-  const lines = stderr.split('\n').map((line) => line.trim()).filter(Boolean);
+  const lines = stderr
+    .split('\n')
+    .map((line) => line.trim())
+    .filter(Boolean);
   const line = lines.at(-1) ?? '(no error output)';
   const fatal = /msg="(.*)"$/.exec(line);
   return (fatal?.[1] ?? line).replace(/\\"/g, '"');

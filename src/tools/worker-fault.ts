@@ -13,7 +13,11 @@ export interface FoundWorkerFault {
  * A registry that refuses our credentials is the registry's business, not the disk's.
  */
 export function workerFaultOf(error: unknown, workDir?: string): FoundWorkerFault | undefined {
-  for (let current: unknown = error, depth = 0; current instanceof Error && depth < 8; current = current.cause, depth++) {
+  for (
+    let current: unknown = error, depth = 0;
+    current instanceof Error && depth < 8;
+    current = current.cause, depth++
+  ) {
     if (current instanceof ToolError) {
       if (current.kind === 'unauthorized') return undefined;
       const fault = workerFaultInOutput(current.stderr);
@@ -22,13 +26,18 @@ export function workerFaultOf(error: unknown, workDir?: string): FoundWorkerFaul
     }
     const { code, path, syscall } = current as NodeJS.ErrnoException;
     const fault = workerFaultOfCode(code);
-    if (fault && isWorkerPath(fault.code, path, workDir)) return { fault, detail: `${syscall ?? 'fs'}${path ? ` ${path}` : ''}: ${current.message}` };
+    if (fault && isWorkerPath(fault.code, path, workDir))
+      return { fault, detail: `${syscall ?? 'fs'}${path ? ` ${path}` : ''}: ${current.message}` };
   }
   return undefined;
 }
 
 function lastLine(output: string): string {
-  const lines = output.replace(/[^\x20-\x7e\n]/g, '?').split('\n').map((line) => line.trim()).filter(Boolean);
+  const lines = output
+    .replace(/[^\x20-\x7e\n]/g, '?')
+    .split('\n')
+    .map((line) => line.trim())
+    .filter(Boolean);
   const line = lines.findLast((candidate) => workerFaultInOutput(candidate)) ?? lines.at(-1) ?? 'no output';
   return line.length > 300 ? `${line.slice(0, 300)}…` : line;
 }

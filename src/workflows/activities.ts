@@ -26,19 +26,38 @@ function oneLine(text: string): string {
   return line.length > 200 ? `${line.slice(0, 199)}…` : line;
 }
 
-const registriesOf = (registries: ReadonlyArray<{ url: string }>) => registries.map((registry) => registry.url).join(', ');
+const registriesOf = (registries: ReadonlyArray<{ url: string }>) =>
+  registries.map((registry) => registry.url).join(', ');
 
-const BASIC_RETRY = { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 10, nonRetryableErrorTypes: NON_RETRYABLE };
+const BASIC_RETRY = {
+  initialInterval: '2s',
+  backoffCoefficient: 2,
+  maximumInterval: '1 minute',
+  maximumAttempts: 10,
+  nonRetryableErrorTypes: NON_RETRYABLE,
+};
 
 // A timeout is also how long a run waits when the worker running the activity dies: each is as short as its work.
 const instant = proxyActivities<PublishActivities>({ startToCloseTimeout: '30 seconds', retry: BASIC_RETRY });
 const basic = proxyActivities<PublishActivities>({ startToCloseTimeout: '5 minutes', retry: BASIC_RETRY });
 /** inspectPublished heartbeats after each lookup (one skopeo call each). */
-const inspections = proxyActivities<PublishActivities>({ startToCloseTimeout: '5 minutes', heartbeatTimeout: '1 minute', retry: BASIC_RETRY });
-export const workerSettings = summarized(instant, 'workerSettings', () => 'ask the worker for its registries, repositories, arch map and releases');
+const inspections = proxyActivities<PublishActivities>({
+  startToCloseTimeout: '5 minutes',
+  heartbeatTimeout: '1 minute',
+  retry: BASIC_RETRY,
+});
+export const workerSettings = summarized(
+  instant,
+  'workerSettings',
+  () => 'ask the worker for its registries, repositories, arch map and releases',
+);
 export const fetchCompose = summarized(basic, 'fetchCompose', (input) => `read the compose at ${input.location}`);
-export const inspectPublished = summarized(inspections, 'inspectPublished', (input) =>
-  `inspect ${input.repositories.join(', ')} :${input.tags.join(', ')}${input.digestOnlyTags?.length ? ` (and ${input.digestOnlyTags.length} arch tags)` : ''} on ${registriesOf(input.registries)}`);
+export const inspectPublished = summarized(
+  inspections,
+  'inspectPublished',
+  (input) =>
+    `inspect ${input.repositories.join(', ')} :${input.tags.join(', ')}${input.digestOnlyTags?.length ? ` (and ${input.digestOnlyTags.length} arch tags)` : ''} on ${registriesOf(input.registries)}`,
+);
 
 /**
  * Long activities heartbeat every 2 s (src/activities/heartbeat.ts), so a worker that dies is noticed this soon
@@ -51,23 +70,55 @@ const images = proxyActivities<PublishActivities>({
   startToCloseTimeout: '2 hours',
   heartbeatTimeout: HEARTBEAT_TIMEOUT,
   // 12 attempts from 1 s, doubling to 5 minutes: about 18 minutes of retries for a registry that is down.
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '5 minutes', maximumAttempts: 12, nonRetryableErrorTypes: NON_RETRYABLE },
+  retry: {
+    initialInterval: '1s',
+    backoffCoefficient: 2,
+    maximumInterval: '5 minutes',
+    maximumAttempts: 12,
+    nonRetryableErrorTypes: NON_RETRYABLE,
+  },
 });
-export const prepareImage = summarized(images, 'prepareImage', (image) => `prepare the ${image.composeArch} image ${image.fileName}`);
-export const pushArchImage = summarized(images, 'pushArchImage', (input) =>
-  `push ${input.repository} ${archTag(input.release, input.image.composeArch)} → ${registriesOf(input.registries)}`);
-export const uploadArchImage = summarized(images, 'uploadArchImage', (input) =>
-  `upload ${input.repository} ${input.image.composeArch} image (by digest, no tag) → ${registriesOf(input.registries)}`);
+export const prepareImage = summarized(
+  images,
+  'prepareImage',
+  (image) => `prepare the ${image.composeArch} image ${image.fileName}`,
+);
+export const pushArchImage = summarized(
+  images,
+  'pushArchImage',
+  (input) =>
+    `push ${input.repository} ${archTag(input.release, input.image.composeArch)} → ${registriesOf(input.registries)}`,
+);
+export const uploadArchImage = summarized(
+  images,
+  'uploadArchImage',
+  (input) =>
+    `upload ${input.repository} ${input.image.composeArch} image (by digest, no tag) → ${registriesOf(input.registries)}`,
+);
 
 const manifests = proxyActivities<PublishActivities>({
   startToCloseTimeout: '15 minutes',
   heartbeatTimeout: HEARTBEAT_TIMEOUT,
-  retry: { initialInterval: '5s', backoffCoefficient: 2, maximumInterval: '2 minutes', maximumAttempts: 8, nonRetryableErrorTypes: NON_RETRYABLE },
+  retry: {
+    initialInterval: '5s',
+    backoffCoefficient: 2,
+    maximumInterval: '2 minutes',
+    maximumAttempts: 8,
+    nonRetryableErrorTypes: NON_RETRYABLE,
+  },
 });
-export const pushManifest = summarized(manifests, 'pushManifest', (input) =>
-  `publish index ${input.repository}:${input.tags.join(', ')} → ${input.registry.url} (${input.instances.map((instance) => instance.ociArch).join(', ')})`);
-export const tagArchImages = summarized(manifests, 'tagArchImages', (input) =>
-  `tag ${input.repository} ${[...new Set(input.writes.map((write) => write.tag))].join(', ')} on ${[...new Set(input.writes.map((write) => write.registry))].join(', ')}`);
+export const pushManifest = summarized(
+  manifests,
+  'pushManifest',
+  (input) =>
+    `publish index ${input.repository}:${input.tags.join(', ')} → ${input.registry.url} (${input.instances.map((instance) => instance.ociArch).join(', ')})`,
+);
+export const tagArchImages = summarized(
+  manifests,
+  'tagArchImages',
+  (input) =>
+    `tag ${input.repository} ${[...new Set(input.writes.map((write) => write.tag))].join(', ')} on ${[...new Set(input.writes.map((write) => write.registry))].join(', ')}`,
+);
 
 const notifications = proxyActivities<PublishActivities>({
   startToCloseTimeout: '30 seconds',
@@ -79,4 +130,8 @@ const cleanups = proxyActivities<PublishActivities>({
   startToCloseTimeout: '1 minute',
   retry: { maximumAttempts: 3 },
 });
-export const cleanup = summarized(cleanups, 'cleanup', () => "remove this run's local manifest lists and scratch files");
+export const cleanup = summarized(
+  cleanups,
+  'cleanup',
+  () => "remove this run's local manifest lists and scratch files",
+);

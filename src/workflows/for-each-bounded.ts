@@ -1,5 +1,9 @@
 /** Runs `body` for every item, at most `limit` at a time; stops starting new items after the first failure. */
-export async function forEachBounded<T>(items: readonly T[], limit: number, body: (item: T) => Promise<void>): Promise<void> {
+export async function forEachBounded<T>(
+  items: readonly T[],
+  limit: number,
+  body: (item: T) => Promise<void>,
+): Promise<void> {
   let next = 0;
   let failed = false;
   const lane = async () => {

@@ -4,7 +4,17 @@ import { pushArchImage } from './activities.js';
 import { withIndexLock } from './index-lock.js';
 import type { RepositoryStatus } from './messages.js';
 import { forEachBounded } from './for-each-bounded.js';
-import { announce, awaitOverride, gate, inspect, publishes, recordDecisions, repositoryStatus, writeIndexComparing, type Run } from './run.js';
+import {
+  announce,
+  awaitOverride,
+  gate,
+  inspect,
+  publishes,
+  recordDecisions,
+  repositoryStatus,
+  writeIndexComparing,
+  type Run,
+} from './run.js';
 
 // How runs started before the repository lock published (see repository-publication.ts): kept unchanged so their
 // histories replay. Arch tags were written before the index lock, by every run that was not superseded at the first gate.
@@ -16,7 +26,8 @@ const WAIT_FOR_OVERRIDE_PATCH = 'wait-for-override';
 function regate(run: Run, repository: RepositoryPlan, current: RepositoryStatus, seen: PublishedManifest[]): void {
   const fresh = gate(run, repository, seen);
   const { override } = current;
-  const decision = !override || fresh.decision === 'superseded' ? fresh.decision : override.mode === 'skip' ? 'skipped' : 'overridden';
+  const decision =
+    !override || fresh.decision === 'superseded' ? fresh.decision : override.mode === 'skip' ? 'skipped' : 'overridden';
   Object.assign(current, {
     decision,
     built: fresh.built,
@@ -33,13 +44,22 @@ export async function pushArchImages(run: Run): Promise<void> {
     .filter((repository) => repositoryStatus(run.status, repository.repository).decision !== 'superseded')
     .flatMap((repository) => repository.images.map((image) => ({ repository, image })));
   await forEachBounded(jobs, run.settings.maxParallelPushes, async ({ repository, image }) => {
-    const pushed = await pushArchImage({ repository: repository.repository, release: run.plan.release, image, registries: run.settings.registries });
+    const pushed = await pushArchImage({
+      repository: repository.repository,
+      release: run.plan.release,
+      image,
+      registries: run.settings.registries,
+    });
     repositoryStatus(run.status, repository.repository).pushed.push({ ociArch: pushed.ociArch, digest: pushed.digest });
   });
 }
 
 /** After the arch images: publish the index, or, for a blocked repository, wait for an operator first. */
-export async function finishRepository(run: Run, repository: RepositoryPlan, inspected: PublishedManifest[]): Promise<void> {
+export async function finishRepository(
+  run: Run,
+  repository: RepositoryPlan,
+  inspected: PublishedManifest[],
+): Promise<void> {
   const current = repositoryStatus(run.status, repository.repository);
   let seen = inspected.filter((manifest) => manifest.repository === repository.repository);
   if (current.decision === 'blocked') {
@@ -59,7 +79,12 @@ export async function finishRepository(run: Run, repository: RepositoryPlan, ins
 const INDEX_LOCK_PATCH = 'index-lock';
 
 /** Publishes one repository's index on every registry, one run at a time per repository, comparing before writing. */
-async function publishIndex(run: Run, repository: RepositoryPlan, current: RepositoryStatus, inspected: PublishedManifest[]): Promise<void> {
+async function publishIndex(
+  run: Run,
+  repository: RepositoryPlan,
+  current: RepositoryStatus,
+  inspected: PublishedManifest[],
+): Promise<void> {
   if (!publishes(current)) return;
   if (!patched(INDEX_LOCK_PATCH)) return writeIndex(run, repository, current, inspected);
   const registries = run.settings.registries.map((registry) => registry.url).sort();
@@ -72,7 +97,12 @@ async function publishIndex(run: Run, repository: RepositoryPlan, current: Repos
   recordDecisions(run.status);
 }
 
-function writeIndex(run: Run, repository: RepositoryPlan, current: RepositoryStatus, inspected: PublishedManifest[]): Promise<void> {
+function writeIndex(
+  run: Run,
+  repository: RepositoryPlan,
+  current: RepositoryStatus,
+  inspected: PublishedManifest[],
+): Promise<void> {
   return writeIndexComparing(run, repository, current, inspected, current.pushed, (seen) => {
     regate(run, repository, current, seen);
     recordDecisions(run.status);

@@ -54,7 +54,13 @@ const WORKER_SETTINGS_PATCH = 'worker-settings';
 export async function publishCompose(input: PublishComposeInput): Promise<PublishComposeResult> {
   // The input is checked below (runSettings); until then it may be anything, and the details must still render.
   const claimedId = String((input as Partial<PublishComposeInput> | null | undefined)?.composeId);
-  const status: PublishStatus = { composeId: claimedId, manifestTags: [], phase: 'fetching', repositories: [], rejectedOverrides: [] };
+  const status: PublishStatus = {
+    composeId: claimedId,
+    manifestTags: [],
+    phase: 'fetching',
+    repositories: [],
+    rejectedOverrides: [],
+  };
   setHandler(statusQuery, () => status);
   showDetails(status);
   setHandler(overrideUpdate, (request) => acceptOverride(status, request), {
@@ -71,7 +77,11 @@ export async function publishCompose(input: PublishComposeInput): Promise<Publis
       }
       // Kept short and in the memo too: the audit trail of who tried what, without whatever the signal carried.
       const shown = JSON.stringify(request ?? null);
-      status.rejectedOverrides.push({ request: shown.length > 300 ? `${shown.slice(0, 300)}…` : shown, reason: (error as Error).message, at: new Date().toISOString() });
+      status.rejectedOverrides.push({
+        request: shown.length > 300 ? `${shown.slice(0, 300)}…` : shown,
+        reason: (error as Error).message,
+        at: new Date().toISOString(),
+      });
       upsertMemo({ rejectedOverrides: status.rejectedOverrides });
     } finally {
       showDetails(status);
@@ -95,13 +105,23 @@ export async function publishCompose(input: PublishComposeInput): Promise<Publis
     status.phase = 'preparing-images';
     showDetails(status);
     const locked = patched(REPOSITORY_LOCK_PATCH);
-    const { digests, failures } = locked ? await prepareEach(plan, settings.maxParallelPushes) : { digests: await prepareAll(plan, settings.maxParallelPushes), failures: new Map<string, unknown>() };
+    const { digests, failures } = locked
+      ? await prepareEach(plan, settings.maxParallelPushes)
+      : { digests: await prepareAll(plan, settings.maxParallelPushes), failures: new Map<string, unknown>() };
     const run: Run = { input, settings, plan, digests, status, acrossReleases: locked };
 
     status.phase = 'inspecting';
     showDetails(status);
     // Since the repository lock, the arch tags' digests too: an image its arch tags already hold needs no upload.
-    const archTags = locked ? [...new Set(plan.repositories.flatMap((repository) => repository.images.map((image) => archTag(plan.release, image.composeArch))))] : [];
+    const archTags = locked
+      ? [
+          ...new Set(
+            plan.repositories.flatMap((repository) =>
+              repository.images.map((image) => archTag(plan.release, image.composeArch)),
+            ),
+          ),
+        ]
+      : [];
     const seen = await inspect(run, plan.repositories, archTags);
     const published = seen.filter((manifest) => plan.manifestTags.includes(manifest.tag));
     status.repositories = plan.repositories.map((repository) => {
@@ -112,7 +132,12 @@ export async function publishCompose(input: PublishComposeInput): Promise<Publis
 
     status.phase = 'pushing-images';
     if (locked) {
-      await publishRepositories(run, repositoryLocks(), failures, seen.filter((manifest) => !plan.manifestTags.includes(manifest.tag)));
+      await publishRepositories(
+        run,
+        repositoryLocks(),
+        failures,
+        seen.filter((manifest) => !plan.manifestTags.includes(manifest.tag)),
+      );
     } else {
       await pushArchImages(run);
       status.phase = 'publishing-manifests';
@@ -142,11 +167,25 @@ function asRunFailure(error: unknown): unknown {
   if (error instanceof ActivityFailure && !isCancellation(error) && patched(ROOT_CAUSE_FAILURE_PATCH)) {
     // The run's failure reads as its cause ("Fedora-40…/images.json: …"), not "Activity task failed".
     const cause = error.cause instanceof ApplicationFailure ? error.cause : undefined;
-    return ApplicationFailure.create({ message: failureMessage(error), type: cause?.type ?? ('ActivityFailed' satisfies FailureType), nonRetryable: true, ...(error.cause ? { cause: error.cause } : {}) });
+    return ApplicationFailure.create({
+      message: failureMessage(error),
+      type: cause?.type ?? ('ActivityFailed' satisfies FailureType),
+      nonRetryable: true,
+      ...(error.cause ? { cause: error.cause } : {}),
+    });
   }
-  if (!(error instanceof Error) || error instanceof ApplicationFailure || isCancellation(error) || error.name.endsWith('Failure')) return error;
+  if (
+    !(error instanceof Error) ||
+    error instanceof ApplicationFailure ||
+    isCancellation(error) ||
+    error.name.endsWith('Failure')
+  )
+    return error;
   if (!patched(REPOSITORY_LOCK_PATCH)) return error;
-  return ApplicationFailure.nonRetryable(error.message, error instanceof DomainError ? error.type : ('WorkflowError' satisfies FailureType));
+  return ApplicationFailure.nonRetryable(
+    error.message,
+    error instanceof DomainError ? error.type : ('WorkflowError' satisfies FailureType),
+  );
 }
 
 /**
@@ -155,7 +194,11 @@ function asRunFailure(error: unknown): unknown {
  */
 async function runSettings(input: PublishComposeInput): Promise<PublishSettings> {
   if (!patched(WORKER_SETTINGS_PATCH)) {
-    if (!input.settings) throw ApplicationFailure.nonRetryable('this run was started before runs took their settings from the worker, without settings', 'InvalidInput' satisfies FailureType);
+    if (!input.settings)
+      throw ApplicationFailure.nonRetryable(
+        'this run was started before runs took their settings from the worker, without settings',
+        'InvalidInput' satisfies FailureType,
+      );
     return input.settings;
   }
   try {
@@ -169,7 +212,11 @@ async function runSettings(input: PublishComposeInput): Promise<PublishSettings>
 
 /** Runs by decision, for dashboards: one count per repository and final decision (metrics emit nothing on replay). */
 function countDecisions(status: PublishStatus): void {
-  const decisions = metricMeter.createCounter('compose_publisher_repository_decisions', 'repositories', 'Final decision of each repository of a run');
+  const decisions = metricMeter.createCounter(
+    'compose_publisher_repository_decisions',
+    'repositories',
+    'Final decision of each repository of a run',
+  );
   for (const repository of status.repositories) decisions.add(1, { decision: repository.decision });
 }
 
@@ -177,10 +224,20 @@ function countDecisions(status: PublishStatus): void {
 const STRICT_OVERRIDE_TEXT_PATCH = 'strict-override-text';
 
 /** One handler behind the signal and the update. Throws (rejects) when the request is not valid now. */
-function acceptOverride(status: PublishStatus, request: OverrideRequest, options: { lenientText?: boolean } = {}): OverrideRecord[] {
+function acceptOverride(
+  status: PublishStatus,
+  request: OverrideRequest,
+  options: { lenientText?: boolean } = {},
+): OverrideRecord[] {
   const at = new Date().toISOString();
   const records = overrideTargets(request, status.repositories, options).map((repository) => {
-    const record: OverrideRecord = { repository, mode: request.mode, reason: request.reason.trim(), operator: request.operator.trim(), at };
+    const record: OverrideRecord = {
+      repository,
+      mode: request.mode,
+      reason: request.reason.trim(),
+      operator: request.operator.trim(),
+      at,
+    };
     repositoryStatus(status, repository).override = record;
     return record;
   });
@@ -189,19 +246,28 @@ function acceptOverride(status: PublishStatus, request: OverrideRequest, options
 }
 
 /** Prepares every image; a repository with an image that cannot be prepared fails alone (its first error is kept). */
-async function prepareEach(plan: PublishPlan, parallel: number): Promise<{ digests: Map<string, string>; failures: Map<string, unknown> }> {
+async function prepareEach(
+  plan: PublishPlan,
+  parallel: number,
+): Promise<{ digests: Map<string, string>; failures: Map<string, unknown> }> {
   const digests = new Map<string, string>();
   const failures = new Map<string, unknown>();
   const limit = limiter(parallel);
-  await Promise.all(plan.repositories.flatMap((repository) => repository.images.map((image) => limit(async () => {
-    if (failures.has(repository.repository)) return;
-    try {
-      digests.set(image.sha256, await prepareImage(image));
-    } catch (error) {
-      if (isCancellation(error)) throw error;
-      if (!failures.has(repository.repository)) failures.set(repository.repository, error);
-    }
-  }))));
+  await Promise.all(
+    plan.repositories.flatMap((repository) =>
+      repository.images.map((image) =>
+        limit(async () => {
+          if (failures.has(repository.repository)) return;
+          try {
+            digests.set(image.sha256, await prepareImage(image));
+          } catch (error) {
+            if (isCancellation(error)) throw error;
+            if (!failures.has(repository.repository)) failures.set(repository.repository, error);
+          }
+        }),
+      ),
+    ),
+  );
   return { digests, failures };
 }
 
@@ -237,7 +303,10 @@ function rejectingWithoutStack(validate: () => unknown): void {
   try {
     validate();
   } catch (error) {
-    const failure = ApplicationFailure.nonRetryable((error as Error).message, error instanceof DomainError ? error.type : ('InvalidOverride' satisfies FailureType));
+    const failure = ApplicationFailure.nonRetryable(
+      (error as Error).message,
+      error instanceof DomainError ? error.type : ('InvalidOverride' satisfies FailureType),
+    );
     failure.stack = '';
     throw failure;
   }

@@ -21,7 +21,10 @@ export const STALENESS_SCHEDULE_ID = 'staleness-report';
  */
 export async function reportStaleness(input?: unknown): Promise<StalenessReport> {
   if (input !== undefined && input !== null && !(typeof input === 'object' && Object.keys(input).length === 0)) {
-    throw ApplicationFailure.nonRetryable('reportStaleness takes no input: it reports on the worker\'s own registries and repositories', 'InvalidInput' satisfies FailureType);
+    throw ApplicationFailure.nonRetryable(
+      "reportStaleness takes no input: it reports on the worker's own registries and repositories",
+      'InvalidInput' satisfies FailureType,
+    );
   }
   const settings = await workerSettings();
   const report = await assessStaleness();
@@ -29,7 +32,11 @@ export async function reportStaleness(input?: unknown): Promise<StalenessReport>
   if (notifications) {
     for (const row of report.newCrossings) {
       // One id per crossing: a repeated delivery, or a report run twice, is one message to consumers.
-      await notify({ exchange: notifications.exchange, notification: staleNotification(notifications.topicPrefix, row), messageId: `stale:${crossingKey(row)}` });
+      await notify({
+        exchange: notifications.exchange,
+        notification: staleNotification(notifications.topicPrefix, row),
+        messageId: `stale:${crossingKey(row)}`,
+      });
     }
   }
   upsertMemo({

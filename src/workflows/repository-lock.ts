@@ -74,7 +74,8 @@ export async function repositoryLock(state: RepositoryLockState = { queue: [], r
   const maxHistoryEvents = limits?.maxHistoryEvents ?? MAX_HISTORY_EVENTS;
   let holder = state.holder;
   setHandler(acquireSignal, (request) => {
-    if (holder?.requestId === request.requestId || queue.some((queued) => queued.requestId === request.requestId)) return;
+    if (holder?.requestId === request.requestId || queue.some((queued) => queued.requestId === request.requestId))
+      return;
     queue.push(request);
   });
   setHandler(releaseSignal, (release) => {
@@ -84,12 +85,21 @@ export async function repositoryLock(state: RepositoryLockState = { queue: [], r
   });
   for (;;) {
     if (workflowInfo().historyLength > maxHistoryEvents || workflowInfo().continueAsNewSuggested) {
-      await continueAsNew<typeof repositoryLock>({ queue, records, ...(holder ? { holder } : {}), ...(limits ? { limits } : {}) });
+      await continueAsNew<typeof repositoryLock>({
+        queue,
+        records,
+        ...(holder ? { holder } : {}),
+        ...(limits ? { limits } : {}),
+      });
     }
     if (!holder) {
       await condition(() => queue.length > 0);
       const next = queue.shift() as LockRequest;
-      const granted = await trySignal(next, grantSignal, { requestId: next.requestId, lockWorkflowId: workflowInfo().workflowId, records });
+      const granted = await trySignal(next, grantSignal, {
+        requestId: next.requestId,
+        lockWorkflowId: workflowInfo().workflowId,
+        records,
+      });
       if (granted) holder = next;
       continue;
     }
@@ -102,7 +112,11 @@ export async function repositoryLock(state: RepositoryLockState = { queue: [], r
 }
 
 /** Signals one run (by run id); false when that run has closed. */
-async function trySignal<Args extends unknown[]>(to: LockRequest, signal: ReturnType<typeof defineSignal<Args>>, ...args: Args): Promise<boolean> {
+async function trySignal<Args extends unknown[]>(
+  to: LockRequest,
+  signal: ReturnType<typeof defineSignal<Args>>,
+  ...args: Args
+): Promise<boolean> {
   try {
     await getExternalWorkflowHandle(to.workflowId, to.runId).signal(signal, ...args);
     return true;
@@ -116,7 +130,10 @@ export interface RepositoryLocks {
    * Runs `body` holding the lock `key`. `body` gets the lock's arch tag records, and adds to `written` each arch tag
    * it writes: the lock keeps them when it is released, whether `body` ends well or not.
    */
-  withLock<T>(key: string, body: (records: Readonly<Record<string, ArchTagRecord>>, written: ArchTagRecord[]) => Promise<T>): Promise<T>;
+  withLock<T>(
+    key: string,
+    body: (records: Readonly<Record<string, ArchTagRecord>>, written: ArchTagRecord[]) => Promise<T>,
+  ): Promise<T>;
 }
 
 /** The requesting side, for one run: call once, before any withLock (it sets the run's lock signal handlers). */
@@ -128,7 +145,9 @@ export function repositoryLocks(): RepositoryLocks {
       return;
     }
     // Not asked for (or no longer): hand it straight back, or the lock would wait for this run to close.
-    void getExternalWorkflowHandle(grant.lockWorkflowId).signal(releaseSignal, { requestId: grant.requestId, records: [] }).catch(() => undefined);
+    void getExternalWorkflowHandle(grant.lockWorkflowId)
+      .signal(releaseSignal, { requestId: grant.requestId, records: [] })
+      .catch(() => undefined);
   });
   setHandler(holderCheckSignal, () => undefined);
 
@@ -142,7 +161,8 @@ export function repositoryLocks(): RepositoryLocks {
         await requestLock(lockId, request);
         // A lock that was terminated meanwhile would never answer: ask again now and then (a request already
         // queued is not queued twice; a lock that is gone is started anew).
-        while (!(await condition(() => grants.get(request.requestId) !== undefined, REQUEST_RENEWAL_INTERVAL))) await requestLock(lockId, request);
+        while (!(await condition(() => grants.get(request.requestId) !== undefined, REQUEST_RENEWAL_INTERVAL)))
+          await requestLock(lockId, request);
       } catch (error) {
         grants.delete(request.requestId);
         throw error;
@@ -155,7 +175,10 @@ export function repositoryLocks(): RepositoryLocks {
         grants.delete(request.requestId);
         await CancellationScope.nonCancellable(async () => {
           try {
-            await getExternalWorkflowHandle(lockId).signal(releaseSignal, { requestId: request.requestId, records: written });
+            await getExternalWorkflowHandle(lockId).signal(releaseSignal, {
+              requestId: request.requestId,
+              records: written,
+            });
           } catch (error) {
             log.warn('could not release the repository lock (it was terminated?)', { lockId, error: String(error) });
           }
@@ -187,5 +210,8 @@ async function requestLock(lockId: string, request: LockRequest): Promise<void> 
       if (!(error instanceof Error && error.name === 'WorkflowExecutionAlreadyStartedError')) throw error;
     }
   }
-  throw ApplicationFailure.nonRetryable(`could not reach or start the lock ${lockId}`, 'LockUnavailable' satisfies FailureType);
+  throw ApplicationFailure.nonRetryable(
+    `could not reach or start the lock ${lockId}`,
+    'LockUnavailable' satisfies FailureType,
+  );
 }

@@ -76,15 +76,32 @@ async function publishRepository(
   const notifications = run.settings.notifications;
   if (current.decision !== 'superseded') {
     const tagged = (tag: string, digest: string | undefined) =>
-      run.settings.registries.every((registry) => archTags.some((held) => held.registry === registry.url && held.repository === repository.repository && held.tag === tag && held.digest === digest));
-    const images = await settleAll(repository.images.map((image) => limit(async () => {
-      const tag = archTag(run.plan.release, image.composeArch);
-      const digest = run.digests.get(image.sha256);
-      // Its arch tag holds it on every registry: the image is there, nothing to upload.
-      if (digest && tagged(tag, digest)) return { ociArch: image.ociArch, digest, tag, uploaded: false };
-      const uploaded = await uploadArchImage({ repository: repository.repository, image, registries: run.settings.registries, ...(digest ? { digest } : {}) });
-      return { ociArch: uploaded.ociArch, digest: uploaded.digest, tag, uploaded: true };
-    })));
+      run.settings.registries.every((registry) =>
+        archTags.some(
+          (held) =>
+            held.registry === registry.url &&
+            held.repository === repository.repository &&
+            held.tag === tag &&
+            held.digest === digest,
+        ),
+      );
+    const images = await settleAll(
+      repository.images.map((image) =>
+        limit(async () => {
+          const tag = archTag(run.plan.release, image.composeArch);
+          const digest = run.digests.get(image.sha256);
+          // Its arch tag holds it on every registry: the image is there, nothing to upload.
+          if (digest && tagged(tag, digest)) return { ociArch: image.ociArch, digest, tag, uploaded: false };
+          const uploaded = await uploadArchImage({
+            repository: repository.repository,
+            image,
+            registries: run.settings.registries,
+            ...(digest ? { digest } : {}),
+          });
+          return { ociArch: uploaded.ociArch, digest: uploaded.digest, tag, uploaded: true };
+        }),
+      ),
+    );
     // Nothing to write anywhere (the same compose again, say): no need for the lock.
     if (current.decision === 'noop' && images.every((image) => !image.uploaded)) {
       if (notifications) await announce(run, current, notifications);
@@ -111,7 +128,11 @@ async function publishUnderLock(
 ): Promise<void> {
   const registries = run.settings.registries.map((registry) => registry.url);
   await locks.withLock(`${[...registries].sort().join(',')}/${repository.repository}`, async (records, written) => {
-    const seen = await inspect(run, [repository], images.map((image) => image.tag));
+    const seen = await inspect(
+      run,
+      [repository],
+      images.map((image) => image.tag),
+    );
     const indexes = seen.filter((manifest) => run.plan.manifestTags.includes(manifest.tag));
     decide(run, repository, current, indexes);
     if (current.decision === 'superseded') return;
@@ -124,16 +145,28 @@ async function publishUnderLock(
       records,
     });
     if (plan.write.length > 0) {
-      await tagArchImages({ repository: repository.repository, registries: run.settings.registries, writes: plan.write.map(({ registry, tag, digest }) => ({ registry, tag, digest })) });
+      await tagArchImages({
+        repository: repository.repository,
+        registries: run.settings.registries,
+        writes: plan.write.map(({ registry, tag, digest }) => ({ registry, tag, digest })),
+      });
       for (const write of plan.write) {
-        written.push({ registry: write.registry, tag: write.tag, digest: write.digest, composeId: run.input.composeId });
-        if (!current.pushed.some((pushed) => pushed.ociArch === write.ociArch)) current.pushed.push({ ociArch: write.ociArch, digest: write.digest });
+        written.push({
+          registry: write.registry,
+          tag: write.tag,
+          digest: write.digest,
+          composeId: run.input.composeId,
+        });
+        if (!current.pushed.some((pushed) => pushed.ociArch === write.ociArch))
+          current.pushed.push({ ociArch: write.ociArch, digest: write.digest });
       }
     }
     if (plan.kept.length > 0) current.archTagsKept = plan.kept;
     if (publishes(current)) {
       // Under the lock, a tag that moved means a publisher outside it: decide again on what it wrote.
-      await writeIndexComparing(run, repository, current, indexes, images, (seen) => decide(run, repository, current, seen));
+      await writeIndexComparing(run, repository, current, indexes, images, (seen) =>
+        decide(run, repository, current, seen),
+      );
       recordDecisionChanges(run);
     }
   });

@@ -1,4 +1,12 @@
-import { ApplicationFailure, condition, setCurrentDetails, upsertMemo, upsertSearchAttributes, uuid4, isCancellation } from '@temporalio/workflow';
+import {
+  ApplicationFailure,
+  condition,
+  setCurrentDetails,
+  upsertMemo,
+  upsertSearchAttributes,
+  uuid4,
+  isCancellation,
+} from '@temporalio/workflow';
 import { durationMs } from '../domain/duration.js';
 import { decideGate } from '../domain/gate.js';
 import { indexInstances } from '../domain/index-instances.js';
@@ -31,7 +39,11 @@ export interface Run {
 }
 
 /** What every registry holds at the manifest tags of `repositories` (and the digest at each of `archTags`). */
-export function inspect(run: Run, repositories: RepositoryPlan[], archTags: string[] = []): Promise<PublishedManifest[]> {
+export function inspect(
+  run: Run,
+  repositories: RepositoryPlan[],
+  archTags: string[] = [],
+): Promise<PublishedManifest[]> {
   return inspectPublished({
     registries: run.settings.registries,
     repositories: repositories.map((repository) => repository.repository),
@@ -75,17 +87,19 @@ export function recordDecisionChanges(run: Run): void {
 }
 
 function decisionRecords(status: PublishStatus) {
-  return status.repositories.map(({ repository, decision, built, published, missing, override, dropped, skipped, error }) => ({
-    repository,
-    decision,
-    built,
-    published,
-    missing,
-    ...(override ? { override } : {}),
-    ...(dropped ? { dropped } : {}),
-    ...(skipped ? { skipped } : {}),
-    ...(error ? { error } : {}),
-  }));
+  return status.repositories.map(
+    ({ repository, decision, built, published, missing, override, dropped, skipped, error }) => ({
+      repository,
+      decision,
+      built,
+      published,
+      missing,
+      ...(override ? { override } : {}),
+      ...(dropped ? { dropped } : {}),
+      ...(skipped ? { skipped } : {}),
+      ...(error ? { error } : {}),
+    }),
+  );
 }
 
 /**
@@ -94,9 +108,17 @@ function decisionRecords(status: PublishStatus) {
  * settings.notifications: even an await that schedules nothing reorders the commands of concurrent branches, and
  * runs started before notifications existed must replay unchanged.
  */
-export async function announce(run: Run, current: RepositoryStatus, settings: NonNullable<PublishSettings['notifications']>): Promise<void> {
+export async function announce(
+  run: Run,
+  current: RepositoryStatus,
+  settings: NonNullable<PublishSettings['notifications']>,
+): Promise<void> {
   const hybrid = current.decision === 'overridden' && current.override?.mode === 'hybrid';
-  const architectures = publishes(current) ? (hybrid ? [...current.built, ...current.missing].sort() : current.built) : current.published;
+  const architectures = publishes(current)
+    ? hybrid
+      ? [...current.built, ...current.missing].sort()
+      : current.built
+    : current.published;
   const index = {
     composeId: run.input.composeId,
     release: run.plan.release,
@@ -116,7 +138,10 @@ export async function announce(run: Run, current: RepositoryStatus, settings: No
   if (!notification) return;
   // Sent by the same activity as the decision message: no new command, so runs recorded before it replay unchanged.
   const seed = settings.seedAnnouncements
-    ? seedAnnouncementFor(settings.topicPrefix, { ...index, architectures: architectures.map((arch) => composeArchOf(arch, run.settings.architectures)) })
+    ? seedAnnouncementFor(settings.topicPrefix, {
+        ...index,
+        architectures: architectures.map((arch) => composeArchOf(arch, run.settings.architectures)),
+      })
     : undefined;
   try {
     await notify({ exchange: settings.exchange, notification, messageId: uuid4(), ...(seed ? { seed } : {}) });
@@ -148,7 +173,9 @@ export async function awaitOverride(run: Run, current: RepositoryStatus): Promis
 
 export function updateWaitingPhase(status: PublishStatus): void {
   const waiting = status.repositories.some((r) => r.awaitingOverrideUntil !== undefined);
-  const busy = status.repositories.some((r) => r.awaitingOverrideUntil === undefined && publishes(r) && r.manifests.length === 0);
+  const busy = status.repositories.some(
+    (r) => r.awaitingOverrideUntil === undefined && publishes(r) && r.manifests.length === 0,
+  );
   status.phase = waiting && !busy ? 'awaiting-override' : 'publishing-manifests';
   showDetails(status);
 }
@@ -204,9 +231,16 @@ export async function pushToEveryRegistry(
       published: onRegistry,
     });
     const expected = Object.fromEntries(onRegistry.map((manifest) => [manifest.tag, manifest.digest]));
-    const result = await pushManifest({ repository: current.repository, registry, tags: run.plan.manifestTags, instances, expected });
+    const result = await pushManifest({
+      repository: current.repository,
+      registry,
+      tags: run.plan.manifestTags,
+      instances,
+      expected,
+    });
     if (result.outcome === 'changed') return 'changed';
-    for (const [tag, digest] of Object.entries(result.digests)) current.manifests.push({ registry: registry.url, tag, digest });
+    for (const [tag, digest] of Object.entries(result.digests))
+      current.manifests.push({ registry: registry.url, tag, digest });
   }
   return 'pushed';
 }

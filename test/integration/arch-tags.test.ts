@@ -33,18 +33,30 @@ describe('arch tags under the repository lock', () => {
   });
 
   const compose = (composeId: string, arches = FULL): Promise<MadeCompose> =>
-    makeCompose({ composeId, images: { Container_Base: arches }, format: '1.2' }, { dir, storage: { root: join(dir, 'storage'), runroot: join(dir, 'runroot') } });
+    makeCompose(
+      { composeId, images: { Container_Base: arches }, format: '1.2' },
+      { dir, storage: { root: join(dir, 'storage'), runroot: join(dir, 'runroot') } },
+    );
 
   /** Two registries (two namespaces of the harness registry), one repository. */
   function settingsFor(waitForOverride = '5m'): PublishSettings {
     const namespace = () => ({ url: `${inject('registryHost')}/a${randomUUID().slice(0, 8)}`, tlsVerify: false });
-    return testSettings({ registries: [namespace(), namespace()], repositories: { Container_Base: 'fedora' }, waitForOverride });
+    return testSettings({
+      registries: [namespace(), namespace()],
+      repositories: { Container_Base: 'fedora' },
+      waitForOverride,
+    });
   }
 
-  const inWorker = <T>(settings: PublishSettings, body: (harness: PublisherHarness) => Promise<T>) => withPublisherWorker(env, dir, body, { settings });
+  const inWorker = <T>(settings: PublishSettings, body: (harness: PublisherHarness) => Promise<T>) =>
+    withPublisherWorker(env, dir, body, { settings });
 
   function start(taskQueue: string, made: MadeCompose): Promise<WorkflowHandle<typeof publishCompose>> {
-    return env.client.workflow.start(publishCompose, { taskQueue, workflowId: `publish:${made.composeId}:${randomUUID()}`, args: [{ location: made.root, composeId: made.composeId }] });
+    return env.client.workflow.start(publishCompose, {
+      taskQueue,
+      workflowId: `publish:${made.composeId}:${randomUUID()}`,
+      args: [{ location: made.root, composeId: made.composeId }],
+    });
   }
 
   async function registryState(registry: string): Promise<RegistryState> {
@@ -53,7 +65,12 @@ describe('arch tags under the repository lock', () => {
       const remote = await inspectRemote(`${registry}/fedora:${tag}`, anonymous);
       state[tag] =
         remote.kind === 'index'
-          ? { digest: remote.digest, instances: remote.instances.map((i) => `${i.architecture} ${i.digest} ${i.annotations['org.fedoraproject.compose.id']}`).sort() }
+          ? {
+              digest: remote.digest,
+              instances: remote.instances
+                .map((i) => `${i.architecture} ${i.digest} ${i.annotations['org.fedoraproject.compose.id']}`)
+                .sort(),
+            }
           : { digest: remote.kind === 'absent' ? null : remote.digest };
     }
     return state;
@@ -64,9 +81,13 @@ describe('arch tags under the repository lock', () => {
     const digest = (arch: string) => result.repositories[0]!.pushed.find((pushed) => pushed.ociArch === arch)!.digest;
     const index = result.repositories[0]!.manifests[0]!.digest;
     const instances = [`amd64 ${digest('amd64')} ${result.composeId}`, `arm64 ${digest('arm64')} ${result.composeId}`];
-    return { '40': { digest: index, instances }, latest: { digest: index, instances }, '40-x86_64': { digest: digest('amd64') }, '40-aarch64': { digest: digest('arm64') } };
+    return {
+      '40': { digest: index, instances },
+      latest: { digest: index, instances },
+      '40-x86_64': { digest: digest('amd64') },
+      '40-aarch64': { digest: digest('arm64') },
+    };
   }
-
 
   it('the same compose again does nothing; older composes started after a newer one is published are all superseded and write nothing', async () => {
     const settings = settingsFor();
@@ -80,15 +101,30 @@ describe('arch tags under the repository lock', () => {
       const again = await start(taskQueue, newestCompose);
       expect((await again.result()).repositories[0]).toMatchObject({ decision: 'noop', pushed: [], manifests: [] });
       const events = (await again.fetchHistory()).events ?? [];
-      expect(events.flatMap((event) => event.activityTaskScheduledEventAttributes?.activityType?.name ?? []).sort()).toEqual(
-        ['cleanup', 'fetchCompose', 'inspectPublished', 'prepareImage', 'prepareImage', 'workerSettings'],
-      );
-      expect(events.filter((event) => event.startChildWorkflowExecutionInitiatedEventAttributes || event.signalExternalWorkflowExecutionInitiatedEventAttributes)).toEqual([]);
+      expect(
+        events.flatMap((event) => event.activityTaskScheduledEventAttributes?.activityType?.name ?? []).sort(),
+      ).toEqual(['cleanup', 'fetchCompose', 'inspectPublished', 'prepareImage', 'prepareImage', 'workerSettings']);
+      expect(
+        events.filter(
+          (event) =>
+            event.startChildWorkflowExecutionInitiatedEventAttributes ||
+            event.signalExternalWorkflowExecutionInitiatedEventAttributes,
+        ),
+      ).toEqual([]);
 
-      const older = await Promise.all(['20250301', '20250302', '20250303', '20250304'].map((day) => compose(`Fedora-40-${day}.n.0`)));
-      const results = await Promise.all((await Promise.all(older.map((made) => start(taskQueue, made)))).map((handle) => handle.result()));
+      const older = await Promise.all(
+        ['20250301', '20250302', '20250303', '20250304'].map((day) => compose(`Fedora-40-${day}.n.0`)),
+      );
+      const results = await Promise.all(
+        (await Promise.all(older.map((made) => start(taskQueue, made)))).map((handle) => handle.result()),
+      );
       for (const result of results) {
-        expect(result.repositories[0]).toMatchObject({ decision: 'superseded', newerComposeId: newest.composeId, pushed: [], manifests: [] });
+        expect(result.repositories[0]).toMatchObject({
+          decision: 'superseded',
+          newerComposeId: newest.composeId,
+          pushed: [],
+          manifests: [],
+        });
       }
       expect(await Promise.all(settings.registries.map((registry) => registryState(registry.url)))).toEqual(before);
     });
@@ -102,10 +138,15 @@ describe('arch tags under the repository lock', () => {
       const started = Date.now();
       const handles = await Promise.all([...made].reverse().map((m) => start(taskQueue, m)));
       const results = await Promise.all(handles.map((handle) => handle.result()));
-      console.log(`${days.length} composes of one release published together in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+      console.log(
+        `${days.length} composes of one release published together in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+      );
       const newest = results.find((result) => result.composeId === made.at(-1)!.composeId)!;
       expect(newest.repositories[0]!.decision).toBe('pass');
-      expect(await Promise.all(settings.registries.map((registry) => registryState(registry.url)))).toEqual([publishedBy(newest), publishedBy(newest)]);
+      expect(await Promise.all(settings.registries.map((registry) => registryState(registry.url)))).toEqual([
+        publishedBy(newest),
+        publishedBy(newest),
+      ]);
       for (const result of results) {
         const [repository] = result.repositories;
         expect(['pass', 'superseded']).toContain(repository!.decision);
@@ -130,22 +171,46 @@ describe('arch tags under the repository lock', () => {
       // An older, complete compose: its index replaces the first one; 40-x86_64 stays on the newer compose's image.
       const older = await (await start(taskQueue, await compose('Fedora-40-20250321.n.0'))).result();
       const [olderRepository] = older.repositories;
-      expect(olderRepository).toMatchObject({ decision: 'pass', archTagsKept: settings.registries.map((r) => ({ registry: r.url, tag: '40-x86_64', composeId: 'Fedora-40-20250322.n.0' })) });
+      expect(olderRepository).toMatchObject({
+        decision: 'pass',
+        archTagsKept: settings.registries.map((r) => ({
+          registry: r.url,
+          tag: '40-x86_64',
+          composeId: 'Fedora-40-20250322.n.0',
+        })),
+      });
       expect(olderRepository!.pushed.map((pushed) => pushed.ociArch)).toEqual(['arm64']);
       const olderIndex = await inspectRemote(`${registry}/fedora:40`, anonymous);
-      expect(olderIndex.kind === 'index' && olderIndex.instances.map((i) => i.annotations['org.fedoraproject.compose.id'])).toEqual([older.composeId, older.composeId]);
+      expect(
+        olderIndex.kind === 'index' && olderIndex.instances.map((i) => i.annotations['org.fedoraproject.compose.id']),
+      ).toEqual([older.composeId, older.composeId]);
       const olderArm64 = olderRepository!.pushed[0]!.digest;
       expect(olderArm64).not.toBe(publishedBy(first)['40-aarch64']!.digest);
 
       // The operator lets the newer compose through with the older one's aarch64.
-      await newer.executeUpdate(overrideUpdate, { args: [{ mode: 'hybrid', reason: 'aarch64 failed: releng#1', operator: 'alice' }] });
+      await newer.executeUpdate(overrideUpdate, {
+        args: [{ mode: 'hybrid', reason: 'aarch64 failed: releng#1', operator: 'alice' }],
+      });
       const overridden = await newer.result();
       await recordHistory(newer, 'overridden-after-older-compose');
-      await recordHistory(env.client.workflow.getHandle(repositoryLockId(`${settings.registries.map((r) => r.url).sort().join(',')}/fedora`)), 'repository-lock');
+      await recordHistory(
+        env.client.workflow.getHandle(
+          repositoryLockId(
+            `${settings.registries
+              .map((r) => r.url)
+              .sort()
+              .join(',')}/fedora`,
+          ),
+        ),
+        'repository-lock',
+      );
       expect(overridden.repositories[0]).toMatchObject({ decision: 'overridden' });
       for (const r of settings.registries) {
         const state = await registryState(r.url);
-        expect(state['40']!.instances).toEqual([`amd64 ${newerAmd64} Fedora-40-20250322.n.0`, `arm64 ${olderArm64} ${older.composeId}`]);
+        expect(state['40']!.instances).toEqual([
+          `amd64 ${newerAmd64} Fedora-40-20250322.n.0`,
+          `arm64 ${olderArm64} ${older.composeId}`,
+        ]);
         expect(state.latest).toEqual(state['40']);
         expect(state['40-x86_64']!.digest).toBe(newerAmd64);
         expect(state['40-aarch64']!.digest).toBe(olderArm64);

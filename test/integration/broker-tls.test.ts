@@ -18,20 +18,33 @@ describe('a broker that takes only TLS clients with certificates, as Fedora’s 
   beforeAll(async () => {
     dir = scratchSubdir('broker-tls');
     certificates = await makeCertificates(dir);
-    broker = await startRabbitMq({ dataDir: join(dir, 'rabbitmq'), tls: { caCert: certificates.caCert, ...certificates.server } });
+    broker = await startRabbitMq({
+      dataDir: join(dir, 'rabbitmq'),
+      tls: { caCert: certificates.caCert, ...certificates.server },
+    });
   });
   afterAll(async () => {
     await broker?.stop();
   });
 
   it('lets in a client with a certificate of the broker’s CA, which names itself in client_properties', async () => {
-    const connection = await connectBroker({ url: broker.tlsUrl!, caCert: certificates.caCert, ...certificates.client });
+    const connection = await connectBroker({
+      url: broker.tlsUrl!,
+      caCert: certificates.caCert,
+      ...certificates.client,
+    });
     try {
       let listed = '';
       for (let i = 0; i < 20 && !listed.includes('compose-publisher'); i++) {
         await sleep(250);
         const env = { HOME: join(dir, 'rabbitmq'), RABBITMQ_CONF_ENV_FILE: join(dir, 'rabbitmq', 'rabbitmq-env.conf') };
-        listed = (await execa('/usr/lib/rabbitmq/bin/rabbitmqctl', ['-n', broker.nodeName, 'list_connections', 'ssl', 'client_properties'], { env, reject: false })).stdout;
+        listed = (
+          await execa(
+            '/usr/lib/rabbitmq/bin/rabbitmqctl',
+            ['-n', broker.nodeName, 'list_connections', 'ssl', 'client_properties'],
+            { env, reject: false },
+          )
+        ).stdout;
       }
       expect(listed).toMatch(/true.*"app","compose-publisher"/s);
       expect(listed).toContain('"app_version","0.1.0"');
@@ -42,7 +55,9 @@ describe('a broker that takes only TLS clients with certificates, as Fedora’s 
 
   it('is refused without a client certificate, or with one of another CA', async () => {
     await expect(connectBroker({ url: broker.tlsUrl!, caCert: certificates.caCert }, 5_000)).rejects.toThrow();
-    await expect(connectBroker({ url: broker.tlsUrl!, caCert: certificates.caCert, ...certificates.stranger }, 5_000)).rejects.toThrow();
+    await expect(
+      connectBroker({ url: broker.tlsUrl!, caCert: certificates.caCert, ...certificates.stranger }, 5_000),
+    ).rejects.toThrow();
   });
 
   it('the listener connects with [amqp] ca_cert, cert and key', async () => {
@@ -68,10 +83,18 @@ key = "${certificates.client.key}"
       'tls.toml',
     );
     const entries: ListenerLogEntry[] = [];
-    const listener = startListener({ client: env.client, config, log: (entry) => entries.push(entry), reconnect: { initialMs: 250, maxMs: 1_000 } });
+    const listener = startListener({
+      client: env.client,
+      config,
+      log: (entry) => entries.push(entry),
+      reconnect: { initialMs: 250, maxMs: 1_000 },
+    });
     try {
-      for (let i = 0; i < 80 && !entries.some((entry) => 'event' in entry && entry.event === 'connected'); i++) await sleep(100);
-      expect(entries.filter((entry) => 'event' in entry).map((entry) => (entry as { event: string }).event)).toContain('connected');
+      for (let i = 0; i < 80 && !entries.some((entry) => 'event' in entry && entry.event === 'connected'); i++)
+        await sleep(100);
+      expect(entries.filter((entry) => 'event' in entry).map((entry) => (entry as { event: string }).event)).toContain(
+        'connected',
+      );
     } finally {
       await listener.stop();
       await env.teardown();

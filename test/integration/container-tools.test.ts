@@ -2,7 +2,14 @@ import { createHash } from 'node:crypto';
 import { execa } from 'execa';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
-import { listImageNames, manifestAdd, manifestAnnotate, manifestCreate, manifestPush, removeImages } from '../../src/tools/buildah.js';
+import {
+  listImageNames,
+  manifestAdd,
+  manifestAnnotate,
+  manifestCreate,
+  manifestPush,
+  removeImages,
+} from '../../src/tools/buildah.js';
 import { copyToRegistry, inspectRemote } from '../../src/tools/skopeo.js';
 import { ToolError } from '../../src/tools/tool-error.js';
 import { makeCompose, type MadeCompose } from '../support/compose-factory.js';
@@ -29,7 +36,12 @@ describe('buildah and skopeo wrappers against the real registry', () => {
     for (const image of compose.images) {
       const archive = join(dir, `${image.composeArch}.oci.tar`);
       await execa('xz', ['--decompress', '--stdout', image.path], { stdout: { file: archive } });
-      const pushed = await copyToRegistry(`oci-archive:${archive}`, `${repo}:40-${image.composeArch}`, anonymous, join(dir, 'digest'));
+      const pushed = await copyToRegistry(
+        `oci-archive:${archive}`,
+        `${repo}:40-${image.composeArch}`,
+        anonymous,
+        join(dir, 'digest'),
+      );
       const manifest = (await execa('skopeo', ['inspect', '--raw', `oci-archive:${archive}`])).stdout;
       expect(pushed).toBe(`sha256:${createHash('sha256').update(manifest).digest('hex')}`);
       digests[image.ociArch] = pushed;
@@ -42,7 +54,9 @@ describe('buildah and skopeo wrappers against the real registry', () => {
     for (const [arch, digest] of Object.entries(digests)) {
       const added = await manifestAdd(storage(), list, `${repo}@${digest}`, anonymous);
       expect(added).toBe(digest);
-      await manifestAnnotate(storage(), list, added, { 'org.fedoraproject.compose.id': `${compose.composeId}/${arch}` });
+      await manifestAnnotate(storage(), list, added, {
+        'org.fedoraproject.compose.id': `${compose.composeId}/${arch}`,
+      });
     }
     const indexDigest = await manifestPush(storage(), list, `${repo}:40`, anonymous, join(dir, 'index-digest'));
 
@@ -50,7 +64,9 @@ describe('buildah and skopeo wrappers against the real registry', () => {
     expect(index.kind).toBe('index');
     if (index.kind !== 'index') return;
     expect(index.digest).toBe(indexDigest);
-    expect(index.instances.map((i) => [i.architecture, i.digest, i.annotations['org.fedoraproject.compose.id']]).sort()).toEqual([
+    expect(
+      index.instances.map((i) => [i.architecture, i.digest, i.annotations['org.fedoraproject.compose.id']]).sort(),
+    ).toEqual([
       ['amd64', digests.amd64, `${compose.composeId}/amd64`],
       ['arm64', digests.arm64, `${compose.composeId}/arm64`],
     ]);
@@ -64,7 +80,9 @@ describe('buildah and skopeo wrappers against the real registry', () => {
   });
 
   it('reports a tag that does not exist as absent, not as an error', async () => {
-    expect(await inspectRemote(`${inject('registryHost')}/tools/nothing-here:40`, anonymous)).toEqual({ kind: 'absent' });
+    expect(await inspectRemote(`${inject('registryHost')}/tools/nothing-here:40`, anonymous)).toEqual({
+      kind: 'absent',
+    });
   });
 
   it('classifies an unreachable registry as transient and a bad reference as invalid input', async () => {

@@ -14,15 +14,19 @@ import { runPublish, testSettings, withConfiguredWorker, withPublisherWorker } f
 import { connectTestEnvironment, scratchSubdir, uniqueTaskQueue } from '../support/temporal.js';
 
 const anonymous = { tlsVerify: false };
-const REPOSITORIES: Record<string, string> = { Container_Base: 'fedora', Container_Minimal_Base: 'fedora-minimal', Container_Toolbox: 'fedora-toolbox' };
+const REPOSITORIES: Record<string, string> = {
+  Container_Base: 'fedora',
+  Container_Minimal_Base: 'fedora-minimal',
+  Container_Toolbox: 'fedora-toolbox',
+};
 const ARCHES: Record<string, string> = { x86_64: 'amd64', aarch64: 'arm64', ppc64le: 'ppc64le', s390x: 's390x' };
-
 
 /** Every tag of every repository, digest by digest: what a registry holds, to compare before and after. */
 async function registryState(registry: string, tags: string[]): Promise<Record<string, RemoteManifest>> {
   const state: Record<string, RemoteManifest> = {};
   for (const repository of Object.values(REPOSITORIES)) {
-    for (const tag of tags) state[`${repository}:${tag}`] = await inspectRemote(`${registry}/${repository}:${tag}`, anonymous);
+    for (const tag of tags)
+      state[`${repository}:${tag}`] = await inspectRemote(`${registry}/${repository}:${tag}`, anonymous);
   }
   return state;
 }
@@ -55,19 +59,31 @@ describe("Fedora's composes end to end: Fedora's metadata (productmd), real imag
     for (const subvariant of Object.keys(REPOSITORIES)) {
       const arches = Object.keys(ARCHES);
       for (let i = 0; i < arches.length; i += 2) {
-        await Promise.all(arches.slice(i, i + 2).map(async (arch) => files.set(`${subvariant} ${arch}`, await ociArchive(label, subvariant, arch))));
+        await Promise.all(
+          arches
+            .slice(i, i + 2)
+            .map(async (arch) => files.set(`${subvariant} ${arch}`, await ociArchive(label, subvariant, arch))),
+        );
       }
     }
     return files;
   }
 
   function writeConfig(taskQueue: string, registryNamespace: string): string {
-    return writeHarnessConfig(dir, { taskQueue, registryNamespace, repositories: REPOSITORIES, architectures: ARCHES, extra: '\n[releases]\nlatest = "43"\n' });
+    return writeHarnessConfig(dir, {
+      taskQueue,
+      registryNamespace,
+      repositories: REPOSITORIES,
+      architectures: ARCHES,
+      extra: '\n[releases]\nlatest = "43"\n',
+    });
   }
 
   it('publishes Fedora 43 (type "container") with four arches everywhere, latest = 43; the same compose by its top directory changes nothing', async () => {
     const files = await buildArchives('Fedora-43-20251023.0');
-    const compose = layOutFedoraCompose('fedora-43', join(dir, 'f43'), (entry) => (entry.variant === 'Container' ? files.get(`${entry.subvariant} ${entry.arch}`) : undefined));
+    const compose = layOutFedoraCompose('fedora-43', join(dir, 'f43'), (entry) =>
+      entry.variant === 'Container' ? files.get(`${entry.subvariant} ${entry.arch}`) : undefined,
+    );
     const server = await serveCompose(compose.top);
     const namespace = `f43-${Date.now()}`;
     try {
@@ -77,7 +93,12 @@ describe("Fedora's composes end to end: Fedora's metadata (productmd), real imag
         expect(published.stderr).toBe('');
         expect(published.exitCode).toBe(0);
         const status = JSON.parse(published.stdout) as PublishStatus;
-        expect(status).toMatchObject({ composeId: 'Fedora-43-20251023.0', phase: 'done', release: '43', manifestTags: ['43', 'latest'] });
+        expect(status).toMatchObject({
+          composeId: 'Fedora-43-20251023.0',
+          phase: 'done',
+          release: '43',
+          manifestTags: ['43', 'latest'],
+        });
         expect(status.repositories.map((r) => [r.repository, r.decision, r.built])).toEqual(
           Object.values(REPOSITORIES).map((repository) => [repository, 'pass', ['amd64', 'arm64', 'ppc64le', 's390x']]),
         );
@@ -117,7 +138,9 @@ describe("Fedora's composes end to end: Fedora's metadata (productmd), real imag
     if (!existsSync(rootfs)) await buildRootfsArchive(rootfs, dir);
     const compose = layOutFedoraCompose('fedora-42', join(dir, 'f42'), (entry) => {
       if (entry.variant !== 'Container' || entry.type !== 'container') return undefined;
-      return entry.subvariant === 'Container_Base' && entry.arch === 's390x' ? rootfs : files.get(`${entry.subvariant} ${entry.arch}`);
+      return entry.subvariant === 'Container_Base' && entry.arch === 's390x'
+        ? rootfs
+        : files.get(`${entry.subvariant} ${entry.arch}`);
     });
     const server = await serveCompose(compose.top);
     const namespace = `f42-${Date.now()}`;
@@ -131,7 +154,9 @@ describe("Fedora's composes end to end: Fedora's metadata (productmd), real imag
         const status = JSON.parse(failed.stdout) as PublishStatus;
         expect(status.phase).toBe('failed');
         expect(status.error).toContain('the Container/s390x Container_Base image');
-        expect(status.error).toContain('/Container/s390x/images/Fedora-Container-Base-Generic-42-1.1.s390x.oci.tar.xz is not a container image archive');
+        expect(status.error).toContain(
+          '/Container/s390x/images/Fedora-Container-Base-Generic-42-1.1.s390x.oci.tar.xz is not a container image archive',
+        );
         expect(status.error).toContain('a root filesystem');
         expect(status.error).not.toContain('Activity task failed');
         expect(seconds).toBeLessThan(60);
@@ -147,8 +172,14 @@ describe("Fedora's composes end to end: Fedora's metadata (productmd), real imag
         for (const repository of published) expect(decisions[repository]).toBe('pass');
 
         const registry = `${inject('registryHost')}/${namespace}`;
-        const state = await registryState(registry, ['42', 'latest', ...Object.keys(ARCHES).map((arch) => `42-${arch}`)]);
-        expect(Object.entries(state).filter(([name, manifest]) => name.startsWith('fedora:') && manifest.kind !== 'absent')).toEqual([]);
+        const state = await registryState(registry, [
+          '42',
+          'latest',
+          ...Object.keys(ARCHES).map((arch) => `42-${arch}`),
+        ]);
+        expect(
+          Object.entries(state).filter(([name, manifest]) => name.startsWith('fedora:') && manifest.kind !== 'absent'),
+        ).toEqual([]);
         for (const repository of published) expect(state[`${repository}:42`]).toMatchObject({ kind: 'index' });
       });
     } finally {
@@ -159,24 +190,43 @@ describe("Fedora's composes end to end: Fedora's metadata (productmd), real imag
   it('publishes Docker archives as Fedora ≤ 39 shipped them (type docker, no .oci in the name)', async () => {
     const settings = testSettings({ releases: {} });
     const compose = await makeCompose(
-      { composeId: 'Fedora-39-20231103.0', images: { Container_Base: ['x86_64', 'aarch64'] }, format: '1.2', imageType: 'docker', archive: 'docker' },
+      {
+        composeId: 'Fedora-39-20231103.0',
+        images: { Container_Base: ['x86_64', 'aarch64'] },
+        format: '1.2',
+        imageType: 'docker',
+        archive: 'docker',
+      },
       { dir, storage: storage() },
     );
-    expect(compose.images.map((image) => image.fileName)).toEqual(['Fedora-Container-Base-Generic-39-20231103.0.x86_64.tar.xz', 'Fedora-Container-Base-Generic-39-20231103.0.aarch64.tar.xz']);
-    await withPublisherWorker(env, dir, async ({ taskQueue }) => {
-      const result = await runPublish(env, taskQueue, { location: compose.root, composeId: compose.composeId });
-      const fedora = result.repositories.find((r) => r.repository === 'fedora')!;
-      expect(fedora).toMatchObject({ decision: 'pass', built: ['amd64', 'arm64'] });
-      const registry = settings.registries[0]!.url;
-      const index = await inspectRemote(`${registry}/fedora:39`, anonymous);
-      if (index.kind !== 'index') throw new Error(`fedora:39 is ${index.kind}`);
-      for (const [composeArch, ociArch] of [['x86_64', 'amd64'], ['aarch64', 'arm64']] as const) {
-        const archTag = await inspectRemote(`${registry}/fedora:39-${composeArch}`, anonymous);
-        expect(archTag).toMatchObject({ kind: 'image', architecture: ociArch });
-        expect(index.instances.find((i) => i.architecture === ociArch)?.digest).toBe((archTag as { digest: string }).digest);
-        expect(fedora.pushed.find((p) => p.ociArch === ociArch)?.digest).toBe((archTag as { digest: string }).digest);
-      }
-    }, { settings });
+    expect(compose.images.map((image) => image.fileName)).toEqual([
+      'Fedora-Container-Base-Generic-39-20231103.0.x86_64.tar.xz',
+      'Fedora-Container-Base-Generic-39-20231103.0.aarch64.tar.xz',
+    ]);
+    await withPublisherWorker(
+      env,
+      dir,
+      async ({ taskQueue }) => {
+        const result = await runPublish(env, taskQueue, { location: compose.root, composeId: compose.composeId });
+        const fedora = result.repositories.find((r) => r.repository === 'fedora')!;
+        expect(fedora).toMatchObject({ decision: 'pass', built: ['amd64', 'arm64'] });
+        const registry = settings.registries[0]!.url;
+        const index = await inspectRemote(`${registry}/fedora:39`, anonymous);
+        if (index.kind !== 'index') throw new Error(`fedora:39 is ${index.kind}`);
+        for (const [composeArch, ociArch] of [
+          ['x86_64', 'amd64'],
+          ['aarch64', 'arm64'],
+        ] as const) {
+          const archTag = await inspectRemote(`${registry}/fedora:39-${composeArch}`, anonymous);
+          expect(archTag).toMatchObject({ kind: 'image', architecture: ociArch });
+          expect(index.instances.find((i) => i.architecture === ociArch)?.digest).toBe(
+            (archTag as { digest: string }).digest,
+          );
+          expect(fedora.pushed.find((p) => p.ociArch === ociArch)?.digest).toBe((archTag as { digest: string }).digest);
+        }
+      },
+      { settings },
+    );
   });
 
   it('finds a compose by its top directory or its compose/ directory, locally and over HTTP, as productmd does', async () => {
@@ -188,7 +238,9 @@ describe("Fedora's composes end to end: Fedora's metadata (productmd), real imag
         expect(found.info.composeId).toBe('Fedora-41-20241025.0');
         expect(found.root).toMatch(/\/compose$/);
       }
-      await expect(locateCompose(join(compose.top, 'nothing-here'))).rejects.toThrow(/neither .*\/metadata\/composeinfo\.json nor .*\/compose\/metadata\/composeinfo\.json exists/);
+      await expect(locateCompose(join(compose.top, 'nothing-here'))).rejects.toThrow(
+        /neither .*\/metadata\/composeinfo\.json nor .*\/compose\/metadata\/composeinfo\.json exists/,
+      );
     } finally {
       await server.close();
     }

@@ -51,8 +51,14 @@ describe("Fedora's messaging on both ends, on a real RabbitMQ", () => {
     dir = scratchSubdir('fedora-messaging');
     const storage = { root: join(dir, 'storage'), runroot: join(dir, 'runroot') };
     const started = startRabbitMq({ dataDir: join(dir, 'rabbitmq') });
-    full = await makeCompose({ composeId: 'Fedora-40-20251211.n.0', images: { Container_Base: ['x86_64', 'aarch64'] }, format: '1.2' }, { dir, storage });
-    partial = await makeCompose({ composeId: 'Fedora-40-20251212.n.0', images: { Container_Base: ['x86_64'] }, format: '1.2' }, { dir, storage });
+    full = await makeCompose(
+      { composeId: 'Fedora-40-20251211.n.0', images: { Container_Base: ['x86_64', 'aarch64'] }, format: '1.2' },
+      { dir, storage },
+    );
+    partial = await makeCompose(
+      { composeId: 'Fedora-40-20251212.n.0', images: { Container_Base: ['x86_64'] }, format: '1.2' },
+      { dir, storage },
+    );
     broker = await started;
   });
   afterAll(async () => {
@@ -104,9 +110,21 @@ allowed_locations = ["${dir}/"]
         env,
         dir,
         async () => {
-          listener = startListener({ client: env.client, config, log: (entry) => entries.push(entry), requeueDelayMs: 200, reconnect: { initialMs: 250, maxMs: 2_000 } });
+          listener = startListener({
+            client: env.client,
+            config,
+            log: (entry) => entries.push(entry),
+            requeueDelayMs: 200,
+            reconnect: { initialMs: 250, maxMs: 2_000 },
+          });
           for (const compose of [full, partial]) {
-            await publishAsPungi({ amqpUrl: broker.url, topicPrefix: PREFIX, topic: 'pungi.compose.status.change', body: pungiStatus(compose), dir });
+            await publishAsPungi({
+              amqpUrl: broker.url,
+              topicPrefix: PREFIX,
+              topic: 'pungi.compose.status.change',
+              body: pungiStatus(compose),
+              dir,
+            });
             const handle = env.client.workflow.getHandle<typeof publishCompose>(publishWorkflowId(compose.composeId));
             await waitForRun(handle, compose.composeId);
             runs.push(await handle.result());
@@ -147,11 +165,15 @@ allowed_locations = ["${dir}/"]
 
     // Each seed announcement names exactly what its run published, with compose arch names and an integer release;
     // the hybrid one carries aarch64 from the index it replaced.
-    const seeds = deliveries.map((delivery, i) => ({ delivery, read: read[i]! })).filter(({ delivery }) => delivery.routing_key.endsWith(SEED_TOPIC));
+    const seeds = deliveries
+      .map((delivery, i) => ({ delivery, read: read[i]! }))
+      .filter(({ delivery }) => delivery.routing_key.endsWith(SEED_TOPIC));
     expect(seeds).toHaveLength(2);
     runs.forEach((run, i) => {
       const { delivery, read: message } = seeds[i]!;
-      const published = run.repositories[0]!.manifests.map((manifest) => `${manifest.registry}/fedora:${manifest.tag}`).sort();
+      const published = run.repositories[0]!.manifests.map(
+        (manifest) => `${manifest.registry}/fedora:${manifest.tag}`,
+      ).sort();
       expect(published).toHaveLength(2);
       expect(message.valid && [...message.containers].sort()).toEqual(published);
       expect(JSON.parse(delivery.body)).toEqual({
@@ -162,7 +184,8 @@ allowed_locations = ["${dir}/"]
         repository: 'fedora',
         tags: ['40', 'latest'],
       });
-      for (const name of published) expect(delivery.properties.headers[`fedora_messaging_container_${name}`]).toBe(true);
+      for (const name of published)
+        expect(delivery.properties.headers[`fedora_messaging_container_${name}`]).toBe(true);
     });
   });
 });

@@ -14,7 +14,10 @@ function usingItCommands(): string[] {
   const readme = readFileSync(join(PROJECT, 'README.md'), 'utf8');
   const section = readme.slice(readme.indexOf('## Using it'));
   const block = /```sh\n([\s\S]*?)```/.exec(section)?.[1] ?? '';
-  return block.split('\n').map((line) => line.replace(/\s+#.*$/, '').trim()).filter(Boolean);
+  return block
+    .split('\n')
+    .map((line) => line.replace(/\s+#.*$/, '').trim())
+    .filter(Boolean);
 }
 
 describe("the README's first steps, on config/local.toml", () => {
@@ -36,34 +39,58 @@ describe("the README's first steps, on config/local.toml", () => {
         if (process.env.FIRST_HOUR_LOG) console.log(`${new Date().toISOString()} $ ${command}`);
         if (command.startsWith('npm run demo')) {
           // The demo's own script, from this directory: `npm run demo` is `tsx src/cli/main.ts demo` in the project.
-          const demo = await execa('node', [join(PROJECT, 'bin', 'compose-publisher.js'), 'demo', ...command.split(' ').slice(4)], { cwd: home, env, reject: false, all: true });
+          const demo = await execa(
+            'node',
+            [join(PROJECT, 'bin', 'compose-publisher.js'), 'demo', ...command.split(' ').slice(4)],
+            { cwd: home, env, reject: false, all: true },
+          );
           transcript.push(`$ ${command} → ${demo.exitCode}`);
           expect(demo.exitCode, demo.all).toBe(0);
           continue;
         }
         if (command.endsWith('&')) {
           // Its own process group: npx does not pass SIGTERM on to the worker it runs, so the group is stopped.
-          const child = execa('bash', ['-c', command.slice(0, -1)], { cwd: home, env: { ...env, PATH: `${join(home, 'node_modules', '.bin')}:${process.env.PATH}` }, reject: false, all: true, detached: true });
+          const child = execa('bash', ['-c', command.slice(0, -1)], {
+            cwd: home,
+            env: { ...env, PATH: `${join(home, 'node_modules', '.bin')}:${process.env.PATH}` },
+            reject: false,
+            all: true,
+            detached: true,
+          });
           background.push(child);
           transcript.push(`$ ${command}`);
           if (command.includes('compose-publisher worker')) {
             let output = '';
             child.all?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-            await until('the worker to poll', () => {
-              if (child.exitCode !== null) throw new Error(`the worker exited:\n${output}`);
-              return output.includes('"worker polling"');
-            }, 120_000);
+            await until(
+              'the worker to poll',
+              () => {
+                if (child.exitCode !== null) throw new Error(`the worker exited:\n${output}`);
+                return output.includes('"worker polling"');
+              },
+              120_000,
+            );
           } else {
-            await until('the registry to answer', async () => (await fetch('http://127.0.0.1:5000/v2/').catch(() => undefined))?.ok);
+            await until(
+              'the registry to answer',
+              async () => (await fetch('http://127.0.0.1:5000/v2/').catch(() => undefined))?.ok,
+            );
           }
           continue;
         }
-        const result = await execa('bash', ['-c', command], { cwd: home, env: { ...env, PATH: `${join(home, 'node_modules', '.bin')}:${process.env.PATH}` }, reject: false, all: true });
+        const result = await execa('bash', ['-c', command], {
+          cwd: home,
+          env: { ...env, PATH: `${join(home, 'node_modules', '.bin')}:${process.env.PATH}` },
+          reject: false,
+          all: true,
+        });
         transcript.push(`$ ${command} → ${result.exitCode}`);
         expect(result.exitCode, `${command}\n${result.all}`).toBe(0);
         if (command.includes(' publish ')) expect(result.stdout).toMatch(/fedora\s+pass\s+amd64 arm64/);
       }
-      const tags = (await (await fetch('http://127.0.0.1:5000/v2/fedora/fedora/tags/list')).json()) as { tags: string[] };
+      const tags = (await (await fetch('http://127.0.0.1:5000/v2/fedora/fedora/tags/list')).json()) as {
+        tags: string[];
+      };
       expect(tags.tags.sort()).toEqual(expect.arrayContaining(['40', '40-aarch64', '40-x86_64', 'latest']));
     } finally {
       for (const child of background.reverse()) await stopGroup(child);
@@ -79,22 +106,43 @@ describe("the demo's closing note", () => {
     const home = scratchSubdir('demo-commands');
     mkdirSync(join(home, 'node_modules', '.bin'), { recursive: true });
     symlinkSync(join(PROJECT, 'bin', 'compose-publisher.js'), join(home, 'node_modules', '.bin', 'compose-publisher'));
-    const env = { COMPOSE_PUBLISHER_CONFIG: undefined, PATH: `${join(home, 'node_modules', '.bin')}:${process.env.PATH}` };
-    const demo = execa('node', [join(PROJECT, 'bin', 'compose-publisher.js'), 'demo', '--keep'], { cwd: home, env, reject: false, all: true, detached: true });
+    const env = {
+      COMPOSE_PUBLISHER_CONFIG: undefined,
+      PATH: `${join(home, 'node_modules', '.bin')}:${process.env.PATH}`,
+    };
+    const demo = execa('node', [join(PROJECT, 'bin', 'compose-publisher.js'), 'demo', '--keep'], {
+      cwd: home,
+      env,
+      reject: false,
+      all: true,
+      detached: true,
+    });
     let output = '';
     demo.all?.on('data', (chunk: Buffer) => (output += chunk.toString()));
     try {
-      await until('the demo to tell its story', () => {
-        if (demo.exitCode !== null) throw new Error(`the demo exited:\n${output}`);
-        return output.includes('Ctrl-C stops them');
-      }, 240_000);
-      const commands = output.split('\n').map((line) => line.trim()).filter((line) => line.startsWith('npx compose-publisher '));
-      expect(commands.map((command) => /--config \S+ (\w+)/.exec(command)?.[1])).toEqual(['status', 'report', 'override']);
+      await until(
+        'the demo to tell its story',
+        () => {
+          if (demo.exitCode !== null) throw new Error(`the demo exited:\n${output}`);
+          return output.includes('Ctrl-C stops them');
+        },
+        240_000,
+      );
+      const commands = output
+        .split('\n')
+        .map((line) => line.trim())
+        .filter((line) => line.startsWith('npx compose-publisher '));
+      expect(commands.map((command) => /--config \S+ (\w+)/.exec(command)?.[1])).toEqual([
+        'status',
+        'report',
+        'override',
+      ]);
       const exits: number[] = [];
       for (const command of commands) {
         const result = await execa('sh', ['-c', command], { cwd: home, env, reject: false, all: true });
         exits.push(result.exitCode ?? -1);
-        if (command.includes(' override ')) expect(result.stdout).toMatch(/^accepted: fedora → hybrid by .*: aarch64 build failed$/);
+        if (command.includes(' override '))
+          expect(result.stdout).toMatch(/^accepted: fedora → hybrid by .*: aarch64 build failed$/);
       }
       // status: the run is blocked (3); report and the override: done (0).
       expect(exits).toEqual([3, 0, 0]);

@@ -18,15 +18,24 @@ describe('test harness', () => {
     const taskQueue = uniqueTaskQueue('harness');
     const result = await withWorker(
       env,
-      { taskQueue, activities, workflowsPath: fileURLToPath(new URL('../support/harness-workflows.ts', import.meta.url)) },
-      () => env.client.workflow.execute(harnessEcho, { taskQueue, workflowId: `harness-${taskQueue}`, args: ['registry'] }),
+      {
+        taskQueue,
+        activities,
+        workflowsPath: fileURLToPath(new URL('../support/harness-workflows.ts', import.meta.url)),
+      },
+      () =>
+        env.client.workflow.execute(harnessEcho, { taskQueue, workflowId: `harness-${taskQueue}`, args: ['registry'] }),
     );
     expect(result).toBe('hello, registry');
   });
 
   it('has the search attributes the workflows upsert', async () => {
-    const response = await env.connection.operatorService.listSearchAttributes({ namespace: inject('temporalNamespace') });
-    expect(Object.keys(response.customAttributes)).toEqual(expect.arrayContaining(['ComposeId', 'Release', 'GateDecision']));
+    const response = await env.connection.operatorService.listSearchAttributes({
+      namespace: inject('temporalNamespace'),
+    });
+    expect(Object.keys(response.customAttributes)).toEqual(
+      expect.arrayContaining(['ComposeId', 'Release', 'GateDecision']),
+    );
   });
 
   it('has a registry that answers the v2 API', async () => {

@@ -38,20 +38,42 @@ describe('compose-publisher listen, on a real RabbitMQ', () => {
   let env: TestWorkflowEnvironment;
   let dir: string;
   let broker: RabbitMqServer;
-  let composes: { good: MadeCompose; afterBad: MadeCompose; afterRestart: MadeCompose; whileTemporalDown: MadeCompose; enveloped: MadeCompose; forged: MadeCompose };
+  let composes: {
+    good: MadeCompose;
+    afterBad: MadeCompose;
+    afterRestart: MadeCompose;
+    whileTemporalDown: MadeCompose;
+    enveloped: MadeCompose;
+    forged: MadeCompose;
+  };
 
   beforeAll(async () => {
     env = await connectTestEnvironment();
     dir = scratchSubdir('listener');
     const storage = { root: join(dir, 'factory-storage'), runroot: join(dir, 'factory-run') };
-    const compose = (composeId: string) => makeCompose({ composeId, images: { Container_Base: ['x86_64'] }, format: '1.2' }, { dir, storage });
+    const compose = (composeId: string) =>
+      makeCompose({ composeId, images: { Container_Base: ['x86_64'] }, format: '1.2' }, { dir, storage });
     // The broker starts (a few seconds of Erlang boot) while buildah makes the composes.
     const started = startRabbitMq({ dataDir: join(dir, 'rabbitmq') });
     const [good, afterBad, afterRestart, whileTemporalDown, enveloped, forged] = await Promise.all(
-      ['Fedora-40-20240910.n.0', 'Fedora-40-20240911.n.0', 'Fedora-40-20240912.n.0', 'Fedora-40-20240913.n.0', 'Fedora-40-20240914.0', 'Fedora-40-20991231.n.0'].map(compose),
+      [
+        'Fedora-40-20240910.n.0',
+        'Fedora-40-20240911.n.0',
+        'Fedora-40-20240912.n.0',
+        'Fedora-40-20240913.n.0',
+        'Fedora-40-20240914.0',
+        'Fedora-40-20991231.n.0',
+      ].map(compose),
     );
     broker = await started;
-    composes = { good: good!, afterBad: afterBad!, afterRestart: afterRestart!, whileTemporalDown: whileTemporalDown!, enveloped: enveloped!, forged: forged! };
+    composes = {
+      good: good!,
+      afterBad: afterBad!,
+      afterRestart: afterRestart!,
+      whileTemporalDown: whileTemporalDown!,
+      enveloped: enveloped!,
+      forged: forged!,
+    };
   });
   afterAll(async () => {
     await broker?.stop();
@@ -62,32 +84,49 @@ describe('compose-publisher listen, on a real RabbitMQ', () => {
    * A listener on its own queue and routing key, with a worker, for the duration of `body`; `listen` starts
    * another one on the same queue (stopped afterwards too).
    */
-  async function withListener(options: { amqp?: string; client?: Client }, body: (harness: ListenerHarness) => Promise<void>): Promise<void> {
+  async function withListener(
+    options: { amqp?: string; client?: Client },
+    body: (harness: ListenerHarness) => Promise<void>,
+  ): Promise<void> {
     const name = `listen-${randomUUID().slice(0, 8)}`;
     const config = listenerConfig(uniqueTaskQueue('listen'), name, options.amqp ?? '');
-    await withPublisherWorker(env, dir, async () => {
-      const routingKey = `org.fedoraproject.${name}.pungi.compose.status.change`;
-      const entries: ListenerLogEntry[] = [];
-      const listeners: Listener[] = [];
-      const listen = async (client: Client) => {
-        const connected = entries.filter((entry) => 'event' in entry && entry.event === 'connected').length;
-        const log = (entry: ListenerLogEntry) => {
-          entries.push(entry);
-          if (process.env.LISTENER_TEST_LOG) jsonLines(entry);
+    await withPublisherWorker(
+      env,
+      dir,
+      async () => {
+        const routingKey = `org.fedoraproject.${name}.pungi.compose.status.change`;
+        const entries: ListenerLogEntry[] = [];
+        const listeners: Listener[] = [];
+        const listen = async (client: Client) => {
+          const connected = entries.filter((entry) => 'event' in entry && entry.event === 'connected').length;
+          const log = (entry: ListenerLogEntry) => {
+            entries.push(entry);
+            if (process.env.LISTENER_TEST_LOG) jsonLines(entry);
+          };
+          const listener = startListener({
+            client,
+            config,
+            log,
+            requeueDelayMs: 200,
+            reconnect: { initialMs: 250, maxMs: 2_000 },
+          });
+          listeners.push(listener);
+          await until(
+            () => entries.filter((entry) => 'event' in entry && entry.event === 'connected').length > connected,
+            'the listener to connect',
+          );
+          return listener;
         };
-        const listener = startListener({ client, config, log, requeueDelayMs: 200, reconnect: { initialMs: 250, maxMs: 2_000 } });
-        listeners.push(listener);
-        await until(() => entries.filter((entry) => 'event' in entry && entry.event === 'connected').length > connected, 'the listener to connect');
-        return listener;
-      };
-      try {
-        const listener = await listen(options.client ?? env.client);
-        await body({ entries, listener, listen, queue: name, publish: (message) => publish(routingKey, message) });
-      } finally {
-        await Promise.all(listeners.map((listener) => listener.stop()));
-      }
-      for (const listener of listeners) await expect(listener.done).resolves.toBeUndefined();
-    }, { taskQueue: config.temporal.task_queue, settings: publishSettings(config) });
+        try {
+          const listener = await listen(options.client ?? env.client);
+          await body({ entries, listener, listen, queue: name, publish: (message) => publish(routingKey, message) });
+        } finally {
+          await Promise.all(listeners.map((listener) => listener.stop()));
+        }
+        for (const listener of listeners) await expect(listener.done).resolves.toBeUndefined();
+      },
+      { taskQueue: config.temporal.task_queue, settings: publishSettings(config) },
+    );
   }
 
   function listenerConfig(taskQueue: string, name: string, amqpExtra: string): Config {
@@ -128,7 +167,10 @@ ${amqpExtra}
     try {
       const channel = await connection.createConfirmChannel();
       const body = typeof message === 'string' ? message : JSON.stringify(message);
-      channel.publish('amq.topic', routingKey, Buffer.from(body), { persistent: true, contentType: 'application/json' });
+      channel.publish('amq.topic', routingKey, Buffer.from(body), {
+        persistent: true,
+        contentType: 'application/json',
+      });
       await channel.waitForConfirms();
     } finally {
       await connection.close();
@@ -141,7 +183,11 @@ ${amqpExtra}
     try {
       const channel = await connection.createChannel();
       const messages: Array<{ body: string; reason: unknown }> = [];
-      for (let message = await channel.get(queue, { noAck: true }); message; message = await channel.get(queue, { noAck: true })) {
+      for (
+        let message = await channel.get(queue, { noAck: true });
+        message;
+        message = await channel.get(queue, { noAck: true })
+      ) {
         const deaths = message.properties.headers?.['x-death'] as Array<{ reason: unknown }> | undefined;
         messages.push({ body: message.content.toString(), reason: deaths?.[0]?.reason });
       }
@@ -153,7 +199,8 @@ ${amqpExtra}
 
   async function runsOf(composeId: string): Promise<number> {
     let count = 0;
-    for await (const _ of env.client.workflow.list({ query: `WorkflowId = "${publishWorkflowId(composeId)}"` })) count += 1;
+    for await (const _ of env.client.workflow.list({ query: `WorkflowId = "${publishWorkflowId(composeId)}"` }))
+      count += 1;
     return count;
   }
 
@@ -173,7 +220,11 @@ ${amqpExtra}
       ]);
 
       const run = await publishedRun(good);
-      expect(run).toMatchObject({ composeId: good.composeId, phase: 'done', repositories: [{ repository: 'fedora', decision: 'pass', built: ['amd64'] }] });
+      expect(run).toMatchObject({
+        composeId: good.composeId,
+        phase: 'done',
+        repositories: [{ repository: 'fedora', decision: 'pass', built: ['amd64'] }],
+      });
 
       await publish(message);
       await until(() => deliveries(entries).length === 3, 'the third copy to be handled');
@@ -187,11 +238,29 @@ ${amqpExtra}
     const { enveloped } = composes;
     await withListener({}, async ({ entries, publish, queue }) => {
       const top = dirname(enveloped.root);
-      const body = { ...statusMessage({ composeId: enveloped.composeId, root: top }), compose_type: 'production', release_version: 40 };
-      await publish({ i: 1, msg_id: '2024-0f0e', timestamp: 1726000000, topic: 'org.fedoraproject.prod.pungi.compose.status.change', username: 'root', msg: body });
+      const body = {
+        ...statusMessage({ composeId: enveloped.composeId, root: top }),
+        compose_type: 'production',
+        release_version: 40,
+      };
+      await publish({
+        i: 1,
+        msg_id: '2024-0f0e',
+        timestamp: 1726000000,
+        topic: 'org.fedoraproject.prod.pungi.compose.status.change',
+        username: 'root',
+        msg: body,
+      });
       await until(() => deliveries(entries).length === 1, 'the message to be handled');
-      expect(deliveries(entries)[0]).toMatchObject({ outcome: 'started', composeId: enveloped.composeId, location: top });
-      expect(await publishedRun(enveloped)).toMatchObject({ phase: 'done', repositories: [{ repository: 'fedora', decision: 'pass', built: ['amd64'] }] });
+      expect(deliveries(entries)[0]).toMatchObject({
+        outcome: 'started',
+        composeId: enveloped.composeId,
+        location: top,
+      });
+      expect(await publishedRun(enveloped)).toMatchObject({
+        phase: 'done',
+        repositories: [{ repository: 'fedora', decision: 'pass', built: ['amd64'] }],
+      });
       expect(await drain(queue)).toEqual([]);
     });
   });
@@ -206,7 +275,8 @@ ${amqpExtra}
       const otherRelease = statusMessage({ composeId: 'Fedora-Rawhide-20240911.n.0', root: afterBad.root });
       const elsewhere = { ...statusMessage(afterBad), location: 'http://127.0.0.1:1/compose' };
       const future = statusMessage(forged);
-      for (const message of [malformed, noLocation, mismatched, doomed, otherRelease, elsewhere, future]) await publish(message);
+      for (const message of [malformed, noLocation, mismatched, doomed, otherRelease, elsewhere, future])
+        await publish(message);
       await publish(statusMessage(afterBad));
       await until(() => deliveries(entries).length === 8, 'all eight messages to be handled');
 
@@ -215,18 +285,35 @@ ${amqpExtra}
         expect.arrayContaining([
           ['dead-lettered', expect.stringMatching(/^body is not JSON/)],
           ['dead-lettered', 'location: missing (the compose top directory URL)'],
-          ['dead-lettered', `compose_id does not match the compose at the location: its metadata/composeinfo.json says ${good.composeId}`],
+          [
+            'dead-lettered',
+            `compose_id does not match the compose at the location: its metadata/composeinfo.json says ${good.composeId}`,
+          ],
           ['ignored', 'status DOOMED is not one of FINISHED, FINISHED_INCOMPLETE ([amqp].statuses)'],
           ['ignored', 'compose id matches none of [amqp].compose_id_patterns'],
-          ['dead-lettered', `location "http://127.0.0.1:1/compose" is not under any of [amqp].allowed_locations (${dir}/)`],
-          ['dead-lettered', expect.stringMatching(/^compose id Fedora-40-20991231\.n\.0 is dated 20991231, more than a day after now/)],
+          [
+            'dead-lettered',
+            `location "http://127.0.0.1:1/compose" is not under any of [amqp].allowed_locations (${dir}/)`,
+          ],
+          [
+            'dead-lettered',
+            expect.stringMatching(/^compose id Fedora-40-20991231\.n\.0 is dated 20991231, more than a day after now/),
+          ],
           ['started', undefined],
         ]),
       );
       expect((await publishedRun(afterBad)).phase).toBe('done');
 
       const dead = await drain(deadLetterQueue(queue));
-      expect(dead.map((message) => message.body).sort()).toEqual([malformed, JSON.stringify(noLocation), JSON.stringify(mismatched), JSON.stringify(elsewhere), JSON.stringify(future)].sort());
+      expect(dead.map((message) => message.body).sort()).toEqual(
+        [
+          malformed,
+          JSON.stringify(noLocation),
+          JSON.stringify(mismatched),
+          JSON.stringify(elsewhere),
+          JSON.stringify(future),
+        ].sort(),
+      );
       expect(dead.every((message) => message.reason === 'rejected')).toBe(true);
       expect(await drain(queue)).toEqual([]);
     });
@@ -251,13 +338,19 @@ ${amqpExtra}
   it('requeues a message while Temporal is unreachable, without losing it: the next listener starts its run', async () => {
     const { whileTemporalDown } = composes;
     // Nothing listens on this port; no gRPC retries, so each attempt fails at once.
-    const unreachable = new Client({ connection: Connection.lazy({ address: `127.0.0.1:${await freePort()}`, interceptors: [] }) });
+    const unreachable = new Client({
+      connection: Connection.lazy({ address: `127.0.0.1:${await freePort()}`, interceptors: [] }),
+    });
     try {
       await withListener({ client: unreachable }, async ({ entries, listener, listen, publish, queue }) => {
         await publish(statusMessage(whileTemporalDown));
         await until(() => deliveries(entries).length >= 2, 'two failed attempts');
         const [first, second] = deliveries(entries);
-        expect(first).toMatchObject({ outcome: 'requeued', composeId: whileTemporalDown.composeId, redelivered: false });
+        expect(first).toMatchObject({
+          outcome: 'requeued',
+          composeId: whileTemporalDown.composeId,
+          redelivered: false,
+        });
         expect(first?.reason).toMatch(/^Temporal did not confirm the start/);
         expect(second).toMatchObject({ outcome: 'requeued', redelivered: true });
         await listener.stop();
@@ -265,7 +358,11 @@ ${amqpExtra}
         const attempts = deliveries(entries).length;
         await listen(env.client);
         await until(() => deliveries(entries).length > attempts, 'the listener with a reachable Temporal to handle it');
-        expect(deliveries(entries).at(-1)).toMatchObject({ outcome: 'started', composeId: whileTemporalDown.composeId, redelivered: true });
+        expect(deliveries(entries).at(-1)).toMatchObject({
+          outcome: 'started',
+          composeId: whileTemporalDown.composeId,
+          redelivered: true,
+        });
         expect((await publishedRun(whileTemporalDown)).phase).toBe('done');
         expect(await drain(deadLetterQueue(queue))).toEqual([]);
       });
@@ -276,14 +373,20 @@ ${amqpExtra}
 
   it('dead-letters, with its last error, a message that still fails after [amqp] max_redeliveries', async () => {
     const { whileTemporalDown } = composes;
-    const unreachable = new Client({ connection: Connection.lazy({ address: `127.0.0.1:${await freePort()}`, interceptors: [] }) });
+    const unreachable = new Client({
+      connection: Connection.lazy({ address: `127.0.0.1:${await freePort()}`, interceptors: [] }),
+    });
     try {
       await withListener({ client: unreachable, amqp: 'max_redeliveries = 2' }, async ({ entries, publish, queue }) => {
         await publish(statusMessage(whileTemporalDown));
         await until(() => deliveries(entries).length >= 3, 'three attempts');
         expect(deliveries(entries).map((entry) => entry.outcome)).toEqual(['requeued', 'requeued', 'dead-lettered']);
-        expect(deliveries(entries)[2]?.reason).toMatch(/^gave up after 3 attempts \(\[amqp\] max_redeliveries = 2\); the last: Temporal did not confirm the start/);
-        expect((await drain(deadLetterQueue(queue))).map((message) => message.body)).toEqual([JSON.stringify(statusMessage(whileTemporalDown))]);
+        expect(deliveries(entries)[2]?.reason).toMatch(
+          /^gave up after 3 attempts \(\[amqp\] max_redeliveries = 2\); the last: Temporal did not confirm the start/,
+        );
+        expect((await drain(deadLetterQueue(queue))).map((message) => message.body)).toEqual([
+          JSON.stringify(statusMessage(whileTemporalDown)),
+        ]);
         expect(await drain(queue)).toEqual([]);
       });
     } finally {
@@ -293,14 +396,22 @@ ${amqpExtra}
 
   it('stops with an error naming the [amqp] key when the broker refuses the setup', async () => {
     const name = `listen-${randomUUID().slice(0, 8)}`;
-    const noExchange = startListener({ client: env.client, config: listenerConfig('unused', name, 'exchange = "no-such-exchange"'), log: () => {} });
-    await expect(noExchange.done).rejects.toThrow(/\[amqp\]\.exchange "no-such-exchange" does not exist on amqp:\/\/guest:\*\*\*@127\.0\.0\.1/);
+    const noExchange = startListener({
+      client: env.client,
+      config: listenerConfig('unused', name, 'exchange = "no-such-exchange"'),
+      log: () => {},
+    });
+    await expect(noExchange.done).rejects.toThrow(
+      /\[amqp\]\.exchange "no-such-exchange" does not exist on amqp:\/\/guest:\*\*\*@127\.0\.0\.1/,
+    );
 
     const connection = await connect(broker.url);
     await (await connection.createChannel()).assertQueue(name, { durable: false });
     await connection.close();
     const otherQueue = startListener({ client: env.client, config: listenerConfig('unused', name, ''), log: () => {} });
-    await expect(otherQueue.done).rejects.toThrow(/\[amqp\]\.queue "listen-\w+" exists on .* with other settings \(.*PRECONDITION_FAILED.*\); delete the queue/);
+    await expect(otherQueue.done).rejects.toThrow(
+      /\[amqp\]\.queue "listen-\w+" exists on .* with other settings \(.*PRECONDITION_FAILED.*\); delete the queue/,
+    );
   });
 });
 

@@ -18,7 +18,8 @@ import { workflowBundle } from '../support/publisher.js';
 import { scratchSubdir, uniqueTaskQueue } from '../support/temporal.js';
 
 const { StaleRepositories: _left, ...OLD_ATTRIBUTES } = SEARCH_ATTRIBUTES;
-const CREATE_COMMAND = 'temporal operator search-attribute create --namespace default --name StaleRepositories --type KeywordList';
+const CREATE_COMMAND =
+  'temporal operator search-attribute create --namespace default --name StaleRepositories --type KeywordList';
 
 describe('a namespace without StaleRepositories', () => {
   let server: DevServer;
@@ -76,7 +77,10 @@ describe('a namespace without StaleRepositories', () => {
       expect(Date.now() - started).toBeLessThan(30_000);
     }
     const runs = [];
-    for await (const execution of client.workflow.list({ query: `TaskQueue = '${loadConfig(configFile).temporal.task_queue}'` })) runs.push(execution.workflowId);
+    for await (const execution of client.workflow.list({
+      query: `TaskQueue = '${loadConfig(configFile).temporal.task_queue}'`,
+    }))
+      runs.push(execution.workflowId);
     expect(runs).toEqual([]);
     const schedules = [];
     for await (const schedule of client.schedule.list()) schedules.push(schedule.scheduleId);
@@ -98,7 +102,11 @@ describe('a namespace without StaleRepositories', () => {
       const progress: string[] = [];
       const started = Date.now();
       const error = await worker.runUntil(
-        runStalenessReport(client, config, { deadlineMs: 10_000, progressMs: 2_000, onProgress: (line) => progress.push(line) }).then(
+        runStalenessReport(client, config, {
+          deadlineMs: 10_000,
+          progressMs: 2_000,
+          onProgress: (line) => progress.push(line),
+        }).then(
           () => undefined,
           (e: unknown) => e,
         ),
@@ -106,13 +114,16 @@ describe('a namespace without StaleRepositories', () => {
       if (process.env.PRINT_MESSAGES) console.log([...progress, (error as Error).message].join('\n'));
       expect(error).toBeInstanceOf(ClientError);
       expect((error as ClientError).kind).toBe('stuck');
-      expect((error as ClientError).message).toMatch(/BadSearchAttributes: Namespace default has no mapping defined for search attribute StaleRepositories/);
+      expect((error as ClientError).message).toMatch(
+        /BadSearchAttributes: Namespace default has no mapping defined for search attribute StaleRepositories/,
+      );
       expect(Date.now() - started).toBeLessThan(30_000);
       expect(progress.length).toBeGreaterThan(0);
       expect(progress.join('\n')).toMatch(/^report: \d+ s, /m);
       // Nobody waits for it any more and it cannot move: terminated, not left to retry for ever.
       const runs = [];
-      for await (const execution of client.workflow.list({ query: `TaskQueue = '${config.temporal.task_queue}'` })) runs.push(execution.status.name);
+      for await (const execution of client.workflow.list({ query: `TaskQueue = '${config.temporal.task_queue}'` }))
+        runs.push(execution.status.name);
       expect(runs).toEqual(['TERMINATED']);
     } finally {
       await workerConnection.close();
@@ -127,10 +138,13 @@ describe('a namespace without StaleRepositories', () => {
     try {
       const deadline = Date.now() + 90_000;
       while (!lines.some((line) => line.includes('"worker polling"'))) {
-        if (child.exitCode !== null || Date.now() > deadline) throw new Error(`worker did not start:\n${lines.join('\n')}`);
+        if (child.exitCode !== null || Date.now() > deadline)
+          throw new Error(`worker did not start:\n${lines.join('\n')}`);
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
-      expect(lines.join('\n')).toContain('created search attribute StaleRepositories (KeywordList) in namespace default');
+      expect(lines.join('\n')).toContain(
+        'created search attribute StaleRepositories (KeywordList) in namespace default',
+      );
       expect(await checkSearchAttributes(connection, 'default')).toEqual({ problems: [] });
       const report = await cli(['report', '--json', '--deadline', '90s'], configFile);
       expect(report.exitCode, report.stderr).toBe(0);

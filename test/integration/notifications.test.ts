@@ -31,8 +31,14 @@ describe('decision notifications on a real RabbitMQ', () => {
     dir = scratchSubdir('notifications');
     const storage = { root: join(dir, 'storage'), runroot: join(dir, 'runroot') };
     const started = startRabbitMq({ dataDir: join(dir, 'rabbitmq') });
-    full = await makeCompose({ composeId: 'Fedora-40-20241001.n.0', images: { Container_Base: ['x86_64', 'aarch64'] }, format: '1.2' }, { dir, storage });
-    partial = await makeCompose({ composeId: 'Fedora-40-20241002.n.0', images: { Container_Base: ['x86_64'] }, format: '1.2' }, { dir, storage });
+    full = await makeCompose(
+      { composeId: 'Fedora-40-20241001.n.0', images: { Container_Base: ['x86_64', 'aarch64'] }, format: '1.2' },
+      { dir, storage },
+    );
+    partial = await makeCompose(
+      { composeId: 'Fedora-40-20241002.n.0', images: { Container_Base: ['x86_64'] }, format: '1.2' },
+      { dir, storage },
+    );
     broker = await started;
   });
   afterAll(async () => {
@@ -41,7 +47,11 @@ describe('decision notifications on a real RabbitMQ', () => {
   });
 
   const settings = (): PublishSettings =>
-    testSettings({ repositories: { Container_Base: 'fedora' }, waitForOverride: '1s', notifications: { exchange: 'amq.topic', topicPrefix: PREFIX } });
+    testSettings({
+      repositories: { Container_Base: 'fedora' },
+      waitForOverride: '1s',
+      notifications: { exchange: 'amq.topic', topicPrefix: PREFIX },
+    });
 
   async function subscribe(): Promise<{ received: Received[]; close(): Promise<void> }> {
     const connection = await amqp.connect(broker.url);
@@ -49,15 +59,19 @@ describe('decision notifications on a real RabbitMQ', () => {
     const { queue } = await channel.assertQueue('', { exclusive: true });
     await channel.bindQueue(queue, 'amq.topic', `${PREFIX}.compose_publisher.container.#`);
     const received: Received[] = [];
-    await channel.consume(queue, (message) => {
-      if (!message) return;
-      received.push({
-        routingKey: message.fields.routingKey,
-        body: JSON.parse(message.content.toString()) as Record<string, unknown>,
-        headers: message.properties.headers ?? {},
-        messageId: String(message.properties.messageId),
-      });
-    }, { noAck: true });
+    await channel.consume(
+      queue,
+      (message) => {
+        if (!message) return;
+        received.push({
+          routingKey: message.fields.routingKey,
+          body: JSON.parse(message.content.toString()) as Record<string, unknown>,
+          headers: message.properties.headers ?? {},
+          messageId: String(message.properties.messageId),
+        });
+      },
+      { noAck: true },
+    );
     return { received, close: () => connection.close() };
   }
 
@@ -71,7 +85,12 @@ describe('decision notifications on a real RabbitMQ', () => {
         async ({ taskQueue }) => {
           await runPublish(env, taskQueue, { location: full.root, composeId: full.composeId });
           const workflowId = `publish:${partial.composeId}:notified`;
-          const blocked = await runPublish(env, taskQueue, { location: partial.root, composeId: partial.composeId }, workflowId);
+          const blocked = await runPublish(
+            env,
+            taskQueue,
+            { location: partial.root, composeId: partial.composeId },
+            workflowId,
+          );
           await recordHistory(env.client.workflow.getHandle(workflowId), 'blocked-with-notifications');
           expect(blocked.undeliveredNotifications ?? []).toEqual([]);
         },
@@ -96,7 +115,12 @@ describe('decision notifications on a real RabbitMQ', () => {
       expect(Date.parse(String(published!.headers['sent-at']))).not.toBeNaN();
       expect(blocked).toMatchObject({
         routingKey: `${PREFIX}.compose_publisher.container.blocked`,
-        body: { compose_id: partial.composeId, decision: 'blocked', architectures: ['amd64', 'arm64'], missing_architectures: ['arm64'] },
+        body: {
+          compose_id: partial.composeId,
+          decision: 'blocked',
+          architectures: ['amd64', 'arm64'],
+          missing_architectures: ['arm64'],
+        },
       });
       expect(published!.messageId).not.toBe(blocked!.messageId);
     } finally {
@@ -114,7 +138,11 @@ describe('decision notifications on a real RabbitMQ', () => {
         expect(result.phase).toBe('done');
         expect(result.repositories[0]!.decision).toBe('pass');
         expect(result.undeliveredNotifications).toEqual([
-          expect.objectContaining({ repository: 'fedora', topic: `${PREFIX}.compose_publisher.container.published`, error: expect.stringMatching(/ECONNREFUSED/) as unknown }),
+          expect.objectContaining({
+            repository: 'fedora',
+            topic: `${PREFIX}.compose_publisher.container.published`,
+            error: expect.stringMatching(/ECONNREFUSED/) as unknown,
+          }),
         ]);
       },
       { amqpUrl: nobody, settings: settings() },

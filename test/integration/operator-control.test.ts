@@ -8,7 +8,13 @@ import { overrideSignal, overrideUpdate } from '../../src/workflows/messages.js'
 import { publishCompose } from '../../src/workflows/publish-compose.js';
 import { makeCompose, type MadeCompose } from '../support/compose-factory.js';
 import { recordHistory } from '../support/histories.js';
-import { runPublish, testSettings, withPublisherWorker, type PublisherHarness, untilPhase } from '../support/publisher.js';
+import {
+  runPublish,
+  testSettings,
+  withPublisherWorker,
+  type PublisherHarness,
+  untilPhase,
+} from '../support/publisher.js';
 import { connectTestEnvironment, scratchSubdir } from '../support/temporal.js';
 
 const anonymous = { tlsVerify: false };
@@ -30,12 +36,19 @@ describe('operator control of a blocked repository', () => {
   async function compose(composeId: string, arches: string[]): Promise<MadeCompose> {
     const key = `${composeId}:${arches.join(',')}`;
     if (!composes.has(key)) {
-      composes.set(key, await makeCompose({ composeId, images: { Container_Base: arches }, format: '1.2' }, { dir, storage: { root: join(dir, 'storage'), runroot: join(dir, 'runroot') } }));
+      composes.set(
+        key,
+        await makeCompose(
+          { composeId, images: { Container_Base: arches }, format: '1.2' },
+          { dir, storage: { root: join(dir, 'storage'), runroot: join(dir, 'runroot') } },
+        ),
+      );
     }
     return composes.get(key)!;
   }
 
-  const inWorker = <T>(settings: PublishSettings, body: (harness: PublisherHarness) => Promise<T>) => withPublisherWorker(env, dir, body, { settings });
+  const inWorker = <T>(settings: PublishSettings, body: (harness: PublisherHarness) => Promise<T>) =>
+    withPublisherWorker(env, dir, body, { settings });
 
   function settingsFor(waitForOverride = '5m'): PublishSettings {
     return testSettings({ repositories: { Container_Base: 'fedora' }, waitForOverride });
@@ -44,17 +57,24 @@ describe('operator control of a blocked repository', () => {
   async function indexOf(settings: PublishSettings): Promise<{ digest: string; instances: IndexEntry[] }> {
     const index = await inspectRemote(`${settings.registries[0]!.url}/fedora:40`, anonymous);
     if (index.kind !== 'index') throw new Error(`expected an index, found ${index.kind}`);
-    return { digest: index.digest, instances: [...index.instances].sort((a, b) => a.architecture.localeCompare(b.architecture)) };
+    return {
+      digest: index.digest,
+      instances: [...index.instances].sort((a, b) => a.architecture.localeCompare(b.architecture)),
+    };
   }
 
-  async function startRun(taskQueue: string, made: MadeCompose, settings: PublishSettings, suffix: string): Promise<WorkflowHandle<typeof publishCompose>> {
+  async function startRun(
+    taskQueue: string,
+    made: MadeCompose,
+    settings: PublishSettings,
+    suffix: string,
+  ): Promise<WorkflowHandle<typeof publishCompose>> {
     return env.client.workflow.start(publishCompose, {
       taskQueue,
       workflowId: `publish:${made.composeId}:${suffix}`,
       args: [{ location: made.root, composeId: made.composeId }],
     });
   }
-
 
   /** Publishes a full compose, then starts a compose that lacks aarch64 and waits until it awaits an override. */
   async function blockedRun(taskQueue: string, settings: PublishSettings, name: string) {
@@ -69,7 +89,11 @@ describe('operator control of a blocked repository', () => {
     return { old, partial, before, handle };
   }
 
-  const request = (mode: 'hybrid' | 'publish-available' | 'skip') => ({ mode, reason: 'aarch64 build failed; tracked in releng#1234', operator: 'alice' });
+  const request = (mode: 'hybrid' | 'publish-available' | 'skip') => ({
+    mode,
+    reason: 'aarch64 build failed; tracked in releng#1234',
+    operator: 'alice',
+  });
 
   it('hybrid: the new images plus the published instance of the missing arch, with its old digest and compose id', async () => {
     const settings = settingsFor();
@@ -79,7 +103,10 @@ describe('operator control of a blocked repository', () => {
       expect(records).toEqual([expect.objectContaining({ repository: 'fedora', mode: 'hybrid', operator: 'alice' })]);
       const result = await handle.result();
       await recordHistory(handle, 'hybrid-override');
-      expect(result.repositories[0]).toMatchObject({ decision: 'overridden', override: { mode: 'hybrid', operator: 'alice', reason: request('hybrid').reason } });
+      expect(result.repositories[0]).toMatchObject({
+        decision: 'overridden',
+        override: { mode: 'hybrid', operator: 'alice', reason: request('hybrid').reason },
+      });
 
       const after = await indexOf(settings);
       const oldArm64 = before.instances.find((i) => i.architecture === 'arm64')!;
@@ -92,7 +119,12 @@ describe('operator control of a blocked repository', () => {
 
       const description = await handle.describe();
       expect(description.searchAttributes.GateDecision).toEqual(['overridden']);
-      expect(description.memo?.gate).toEqual([expect.objectContaining({ decision: 'overridden', override: expect.objectContaining({ mode: 'hybrid', operator: 'alice' }) as unknown })]);
+      expect(description.memo?.gate).toEqual([
+        expect.objectContaining({
+          decision: 'overridden',
+          override: expect.objectContaining({ mode: 'hybrid', operator: 'alice' }) as unknown,
+        }),
+      ]);
     });
   });
 
@@ -101,7 +133,9 @@ describe('operator control of a blocked repository', () => {
     const skipping = settingsFor();
     await inWorker(dropping, async ({ taskQueue }) => {
       const drop = await blockedRun(taskQueue, dropping, 'publish-available');
-      await drop.handle.executeUpdate(overrideUpdate, { args: [{ ...request('publish-available'), repository: 'fedora' }] });
+      await drop.handle.executeUpdate(overrideUpdate, {
+        args: [{ ...request('publish-available'), repository: 'fedora' }],
+      });
       const dropped = await drop.handle.result();
       expect(dropped.repositories[0]).toMatchObject({ decision: 'overridden', dropped: ['arm64'] });
       expect((await indexOf(dropping)).instances.map((i) => i.architecture)).toEqual(['amd64']);
@@ -129,7 +163,9 @@ describe('operator control of a blocked repository', () => {
         { ...request('hybrid'), reason: 'x'.repeat(501) },
       ];
       for (const bad of invalid) {
-        const error = await handle.executeUpdate(overrideUpdate, { args: [bad as ReturnType<typeof request>] }).catch((e: unknown) => e);
+        const error = await handle
+          .executeUpdate(overrideUpdate, { args: [bad as ReturnType<typeof request>] })
+          .catch((e: unknown) => e);
         expect(error).toBeInstanceOf(WorkflowUpdateFailedError);
         expect((error as WorkflowUpdateFailedError).cause?.message).toMatch(/^override rejected: /);
       }
@@ -169,11 +205,18 @@ describe('operator control of a blocked repository', () => {
       const newer = await compose('Fedora-40-20240903.n.0', FULL);
       await runPublish(env, taskQueue, { location: newer.root, composeId: newer.composeId });
       const published = await indexOf(settings);
-      expect(published.instances.map((i) => i.annotations['org.fedoraproject.compose.id'])).toEqual([newer.composeId, newer.composeId]);
+      expect(published.instances.map((i) => i.annotations['org.fedoraproject.compose.id'])).toEqual([
+        newer.composeId,
+        newer.composeId,
+      ]);
 
       await handle.executeUpdate(overrideUpdate, { args: [request('hybrid')] });
       const result = await handle.result();
-      expect(result.repositories[0]).toMatchObject({ decision: 'superseded', newerComposeId: newer.composeId, manifests: [] });
+      expect(result.repositories[0]).toMatchObject({
+        decision: 'superseded',
+        newerComposeId: newer.composeId,
+        manifests: [],
+      });
       expect((await indexOf(settings)).digest).toBe(published.digest);
     });
   });
@@ -183,11 +226,17 @@ describe('operator control of a blocked repository', () => {
     await inWorker(settings, async ({ taskQueue }) => {
       const older = await compose('Fedora-40-20240904.n.0', FULL);
       const newer = await compose('Fedora-40-20240905.n.0', FULL);
-      const [a, b] = await Promise.all([startRun(taskQueue, older, settings, 'race'), startRun(taskQueue, newer, settings, 'race')]);
+      const [a, b] = await Promise.all([
+        startRun(taskQueue, older, settings, 'race'),
+        startRun(taskQueue, newer, settings, 'race'),
+      ]);
       const [olderResult] = await Promise.all([a.result(), b.result()]);
       expect(['pass', 'superseded']).toContain(olderResult.repositories[0]!.decision);
       const published = await indexOf(settings);
-      expect(published.instances.map((i) => i.annotations['org.fedoraproject.compose.id'])).toEqual([newer.composeId, newer.composeId]);
+      expect(published.instances.map((i) => i.annotations['org.fedoraproject.compose.id'])).toEqual([
+        newer.composeId,
+        newer.composeId,
+      ]);
     });
   });
 });

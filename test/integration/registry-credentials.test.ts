@@ -37,7 +37,10 @@ describe('registry credentials', () => {
   });
 
   const settings = () =>
-    testSettings({ registries: [{ url: `${registry.host}/fedora`, tlsVerify: false, credentialPrefix: 'TEST_REGISTRY_' }], repositories: { Container_Base: 'fedora' } });
+    testSettings({
+      registries: [{ url: `${registry.host}/fedora`, tlsVerify: false, credentialPrefix: 'TEST_REGISTRY_' }],
+      repositories: { Container_Base: 'fedora' },
+    });
 
   it('pushes with credentials from the worker environment, and they never reach history', async () => {
     const runSettings = settings();
@@ -46,7 +49,12 @@ describe('registry credentials', () => {
       dir,
       async ({ taskQueue }) => {
         const workflowId = `publish:${compose.composeId}:auth`;
-        const result = await runPublish(env, taskQueue, { location: compose.root, composeId: compose.composeId }, workflowId);
+        const result = await runPublish(
+          env,
+          taskQueue,
+          { location: compose.root, composeId: compose.composeId },
+          workflowId,
+        );
         expect(result.repositories[0]).toMatchObject({ decision: 'pass', built: ['amd64'] });
         const history = JSON.stringify(await env.client.workflow.getHandle(workflowId).fetchHistory());
         expect(history).not.toContain(PASSWORD);
@@ -54,20 +62,38 @@ describe('registry credentials', () => {
       },
       { env: { TEST_REGISTRY_USER: USER, TEST_REGISTRY_PASSWORD: PASSWORD }, settings: runSettings },
     );
-    const access = { settings: runSettings, env: { TEST_REGISTRY_USER: USER, TEST_REGISTRY_PASSWORD: PASSWORD }, scratchDir: dir };
-    const published = await withRegistryAccess(runSettings.registries[0]!.url, access, (credentials) => inspectRemote(`${registry.host}/fedora/fedora:40`, credentials));
+    const access = {
+      settings: runSettings,
+      env: { TEST_REGISTRY_USER: USER, TEST_REGISTRY_PASSWORD: PASSWORD },
+      scratchDir: dir,
+    };
+    const published = await withRegistryAccess(runSettings.registries[0]!.url, access, (credentials) =>
+      inspectRemote(`${registry.host}/fedora/fedora:40`, credentials),
+    );
     expect(published).toMatchObject({ kind: 'index' });
   });
 
   it.each([
-    { name: 'a wrong password', env: { TEST_REGISTRY_USER: USER, TEST_REGISTRY_PASSWORD: 'wrong' }, type: 'RegistryUnauthorized', text: /unauthorized|authentication required/i },
-    { name: 'a missing password', env: { TEST_REGISTRY_USER: USER }, type: 'MissingCredentials', text: /TEST_REGISTRY_PASSWORD is not set/ },
+    {
+      name: 'a wrong password',
+      env: { TEST_REGISTRY_USER: USER, TEST_REGISTRY_PASSWORD: 'wrong' },
+      type: 'RegistryUnauthorized',
+      text: /unauthorized|authentication required/i,
+    },
+    {
+      name: 'a missing password',
+      env: { TEST_REGISTRY_USER: USER },
+      type: 'MissingCredentials',
+      text: /TEST_REGISTRY_PASSWORD is not set/,
+    },
   ])('fails at once, without retrying, on $name', async ({ env: workerEnv, type, text }) => {
     await withPublisherWorker(
       env,
       dir,
       async ({ taskQueue }) => {
-        const error = await runPublish(env, taskQueue, { location: compose.root, composeId: compose.composeId }).catch((e: unknown) => e);
+        const error = await runPublish(env, taskQueue, { location: compose.root, composeId: compose.composeId }).catch(
+          (e: unknown) => e,
+        );
         expect(error).toBeInstanceOf(WorkflowFailedError);
         const cause = (error as WorkflowFailedError).cause?.cause as { type?: string; message: string };
         expect(cause.type).toBe(type);

@@ -16,7 +16,10 @@ describe('the repository lock', () => {
 
   beforeAll(async () => {
     env = await connectTestEnvironment();
-    workflowBundle = await bundleWorkflowCode({ workflowsPath: LOCK_WORKFLOWS, logger: { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} } });
+    workflowBundle = await bundleWorkflowCode({
+      workflowsPath: LOCK_WORKFLOWS,
+      logger: { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} },
+    });
   });
   afterAll(async () => {
     await env?.teardown();
@@ -30,7 +33,11 @@ describe('the repository lock', () => {
   /** Starts the lock ourselves, with test-sized limits, before any holder asks for it. */
   async function startLock(taskQueue: string, limits: { holderCheckInterval?: string; maxHistoryEvents?: number }) {
     const key = `test/${randomUUID()}`;
-    const handle = await env.client.workflow.start(repositoryLock, { taskQueue, workflowId: repositoryLockId(key), args: [{ queue: [], records: {}, limits }] });
+    const handle = await env.client.workflow.start(repositoryLock, {
+      taskQueue,
+      workflowId: repositoryLockId(key),
+      args: [{ queue: [], records: {}, limits }],
+    });
     return { key, handle };
   }
 
@@ -43,7 +50,13 @@ describe('the repository lock', () => {
     await inWorker(async (taskQueue) => {
       const { key, handle } = await startLock(taskQueue, { maxHistoryEvents: 40 });
       const holders = await Promise.all(
-        Array.from({ length: 8 }, (_, i) => env.client.workflow.start(lockHolder, { taskQueue, workflowId: `holder-${i}-${randomUUID()}`, args: [{ key, holdMs: 300 }] })),
+        Array.from({ length: 8 }, (_, i) =>
+          env.client.workflow.start(lockHolder, {
+            taskQueue,
+            workflowId: `holder-${i}-${randomUUID()}`,
+            args: [{ key, holdMs: 300 }],
+          }),
+        ),
       );
       const held = (await Promise.all(holders.map((holder) => holder.result()))).sort((a, b) => a.granted - b.granted);
       for (let i = 1; i < held.length; i++) expect(held[i]!.granted).toBeGreaterThanOrEqual(held[i - 1]!.released);
@@ -54,7 +67,9 @@ describe('the repository lock', () => {
       expect(current.historyLength).toBeLessThan(80);
       // Waiting wakes no holder up: the only timer that fires is its own hold (the lock's grant is what ends the wait).
       for (const holder of holders) {
-        expect((await eventTypes(holder.workflowId)).filter((type) => type === 'EVENT_TYPE_TIMER_FIRED')).toHaveLength(1);
+        expect((await eventTypes(holder.workflowId)).filter((type) => type === 'EVENT_TYPE_TIMER_FIRED')).toHaveLength(
+          1,
+        );
       }
     });
   });
@@ -62,10 +77,20 @@ describe('the repository lock', () => {
   it('passes the lock on when its holder is terminated while holding it', async () => {
     await inWorker(async (taskQueue) => {
       const { key } = await startLock(taskQueue, { holderCheckInterval: '1 second' });
-      const stuck = await env.client.workflow.start(lockHolder, { taskQueue, workflowId: `stuck-${randomUUID()}`, args: [{ key, holdMs: 3_600_000 }] });
+      const stuck = await env.client.workflow.start(lockHolder, {
+        taskQueue,
+        workflowId: `stuck-${randomUUID()}`,
+        args: [{ key, holdMs: 3_600_000 }],
+      });
       // Let it take the lock, then let a second run queue behind it.
-      await waitFor(async () => (await eventTypes(stuck.workflowId)).some((type) => type === 'EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED'));
-      const next = await env.client.workflow.start(lockHolder, { taskQueue, workflowId: `next-${randomUUID()}`, args: [{ key, holdMs: 10 }] });
+      await waitFor(async () =>
+        (await eventTypes(stuck.workflowId)).some((type) => type === 'EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED'),
+      );
+      const next = await env.client.workflow.start(lockHolder, {
+        taskQueue,
+        workflowId: `next-${randomUUID()}`,
+        args: [{ key, holdMs: 10 }],
+      });
       await stuck.terminate('test: a holder that dies holding the lock');
       const terminatedAt = Date.now();
       const held = await next.result();
@@ -79,14 +104,46 @@ describe('the repository lock', () => {
     await inWorker(async (taskQueue) => {
       const { key, handle } = await startLock(taskQueue, { holderCheckInterval: '1 second' });
       // A run that never asked for the lock hands a grant straight back; one that does not exist cannot take it.
-      const bystander = await env.client.workflow.start(lockHolder, { taskQueue, workflowId: `bystander-${randomUUID()}`, args: [{ key: `other/${randomUUID()}`, holdMs: 60_000 }] });
-      await handle.signal('acquire', { workflowId: bystander.workflowId, runId: bystander.firstExecutionRunId, requestId: 'forged-1' });
-      await handle.signal('acquire', { workflowId: `nobody-${randomUUID()}`, runId: randomUUID(), requestId: 'forged-2' });
-      const holder = await env.client.workflow.start(lockHolder, { taskQueue, workflowId: `holder-${randomUUID()}`, args: [{ key, holdMs: 2_000 }] });
-      await waitFor(async () => (await eventTypes(holder.workflowId)).includes('EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED'));
+      const bystander = await env.client.workflow.start(lockHolder, {
+        taskQueue,
+        workflowId: `bystander-${randomUUID()}`,
+        args: [{ key: `other/${randomUUID()}`, holdMs: 60_000 }],
+      });
+      await handle.signal('acquire', {
+        workflowId: bystander.workflowId,
+        runId: bystander.firstExecutionRunId,
+        requestId: 'forged-1',
+      });
+      await handle.signal('acquire', {
+        workflowId: `nobody-${randomUUID()}`,
+        runId: randomUUID(),
+        requestId: 'forged-2',
+      });
+      const holder = await env.client.workflow.start(lockHolder, {
+        taskQueue,
+        workflowId: `holder-${randomUUID()}`,
+        args: [{ key, holdMs: 2_000 }],
+      });
+      await waitFor(async () =>
+        (await eventTypes(holder.workflowId)).includes('EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED'),
+      );
       // A release that does not carry the holder's request id changes nothing: the next run waits for the holder.
-      await handle.signal('release', { requestId: 'forged-1', records: [{ registry: 'registry.test', tag: 'forged', digest: `sha256:${'f'.repeat(64)}`, composeId: 'Fedora-99-20990101.n.0' }] });
-      const next = await env.client.workflow.start(lockHolder, { taskQueue, workflowId: `next-${randomUUID()}`, args: [{ key, holdMs: 10 }] });
+      await handle.signal('release', {
+        requestId: 'forged-1',
+        records: [
+          {
+            registry: 'registry.test',
+            tag: 'forged',
+            digest: `sha256:${'f'.repeat(64)}`,
+            composeId: 'Fedora-99-20990101.n.0',
+          },
+        ],
+      });
+      const next = await env.client.workflow.start(lockHolder, {
+        taskQueue,
+        workflowId: `next-${randomUUID()}`,
+        args: [{ key, holdMs: 10 }],
+      });
       const [first, second] = await Promise.all([holder.result(), next.result()]);
       expect(second.granted).toBeGreaterThanOrEqual(first.released);
       expect(second.recordsSeen).toBe(1);

@@ -53,7 +53,14 @@ const namespace = (name: string) => `server-faults-${name}-${randomUUID().slice(
 const plainHttp = (url: string): RegistrySettings => ({ url, tlsVerify: false });
 
 function settingsFor(registries: RegistrySettings[]): PublishSettings {
-  return { registries, repositories: { Container_Base: 'fedora' }, architectures: ARCHES, releases: { latest: '40' }, waitForOverride: '3s', maxParallelPushes: 2 };
+  return {
+    registries,
+    repositories: { Container_Base: 'fedora' },
+    architectures: ARCHES,
+    releases: { latest: '40' },
+    waitForOverride: '3s',
+    maxParallelPushes: 2,
+  };
 }
 
 /** Where a compose host serves an image of `compose`: its path under the compose's top directory. */
@@ -67,8 +74,17 @@ function recovery(fault: string, since: number): number {
 }
 
 /** Starts publish:<compose id> on `taskQueue`, as `compose-publisher publish` does. */
-function startRun(client: Client, taskQueue: string, location: string, composeId: string): Promise<WorkflowHandle<typeof publishCompose>> {
-  return client.workflow.start(publishCompose, { taskQueue, workflowId: publishWorkflowId(composeId), args: [{ location, composeId }] });
+function startRun(
+  client: Client,
+  taskQueue: string,
+  location: string,
+  composeId: string,
+): Promise<WorkflowHandle<typeof publishCompose>> {
+  return client.workflow.start(publishCompose, {
+    taskQueue,
+    workflowId: publishWorkflowId(composeId),
+    args: [{ location, composeId }],
+  });
 }
 
 interface ExpectedImage {
@@ -79,7 +95,13 @@ interface ExpectedImage {
 
 /** The manifest digest of each arch image, read from the compose's own files. */
 async function expectedImages(compose: MadeCompose): Promise<ExpectedImage[]> {
-  const images = await Promise.all(compose.images.map(async (image) => ({ composeArch: image.composeArch, ociArch: image.ociArch, digest: await manifestDigestInArchive(image.path) })));
+  const images = await Promise.all(
+    compose.images.map(async (image) => ({
+      composeArch: image.composeArch,
+      ociArch: image.ociArch,
+      digest: await manifestDigestInArchive(image.path),
+    })),
+  );
   return images.sort((a, b) => a.ociArch.localeCompare(b.ociArch));
 }
 
@@ -90,7 +112,9 @@ function expectPassed(status: PublishStatus, images: ExpectedImage[]): void {
   expect(status.repositories).toHaveLength(1);
   const [fedora] = status.repositories;
   expect(fedora).toMatchObject({ repository: 'fedora', decision: 'pass', built: ['amd64', 'arm64'], missing: [] });
-  expect([...fedora!.pushed].sort((a, b) => a.ociArch.localeCompare(b.ociArch))).toEqual(images.map(({ ociArch, digest }) => ({ ociArch, digest })));
+  expect([...fedora!.pushed].sort((a, b) => a.ociArch.localeCompare(b.ociArch))).toEqual(
+    images.map(({ ociArch, digest }) => ({ ociArch, digest })),
+  );
 }
 
 /**
@@ -98,24 +122,47 @@ function expectPassed(status: PublishStatus, images: ExpectedImage[]): void {
  * tag is one OCI index (the same on every tag, the one the run reports) of exactly those images, each instance
  * annotated with the compose id.
  */
-async function expectRegistryEndState(registry: string, composeId: string, images: ExpectedImage[], status: PublishStatus): Promise<string> {
+async function expectRegistryEndState(
+  registry: string,
+  composeId: string,
+  images: ExpectedImage[],
+  status: PublishStatus,
+): Promise<string> {
   for (const image of images) {
-    expect(await readTag(registry, 'fedora', `40-${image.composeArch}`), `${registry}/fedora:40-${image.composeArch}`).toMatchObject({ kind: 'image', digest: image.digest });
+    expect(
+      await readTag(registry, 'fedora', `40-${image.composeArch}`),
+      `${registry}/fedora:40-${image.composeArch}`,
+    ).toMatchObject({ kind: 'image', digest: image.digest });
   }
   const indexes = await Promise.all(INDEX_TAGS.map((tag) => readTag(registry, 'fedora', tag)));
-  const instances = images.map((image) => ({ architecture: image.ociArch, os: 'linux', digest: image.digest, composeId }));
+  const instances = images.map((image) => ({
+    architecture: image.ociArch,
+    os: 'linux',
+    digest: image.digest,
+    composeId,
+  }));
   const digest = indexes[0]?.kind === 'index' ? indexes[0].digest : 'no index';
   expect(digest).toMatch(/^sha256:[0-9a-f]{64}$/);
   for (const [i, index] of indexes.entries()) {
-    expect(index, `${registry}/fedora:${INDEX_TAGS[i]}`).toEqual({ kind: 'index', mediaType: OCI_INDEX, digest, instances });
+    expect(index, `${registry}/fedora:${INDEX_TAGS[i]}`).toEqual({
+      kind: 'index',
+      mediaType: OCI_INDEX,
+      digest,
+      instances,
+    });
   }
   const reported = status.repositories[0]!.manifests.filter((manifest) => manifest.registry === registry);
-  expect(reported.sort((a, b) => a.tag.localeCompare(b.tag))).toEqual(INDEX_TAGS.map((tag) => ({ registry, tag, digest })).sort((a, b) => a.tag.localeCompare(b.tag)));
+  expect(reported.sort((a, b) => a.tag.localeCompare(b.tag))).toEqual(
+    INDEX_TAGS.map((tag) => ({ registry, tag, digest })).sort((a, b) => a.tag.localeCompare(b.tag)),
+  );
   return digest;
 }
 
 /** Waits for a run's end while its Temporal server may be down: every call may fail until it is back. */
-async function resultThroughOutages(handle: WorkflowHandle<typeof publishCompose>, timeoutMs: number): Promise<PublishStatus> {
+async function resultThroughOutages(
+  handle: WorkflowHandle<typeof publishCompose>,
+  timeoutMs: number,
+): Promise<PublishStatus> {
   await until(
     'the run to end',
     async () => {
@@ -132,8 +179,10 @@ describe('real servers failing under a run', () => {
   let env: TestWorkflowEnvironment;
   let dir: string;
   const storage = () => ({ root: join(dir, 'factory-storage'), runroot: join(dir, 'factory-run') });
-  const twoArchCompose = (composeId: string, format: '1.2' | '2.0' = '1.2') => makeCompose({ composeId, images: { Container_Base: ['x86_64', 'aarch64'] }, format }, { dir, storage: storage() });
-  const largeCompose = async (composeId: string) => withLargeImages(await twoArchCompose(composeId), LARGE_IMAGE_MIB, { dir, storage: storage() });
+  const twoArchCompose = (composeId: string, format: '1.2' | '2.0' = '1.2') =>
+    makeCompose({ composeId, images: { Container_Base: ['x86_64', 'aarch64'] }, format }, { dir, storage: storage() });
+  const largeCompose = async (composeId: string) =>
+    withLargeImages(await twoArchCompose(composeId), LARGE_IMAGE_MIB, { dir, storage: storage() });
 
   beforeAll(async () => {
     env = await connectTestEnvironment();
@@ -162,7 +211,9 @@ describe('real servers failing under a run', () => {
           // In flight: skopeo is copying an image to the registry, which has a blob upload open.
           await until(
             'a blob upload to the registry',
-            () => pidsRunning('skopeo', 'copy', 'oci:', `docker://${killed}/`).length > 0 && openUploads(join(dataDir, 'storage'), `${killedNamespace}/fedora`).length > 0,
+            () =>
+              pidsRunning('skopeo', 'copy', 'oci:', `docker://${killed}/`).length > 0 &&
+              openUploads(join(dataDir, 'storage'), `${killedNamespace}/fedora`).length > 0,
             60_000,
             20,
           );
@@ -244,7 +295,9 @@ describe('real servers failing under a run', () => {
       expect((await handle.describe()).runId).toBe(runId);
       expect(worker.getState()).toBe('RUNNING');
       const prepares = await endedAttempts(handle, ['prepareImage']);
-      console.log(`  prepareImage ended on attempts ${prepares.map((prepare) => prepare.attempt).join(', ')}${prepares.some((p) => p.lastFailure) ? `; retried after: ${prepares.find((p) => p.lastFailure)!.lastFailure}` : ''}`);
+      console.log(
+        `  prepareImage ended on attempts ${prepares.map((prepare) => prepare.attempt).join(', ')}${prepares.some((p) => p.lastFailure) ? `; retried after: ${prepares.find((p) => p.lastFailure)!.lastFailure}` : ''}`,
+      );
       await expectRegistryEndState(registry, compose.composeId, images, status);
     });
   });
@@ -258,7 +311,11 @@ describe('real servers failing under a run', () => {
     const homes = ['a', 'b'].map((name) => join(dir, `worker-${name}`));
     const configs = homes.map((home) => {
       mkdirSync(home, { recursive: true });
-      return writeHarnessConfig(home, { taskQueue, registryNamespace, extra: `\n[releases]\nlatest = "40"\n\n[publish]\nwork_dir = "${join(home, 'work')}"\n` });
+      return writeHarnessConfig(home, {
+        taskQueue,
+        registryNamespace,
+        extra: `\n[releases]\nlatest = "40"\n\n[publish]\nwork_dir = "${join(home, 'work')}"\n`,
+      });
     });
     await withCleanups(async (defer) => {
       const started = await Promise.allSettled(configs.map((config) => startWorkerProcess(config)));
@@ -272,7 +329,9 @@ describe('real servers failing under a run', () => {
       const victim = await until(
         'a push in flight on a worker',
         () => {
-          const index = homes.findIndex((home) => pidsRunning('skopeo', 'copy', 'oci:', `${join(home, 'work', 'scratch')}/`).length > 0);
+          const index = homes.findIndex(
+            (home) => pidsRunning('skopeo', 'copy', 'oci:', `${join(home, 'work', 'scratch')}/`).length > 0,
+          );
           return index >= 0 ? index : undefined;
         },
         60_000,
@@ -312,19 +371,31 @@ describe('real servers failing under a run', () => {
         });
         defer(() => host.close());
         const startedAt = Date.now();
-        const status = await withPublisherWorker(env, dir, async ({ taskQueue }) => (await startRun(env.client, taskQueue, host.url, compose.composeId)).result(), { settings: settingsFor([plainHttp(registry)]) });
+        const status = await withPublisherWorker(
+          env,
+          dir,
+          async ({ taskQueue }) => (await startRun(env.client, taskQueue, host.url, compose.composeId)).result(),
+          { settings: settingsFor([plainHttp(registry)]) },
+        );
         recovery('compose host 500 (metadata once, each image twice)', startedAt);
         expectPassed(status, images);
         for (const image of compose.images) {
           const path = servedPath(compose, image);
-          expect(host.log.filter((line) => line.startsWith(`GET ${path} `)).slice(0, 3)).toEqual([`GET ${path} 500`, `GET ${path} 500`, `GET ${path} 200`]);
+          expect(host.log.filter((line) => line.startsWith(`GET ${path} `)).slice(0, 3)).toEqual([
+            `GET ${path} 500`,
+            `GET ${path} 500`,
+            `GET ${path} 200`,
+          ]);
         }
-        expect(host.log.filter((line) => line.startsWith('GET /metadata/composeinfo.json ')).slice(0, 2)).toEqual(['GET /metadata/composeinfo.json 500', 'GET /metadata/composeinfo.json 200']);
+        expect(host.log.filter((line) => line.startsWith('GET /metadata/composeinfo.json ')).slice(0, 2)).toEqual([
+          'GET /metadata/composeinfo.json 500',
+          'GET /metadata/composeinfo.json 200',
+        ]);
         await expectRegistryEndState(registry, compose.composeId, images, status);
       });
     });
 
-    it('cutting an image download off halfway once: the download is retried, the attempt\'s failure names the URL, and the run publishes', async () => {
+    it("cutting an image download off halfway once: the download is retried, the attempt's failure names the URL, and the run publishes", async () => {
       const registry = `${inject('registryHost')}/${namespace('truncated-once')}`;
       const compose = await twoArchCompose('Fedora-40-20261105.n.0', '2.0');
       const images = await expectedImages(compose);
@@ -368,18 +439,30 @@ describe('real servers failing under a run', () => {
           async ({ taskQueue }) => {
             const handle = await startRun(env.client, taskQueue, host.url, compose.composeId);
             // The retries go on for minutes (8 attempts, back-off up to 5 min): look at the second attempt's reason, then stop.
-            const retried = await untilPending(handle, 'prepareImage', (activity) => activity.attempt >= 2 && activity.lastFailure !== undefined);
+            const retried = await untilPending(
+              handle,
+              'prepareImage',
+              (activity) => activity.attempt >= 2 && activity.lastFailure !== undefined,
+            );
             await handle.terminate('server-faults: seen the failure');
             const urls = compose.images.map((image) => `${host.url}${servedPath(compose, image)}`);
-            expect(urls.some((url) => retried.lastFailure!.includes(`${url}: the download broke off after`)), retried.lastFailure).toBe(true);
+            expect(
+              urls.some((url) => retried.lastFailure!.includes(`${url}: the download broke off after`)),
+              retried.lastFailure,
+            ).toBe(true);
             expect(retried.lastFailure).toMatch(/broke off after \d+ of \d+ bytes/);
             console.log(`  failed attempt: ${retried.lastFailure}`);
           },
           { settings: settingsFor([plainHttp(registry)]) },
         );
-        for (const tag of [...INDEX_TAGS, '40-x86_64', '40-aarch64']) expect(await readTag(registry, 'fedora', tag)).toEqual({ kind: 'absent' });
+        for (const tag of [...INDEX_TAGS, '40-x86_64', '40-aarch64'])
+          expect(await readTag(registry, 'fedora', tag)).toEqual({ kind: 'absent' });
         for (const image of compose.images) expect(host.log).toContain(`GET ${servedPath(compose, image)} truncated`);
-        expect(host.log.filter((line) => line.startsWith('GET ') && line.includes('.tar.xz ') && !line.endsWith(' truncated'))).toEqual([]);
+        expect(
+          host.log.filter(
+            (line) => line.startsWith('GET ') && line.includes('.tar.xz ') && !line.endsWith(' truncated'),
+          ),
+        ).toEqual([]);
       });
     });
   });

@@ -93,7 +93,10 @@ wait_for_override = "10m"
   });
 
   const compose = (composeId: string, arches: string[]): Promise<MadeCompose> =>
-    makeCompose({ composeId, images: { Container_Base: arches }, format: '1.2' }, { dir, storage: { root: join(dir, 'storage'), runroot: join(dir, 'runroot') } });
+    makeCompose(
+      { composeId, images: { Container_Base: arches }, format: '1.2' },
+      { dir, storage: { root: join(dir, 'storage'), runroot: join(dir, 'runroot') } },
+    );
 
   async function publishedIndex() {
     const index = await inspectRemote(`${config.registries[0]!.url}/fedora:40`, { tlsVerify: false });
@@ -115,9 +118,14 @@ wait_for_override = "10m"
 
     // The list, filtered as docs/operators.md says: the blocked run, not the one that passed.
     await ui.listWorkflows(BLOCKED_QUERY);
-    await expect.poll(() => page.getByRole('link', { name: `publish:${PARTIAL}` }).count(), { timeout: 15_000 }).toBeGreaterThan(0);
+    await expect
+      .poll(() => page.getByRole('link', { name: `publish:${PARTIAL}` }).count(), { timeout: 15_000 })
+      .toBeGreaterThan(0);
     expect(await page.getByRole('link', { name: `publish:${FULL}` }).count()).toBe(0);
-    await page.getByRole('link', { name: `publish:${PARTIAL}` }).first().click();
+    await page
+      .getByRole('link', { name: `publish:${PARTIAL}` })
+      .first()
+      .click();
     await page.getByRole('tab', { name: 'User Metadata' }).click();
 
     await expect.poll(() => ui.metadata('summary').innerText()).toContain(`Fedora-40: publish ${PARTIAL} → fedora`);
@@ -129,29 +137,56 @@ wait_for_override = "10m"
     await screenshot(page, 'ui-blocked-run-details.png');
 
     // A signal with a misspelt repository: the UI sends it without a word, the run shows why it refused it.
-    await ui.send('Signal', 'override', { repository: 'fedorra', mode: 'hybrid', reason: 'aarch64 build failed: releng#1234', operator: 'alice' });
-    await expect.poll(async () => {
-      await ui.openUserMetadata(run.workflowId);
-      return ui.metadata('current-details').innerText();
-    }, { timeout: 20_000, interval: 1_000 }).toContain('Rejected override signals (1)');
+    await ui.send('Signal', 'override', {
+      repository: 'fedorra',
+      mode: 'hybrid',
+      reason: 'aarch64 build failed: releng#1234',
+      operator: 'alice',
+    });
+    await expect
+      .poll(
+        async () => {
+          await ui.openUserMetadata(run.workflowId);
+          return ui.metadata('current-details').innerText();
+        },
+        { timeout: 20_000, interval: 1_000 },
+      )
+      .toContain('Rejected override signals (1)');
     // (The UI's markdown renderer curls quotes.)
-    expect(await ui.metadata('current-details').innerText()).toMatch(/override rejected: repository .fedorra. is not part of this run/);
+    expect(await ui.metadata('current-details').innerText()).toMatch(
+      /override rejected: repository .fedorra. is not part of this run/,
+    );
     const memo = (await run.handle.describe()).memo as { rejectedOverrides?: Array<{ reason: string }> };
-    expect(memo.rejectedOverrides?.map((rejected) => rejected.reason)).toEqual([expect.stringContaining('"fedorra" is not part of this run') as string]);
+    expect(memo.rejectedOverrides?.map((rejected) => rejected.reason)).toEqual([
+      expect.stringContaining('"fedorra" is not part of this run') as string,
+    ]);
     await screenshot(page, 'ui-signal-rejected.png');
 
     // The Update answers in the dialog: an operator left out, then the same request with one.
-    await ui.send('Update', 'override', { repository: 'fedora', mode: 'hybrid', reason: 'aarch64 build failed: releng#1234' });
+    await ui.send('Update', 'override', {
+      repository: 'fedora',
+      mode: 'hybrid',
+      reason: 'aarch64 build failed: releng#1234',
+    });
     await expect.poll(() => ui.dialog().innerText()).toContain('operator is empty');
     // The rejection says what to fix, without the workflow code's stack (no paths of the worker's machine).
     expect(await ui.dialog().innerText()).not.toMatch(/ at |\/src\//);
     await screenshot(page, 'ui-update-rejected.png');
-    await ui.fill({ repository: 'fedora', mode: 'hybrid', reason: 'aarch64 build failed: releng#1234', operator: 'alice' });
+    await ui.fill({
+      repository: 'fedora',
+      mode: 'hybrid',
+      reason: 'aarch64 build failed: releng#1234',
+      operator: 'alice',
+    });
     await ui.submit();
     await expect.poll(() => ui.dialog().count()).toBe(0);
 
     const result = await run.handle.result();
-    expect(result.repositories[0]).toMatchObject({ repository: 'fedora', decision: 'overridden', override: { mode: 'hybrid', operator: 'alice' } });
+    expect(result.repositories[0]).toMatchObject({
+      repository: 'fedora',
+      decision: 'overridden',
+      override: { mode: 'hybrid', operator: 'alice' },
+    });
     const after = await publishedIndex();
     expect(after.digest).not.toBe(before.digest);
     const byArch = Object.fromEntries(after.instances.map((instance) => [instance.architecture, instance]));
@@ -159,8 +194,17 @@ wait_for_override = "10m"
     expect(byArch.amd64?.annotations['org.fedoraproject.compose.id']).toBe(PARTIAL);
 
     await ui.openUserMetadata(run.workflowId);
-    await expect.poll(() => page.getByText(/^completed$/i).first().isVisible()).toBe(true);
-    await expect.poll(() => ui.metadata('current-details').innerText()).toContain('hybrid by alice: aarch64 build failed: releng#1234');
+    await expect
+      .poll(() =>
+        page
+          .getByText(/^completed$/i)
+          .first()
+          .isVisible(),
+      )
+      .toBe(true);
+    await expect
+      .poll(() => ui.metadata('current-details').innerText())
+      .toContain('hybrid by alice: aarch64 build failed: releng#1234');
     expect(await ui.metadata('current-details').innerText()).toContain('fedora · overridden');
     await screenshot(page, 'ui-after-override.png');
 

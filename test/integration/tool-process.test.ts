@@ -35,7 +35,10 @@ describe('how tools run', () => {
     const marker = `${300 + Math.floor(Math.random() * 1000)}`;
     const script = join(scratchSubdir('tool-process'), 'worker.mts');
     const runToolModule = fileURLToPath(new URL('../../src/tools/run-tool.ts', import.meta.url));
-    writeFileSync(script, `import { runTool } from ${JSON.stringify(runToolModule)};\nrunTool('sleep', [${JSON.stringify(marker)}]).catch(() => {});\nsetInterval(() => {}, 1000);\n`);
+    writeFileSync(
+      script,
+      `import { runTool } from ${JSON.stringify(runToolModule)};\nrunTool('sleep', [${JSON.stringify(marker)}]).catch(() => {});\nsetInterval(() => {}, 1000);\n`,
+    );
     const worker = execa('node', ['--import', 'tsx', script], { reject: false });
     let toolPid: number | undefined;
     for (let i = 0; i < 100 && toolPid === undefined; i++) {

@@ -21,7 +21,9 @@ async function recordingRegistry(): Promise<{ host: string; requests: IncomingHt
   const requests: IncomingHttpHeaders[] = [];
   const server = createServer((request, response) => {
     requests.push(request.headers);
-    response.writeHead(401, { 'www-authenticate': 'Basic realm="loot"', 'docker-distribution-api-version': 'registry/2.0' }).end();
+    response
+      .writeHead(401, { 'www-authenticate': 'Basic realm="loot"', 'docker-distribution-api-version': 'registry/2.0' })
+      .end();
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const address = server.address();
@@ -42,7 +44,10 @@ describe('the trust boundary: a run chooses a compose, the worker chooses everyt
   beforeAll(async () => {
     env = await connectTestEnvironment();
     dir = scratchSubdir('trust');
-    compose = await makeCompose({ composeId: 'Fedora-40-20241001.n.0', images: { Container_Base: ['x86_64'] }, format: '1.2' }, { dir, storage: { root: join(dir, 's'), runroot: join(dir, 'r') } });
+    compose = await makeCompose(
+      { composeId: 'Fedora-40-20241001.n.0', images: { Container_Base: ['x86_64'] }, format: '1.2' },
+      { dir, storage: { root: join(dir, 's'), runroot: join(dir, 'r') } },
+    );
     loot = await recordingRegistry();
   });
   afterAll(async () => {
@@ -57,14 +62,21 @@ describe('the trust boundary: a run chooses a compose, the worker chooses everyt
 
   it('refuses, in seconds and before any registry is touched, a run whose input names registries and the worker’s credential prefix', async () => {
     const settings = workerSettings();
-    const attack: PublishSettings = { ...settings, registries: [{ url: `${loot.host}/loot`, tlsVerify: false, credentialPrefix: 'LOOT_TEST_' }] };
+    const attack: PublishSettings = {
+      ...settings,
+      registries: [{ url: `${loot.host}/loot`, tlsVerify: false, credentialPrefix: 'LOOT_TEST_' }],
+    };
     await withPublisherWorker(
       env,
       dir,
       async ({ taskQueue }) => {
         const started = Date.now();
         const error = await env.client.workflow
-          .execute(publishCompose, { taskQueue, workflowId: `publish:${compose.composeId}:attack`, args: [{ location: compose.root, composeId: compose.composeId, settings: attack }] })
+          .execute(publishCompose, {
+            taskQueue,
+            workflowId: `publish:${compose.composeId}:attack`,
+            args: [{ location: compose.root, composeId: compose.composeId, settings: attack }],
+          })
           .catch((e: unknown) => e);
         expect(Date.now() - started).toBeLessThan(15_000);
         expect(error).toBeInstanceOf(WorkflowFailedError);
@@ -75,7 +87,9 @@ describe('the trust boundary: a run chooses a compose, the worker chooses everyt
       { env: SECRET, settings },
     );
     expect(loot.requests).toEqual([]);
-    expect(await inspectRemote(`${settings.registries[0]!.url}/fedora:40-x86_64`, { tlsVerify: false })).toEqual({ kind: 'absent' });
+    expect(await inspectRemote(`${settings.registries[0]!.url}/fedora:40-x86_64`, { tlsVerify: false })).toEqual({
+      kind: 'absent',
+    });
   });
 
   it('publishes with the worker’s own settings when the input names only the compose, and records them in history', async () => {
@@ -89,32 +103,48 @@ describe('the trust boundary: a run chooses a compose, the worker chooses everyt
           workflowId: `publish:${compose.composeId}:own`,
           args: [{ location: compose.root, composeId: compose.composeId }],
         });
-        expect((await handle.result()).repositories.map((r) => [r.repository, r.decision])).toEqual([['fedora', 'pass'], ['fedora-minimal', 'noop']]);
+        expect((await handle.result()).repositories.map((r) => [r.repository, r.decision])).toEqual([
+          ['fedora', 'pass'],
+          ['fedora-minimal', 'noop'],
+        ]);
         const history = JSON.stringify(await handle.fetchHistory());
         expect(history).toContain('workerSettings');
         expect(history).not.toContain(SECRET.LOOT_TEST_PASSWORD);
       },
       { env: SECRET, settings },
     );
-    expect(await inspectRemote(`${settings.registries[0]!.url}/fedora:40`, { tlsVerify: false })).toMatchObject({ kind: 'index' });
+    expect(await inspectRemote(`${settings.registries[0]!.url}/fedora:40`, { tlsVerify: false })).toMatchObject({
+      kind: 'index',
+    });
   });
 
   it('an activity asked to touch a registry outside the worker’s config refuses, sending nothing', async () => {
     const settings = workerSettings();
-    const activities = createActivities(activityEnvironment({ workDir: join(dir, 'activity-worker'), settings, env: { ...process.env, ...SECRET } }));
+    const activities = createActivities(
+      activityEnvironment({ workDir: join(dir, 'activity-worker'), settings, env: { ...process.env, ...SECRET } }),
+    );
     const mock = new MockActivityEnvironment();
     const failure = await mock
-      .run(activities.inspectPublished, { registries: [{ url: `${loot.host}/loot`, tlsVerify: false, credentialPrefix: 'LOOT_TEST_' }], repositories: ['fedora'], tags: ['40'] })
+      .run(activities.inspectPublished, {
+        registries: [{ url: `${loot.host}/loot`, tlsVerify: false, credentialPrefix: 'LOOT_TEST_' }],
+        repositories: ['fedora'],
+        tags: ['40'],
+      })
       .catch((e: unknown) => e);
     expect(failure).toMatchObject({ type: 'UntrustedInput', nonRetryable: true });
-    expect((failure as Error).message).toContain(`registry "${loot.host}/loot" is not one of this worker's [[registries]]`);
+    expect((failure as Error).message).toContain(
+      `registry "${loot.host}/loot" is not one of this worker's [[registries]]`,
+    );
     expect(loot.requests).toEqual([]);
   });
 
   it('sweeps what a killed worker left in its work dir (authfiles, tool temp dirs, partial cache files) when a worker starts there', async () => {
     const workDir = join(dir, 'crashed-worker');
     mkdirSync(join(workDir, 'scratch', 'auth-Xy12ab'), { recursive: true });
-    writeFileSync(join(workDir, 'scratch', 'auth-Xy12ab', 'auth.json'), JSON.stringify({ auths: { 'quay.io': { auth: 'c2VjcmV0' } } }));
+    writeFileSync(
+      join(workDir, 'scratch', 'auth-Xy12ab', 'auth.json'),
+      JSON.stringify({ auths: { 'quay.io': { auth: 'c2VjcmV0' } } }),
+    );
     mkdirSync(join(workDir, 'tmp', 'oci1234567'), { recursive: true });
     mkdirSync(join(workDir, 'cache'), { recursive: true });
     writeFileSync(join(workDir, 'cache', `${'a'.repeat(64)}.oci.tar.0f1e.part`), 'half');
@@ -128,13 +158,24 @@ describe('the trust boundary: a run chooses a compose, the worker chooses everyt
   });
 
   it.each([
-    ['a compose id dated in the future', { composeId: 'Fedora-40-20991231.n.0' }, 'InvalidComposeId', 'more than a day after now'],
-    ['a compose id that is not productmd’s', { composeId: 'Fedora-40-20240501.n.0"$(id)' }, 'InvalidComposeId', 'is not a compose id'],
+    [
+      'a compose id dated in the future',
+      { composeId: 'Fedora-40-20991231.n.0' },
+      'InvalidComposeId',
+      'more than a day after now',
+    ],
+    [
+      'a compose id that is not productmd’s',
+      { composeId: 'Fedora-40-20240501.n.0"$(id)' },
+      'InvalidComposeId',
+      'is not a compose id',
+    ],
     ['a relative location', { location: 'compose' }, 'InvalidInput', 'neither an http(s) URL nor an absolute path'],
     ['a location with a newline', { location: '/srv/compose\n/etc' }, 'InvalidInput', 'printable characters'],
     ['an input that is not an object', 'Fedora-40-20241001.n.0', 'InvalidInput', 'the run input is not an object'],
   ])('refuses %s at once', async (_name, change, type, text) => {
-    const input = typeof change === 'string' ? change : { location: compose.root, composeId: compose.composeId, ...change };
+    const input =
+      typeof change === 'string' ? change : { location: compose.root, composeId: compose.composeId, ...change };
     await withPublisherWorker(
       env,
       dir,

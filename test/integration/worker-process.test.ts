@@ -53,14 +53,23 @@ describe('the worker process', () => {
     await env?.teardown();
   });
 
-  it('serves Prometheus metrics with the SDK\'s and the project\'s own counters after a run, and logs JSON lines', async () => {
-    const compose = await makeCompose({ composeId: 'Fedora-40-20241101.n.0', images: { Container_Base: ['x86_64', 'aarch64'] }, format: '1.2' }, { dir, storage: { root: join(dir, 's'), runroot: join(dir, 'r') } });
+  it("serves Prometheus metrics with the SDK's and the project's own counters after a run, and logs JSON lines", async () => {
+    const compose = await makeCompose(
+      { composeId: 'Fedora-40-20241101.n.0', images: { Container_Base: ['x86_64', 'aarch64'] }, format: '1.2' },
+      { dir, storage: { root: join(dir, 's'), runroot: join(dir, 'r') } },
+    );
     const worker = await startWorkerProcess(configFile);
     try {
       const run = await startPublishRun(env.client, config, compose.root);
       expect((await waitForRun(run.handle, run.composeId)).phase).toBe('done');
       const scrape = await (await fetch(`http://${metricsAddress}/metrics`)).text();
-      if (process.env.PRINT_METRICS) console.log(scrape.split('\n').filter((line) => line.startsWith('compose_publisher')).join('\n'));
+      if (process.env.PRINT_METRICS)
+        console.log(
+          scrape
+            .split('\n')
+            .filter((line) => line.startsWith('compose_publisher'))
+            .join('\n'),
+        );
       expect(scrape).toMatch(/^compose_publisher_arch_images_pushed\{.*registry=".*\/worker-process".*\} 2$/m);
       expect(scrape).toMatch(/^compose_publisher_bytes_pushed\{.*\} \d+$/m);
       expect(scrape).toMatch(/^compose_publisher_repository_decisions\{.*decision="pass".*\} 1$/m);
@@ -72,11 +81,25 @@ describe('the worker process', () => {
       expect(report.exitCode).toBe(0);
       const afterReport = await (await fetch(`http://${metricsAddress}/metrics`)).text();
       for (const arch of ['amd64', 'arm64']) {
-        expect(afterReport).toMatch(new RegExp(`^compose_publisher_arch_lag_days\\{(?=.*arch="${arch}")(?=.*repository="fedora")(?=.*tag="40")(?=.*registry=".*/worker-process").*\\} 0$`, 'm'));
-        expect(afterReport).toMatch(new RegExp(`^compose_publisher_arch_composes_behind\\{(?=.*arch="${arch}")(?=.*tag="40").*\\} 0$`, 'm'));
+        expect(afterReport).toMatch(
+          new RegExp(
+            `^compose_publisher_arch_lag_days\\{(?=.*arch="${arch}")(?=.*repository="fedora")(?=.*tag="40")(?=.*registry=".*/worker-process").*\\} 0$`,
+            'm',
+          ),
+        );
+        expect(afterReport).toMatch(
+          new RegExp(`^compose_publisher_arch_composes_behind\\{(?=.*arch="${arch}")(?=.*tag="40").*\\} 0$`, 'm'),
+        );
       }
-      const pushed = worker.lines.map((line) => JSON.parse(line) as Record<string, unknown>).find((entry) => entry.message === 'arch image pushed');
-      expect(pushed).toMatchObject({ level: 'info', composeId: compose.composeId, repository: 'fedora', registry: `${inject('registryHost')}/worker-process` });
+      const pushed = worker.lines
+        .map((line) => JSON.parse(line) as Record<string, unknown>)
+        .find((entry) => entry.message === 'arch image pushed');
+      expect(pushed).toMatchObject({
+        level: 'info',
+        composeId: compose.composeId,
+        repository: 'fedora',
+        registry: `${inject('registryHost')}/worker-process`,
+      });
     } finally {
       worker.child.kill('SIGKILL');
       await worker.child;
@@ -84,7 +107,10 @@ describe('the worker process', () => {
   });
 
   it('on SIGTERM stops within the grace time, and the run completes on a restarted worker', async () => {
-    const compose = await makeCompose({ composeId: 'Fedora-40-20241102.n.0', images: { Container_Base: ['x86_64', 'aarch64'] }, format: '2.0' }, { dir, storage: { root: join(dir, 's'), runroot: join(dir, 'r') } });
+    const compose = await makeCompose(
+      { composeId: 'Fedora-40-20241102.n.0', images: { Container_Base: ['x86_64', 'aarch64'] }, format: '2.0' },
+      { dir, storage: { root: join(dir, 's'), runroot: join(dir, 'r') } },
+    );
     const server = await serveCompose(compose.root, { slowImagesMs: 6_000 });
     const first = await startWorkerProcess(configFile);
     let second: WorkerProcess | undefined;
@@ -123,7 +149,9 @@ describe('the worker process', () => {
     try {
       const second = await cli(['worker'], shared, { stdin: 'ignore' });
       expect(second.exitCode).not.toBe(0);
-      expect(second.stderr).toContain(`work_dir ${join(dir, 'work')} is in use by another worker (pid ${first.child.pid}`);
+      expect(second.stderr).toContain(
+        `work_dir ${join(dir, 'work')} is in use by another worker (pid ${first.child.pid}`,
+      );
       expect(second.stderr).toContain('Give each worker process its own work_dir');
       expect(first.child.exitCode).toBeNull();
     } finally {
@@ -137,7 +165,10 @@ describe('the worker process', () => {
 
   it('a SIGKILLed worker costs its run seconds, not minutes: the activity is retried on the next worker after the heartbeat timeout', async () => {
     // Both arches: the other tests of this file publish fedora:40 with both to the same registry namespace.
-    const compose = await makeCompose({ composeId: 'Fedora-40-20241103.n.0', images: { Container_Base: ['x86_64', 'aarch64'] }, format: '1.2' }, { dir, storage: { root: join(dir, 's'), runroot: join(dir, 'r') } });
+    const compose = await makeCompose(
+      { composeId: 'Fedora-40-20241103.n.0', images: { Container_Base: ['x86_64', 'aarch64'] }, format: '1.2' },
+      { dir, storage: { root: join(dir, 's'), runroot: join(dir, 'r') } },
+    );
     const server = await serveCompose(compose.root, { slowImagesMs: 3_000 });
     const first = await startWorkerProcess(configFile);
     let second: WorkerProcess | undefined;
@@ -150,7 +181,9 @@ describe('the worker process', () => {
       second = await startWorkerProcess(configFile);
       const status = await waitForRun(run.handle, run.composeId);
       const recoveredMs = Date.now() - killed;
-      console.log(`RECOVERY worker SIGKILLed mid-download, a new one started at once: ${(recoveredMs / 1000).toFixed(1)} s`);
+      console.log(
+        `RECOVERY worker SIGKILLed mid-download, a new one started at once: ${(recoveredMs / 1000).toFixed(1)} s`,
+      );
       expect(status).toMatchObject({ phase: 'done', repositories: [{ decision: 'pass', built: ['amd64', 'arm64'] }] });
       // The heartbeat timeout (10 s) plus a retry: far from the two minutes it took with a 2-minute timeout.
       expect(recoveredMs).toBeLessThan(60_000);
@@ -166,7 +199,16 @@ describe('the worker process', () => {
 async function untilPreparing(handle: WorkflowHandle): Promise<void> {
   for (;;) {
     const pending = (await handle.describe()).raw.pendingActivities ?? [];
-    if (pending.some((activity) => activity.activityType?.name === 'prepareImage' && String(activity.state) !== '1' && activity.attempt === 1 && activity.lastStartedTime)) return;
+    if (
+      pending.some(
+        (activity) =>
+          activity.activityType?.name === 'prepareImage' &&
+          String(activity.state) !== '1' &&
+          activity.attempt === 1 &&
+          activity.lastStartedTime,
+      )
+    )
+      return;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }

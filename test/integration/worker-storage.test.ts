@@ -62,7 +62,8 @@ function artifactOf(compose: MadeCompose, image: MadeImage, location = image.pat
 }
 
 /** The cache's complete layouts (a half-written one is a .part). */
-const layoutsIn = (cacheDir: string) => (existsSync(cacheDir) ? readdirSync(cacheDir).filter((name) => /^[0-9a-f]{64}\.oci$/.test(name)) : []);
+const layoutsIn = (cacheDir: string) =>
+  existsSync(cacheDir) ? readdirSync(cacheDir).filter((name) => /^[0-9a-f]{64}\.oci$/.test(name)) : [];
 
 describe.runIf(isRoot)('a worker whose work dir is on a full 40 MiB volume', () => {
   let env: TestWorkflowEnvironment;
@@ -95,13 +96,17 @@ describe.runIf(isRoot)('a worker whose work dir is on a full 40 MiB volume', () 
     try {
       const image = compose.images[0]!;
       // A local image: tar cannot unpack it into the full cache (the case that was reported as a bad archive).
-      const unpack = await localOciLayout(artifactOf(compose, image), cacheDir, () => {}).catch((error: unknown) => error);
+      const unpack = await localOciLayout(artifactOf(compose, image), cacheDir, () => {}).catch(
+        (error: unknown) => error,
+      );
       expect(unpack).not.toBeInstanceOf(DomainError);
       expect(workerFaultOf(unpack, volume)?.fault).toEqual({ type: 'WorkerStorageFull', code: 'ENOSPC' });
       expect(workerFaultOf(unpack, volume)?.detail).toMatch(/^tar: .*No space left on device/);
       // A remote image: the download cannot be written (not "the download broke off; will retry").
       const remote = `${server.url}${image.path.slice(compose.root.length + 1)}`;
-      const download = await localOciLayout(artifactOf(compose, image, remote), cacheDir, () => {}).catch((error: unknown) => error);
+      const download = await localOciLayout(artifactOf(compose, image, remote), cacheDir, () => {}).catch(
+        (error: unknown) => error,
+      );
       expect(download).not.toBeInstanceOf(DomainError);
       expect(workerFaultOf(download, volume)?.fault.code).toBe('ENOSPC');
       // Nothing the cache would take for a complete layout, and no half-written file left either.
@@ -122,69 +127,115 @@ describe.runIf(isRoot)('a worker whose work dir is on a full 40 MiB volume', () 
     const registry = settings.registries[0]!.url;
     const filler = join(volume, 'filler-run');
     const workflowId = publishWorkflowId(compose.composeId);
-    await withPublisherWorker(env, volume, async ({ taskQueue }) => {
-      const workDir = join(volume, 'worker');
-      const cacheDir = join(workDir, 'cache');
-      fillVolume(filler);
-      expect(freeBytes(workDir)).toBeLessThan(4096);
-      const handle = await env.client.workflow.start(publishCompose, { taskQueue, workflowId, args: [{ location: compose.root, composeId: compose.composeId }] });
+    await withPublisherWorker(
+      env,
+      volume,
+      async ({ taskQueue }) => {
+        const workDir = join(volume, 'worker');
+        const cacheDir = join(workDir, 'cache');
+        fillVolume(filler);
+        expect(freeBytes(workDir)).toBeLessThan(4096);
+        const handle = await env.client.workflow.start(publishCompose, {
+          taskQueue,
+          workflowId,
+          args: [{ location: compose.root, composeId: compose.composeId }],
+        });
 
-      // The run does not fail: status shows what it retries, and why.
-      let status: RunStatus | undefined;
-      for (let i = 0; i < 120 && !status?.retrying?.some((r) => r.type === 'WorkerStorageFull'); i++) {
-        await new Promise((resolve) => setTimeout(resolve, 500));
-        status = await readRunStatus(env.client, compose.composeId);
-      }
-      const retried = status?.retrying?.find((r) => r.type === 'WorkerStorageFull');
-      expect(retried, JSON.stringify(status)).toBeDefined();
-      expect(status!.phase).toBe('preparing-images');
-      expect(retried!.activity).toBe('prepareImage');
-      expect(retried!.failure).toMatch(new RegExp(`^preparing Fedora-Container-Base-Generic-40-20240611\\.n\\.0\\.(x86_64|aarch64)\\.oci\\.tar\\.xz: the worker's work dir ${workDir} is full: no space left on device \\(ENOSPC\\): tar: `));
-      expect(retried!.failure).toMatch(new RegExp(`Free in ${workDir}: \\d+ bytes; this step needs about .* \\(the \\d+-byte image unpacked into the cache\\)\\.`));
-      expect(retried!.failure).toContain("This is the worker host's fault, not the compose's: the step is retried with back-off.");
-      expect(retried!.failure).toContain('lower [publish] cache_max_size (now 20.0 GiB');
-      expect(retried!.failure).not.toMatch(/CorruptImage|UnsupportedImageArchive|not a usable container image archive/);
-      expect(formatStatus(status!)).toContain('retrying (the run waits and tries again):\n  prepareImage (attempt ');
+        // The run does not fail: status shows what it retries, and why.
+        let status: RunStatus | undefined;
+        for (let i = 0; i < 120 && !status?.retrying?.some((r) => r.type === 'WorkerStorageFull'); i++) {
+          await new Promise((resolve) => setTimeout(resolve, 500));
+          status = await readRunStatus(env.client, compose.composeId);
+        }
+        const retried = status?.retrying?.find((r) => r.type === 'WorkerStorageFull');
+        expect(retried, JSON.stringify(status)).toBeDefined();
+        expect(status!.phase).toBe('preparing-images');
+        expect(retried!.activity).toBe('prepareImage');
+        expect(retried!.failure).toMatch(
+          new RegExp(
+            `^preparing Fedora-Container-Base-Generic-40-20240611\\.n\\.0\\.(x86_64|aarch64)\\.oci\\.tar\\.xz: the worker's work dir ${workDir} is full: no space left on device \\(ENOSPC\\): tar: `,
+          ),
+        );
+        expect(retried!.failure).toMatch(
+          new RegExp(
+            `Free in ${workDir}: \\d+ bytes; this step needs about .* \\(the \\d+-byte image unpacked into the cache\\)\\.`,
+          ),
+        );
+        expect(retried!.failure).toContain(
+          "This is the worker host's fault, not the compose's: the step is retried with back-off.",
+        );
+        expect(retried!.failure).toContain('lower [publish] cache_max_size (now 20.0 GiB');
+        expect(retried!.failure).not.toMatch(
+          /CorruptImage|UnsupportedImageArchive|not a usable container image archive/,
+        );
+        expect(formatStatus(status!)).toContain('retrying (the run waits and tries again):\n  prepareImage (attempt ');
 
-      // The CLI's `status`, as an operator runs it, says the same.
-      const configFile = writeHarnessConfig(dir, { taskQueue, registryNamespace: registry.split('/').at(-1)! });
-      const shown = await cli(['status', compose.composeId], configFile);
-      expect(shown.stdout).toContain('phase preparing-images');
-      expect(shown.stdout).toMatch(/retrying \(the run waits and tries again\):\n {2}prepareImage \(attempt \d+(, next at [^)]+)?\): WorkerStorageFull: preparing .*the worker's work dir .* is full/);
+        // The CLI's `status`, as an operator runs it, says the same.
+        const configFile = writeHarnessConfig(dir, { taskQueue, registryNamespace: registry.split('/').at(-1)! });
+        const shown = await cli(['status', compose.composeId], configFile);
+        expect(shown.stdout).toContain('phase preparing-images');
+        expect(shown.stdout).toMatch(
+          /retrying \(the run waits and tries again\):\n {2}prepareImage \(attempt \d+(, next at [^)]+)?\): WorkerStorageFull: preparing .*the worker's work dir .* is full/,
+        );
 
-      // Nothing was published, and the cache holds no layout built from a half-written unpack.
-      expect(layoutsIn(cacheDir)).toEqual([]);
-      expect(await inspectRemote(`${registry}/fedora:40`, anonymous)).toEqual({ kind: 'absent' });
+        // Nothing was published, and the cache holds no layout built from a half-written unpack.
+        expect(layoutsIn(cacheDir)).toEqual([]);
+        expect(await inspectRemote(`${registry}/fedora:40`, anonymous)).toEqual({ kind: 'absent' });
 
-      rmSync(filler);
-      const result = await handle.result();
-      expect(result.phase).toBe('done');
-      expect(result.repositories.map((r) => [r.repository, r.decision, r.built])).toEqual([['fedora', 'pass', ['amd64', 'arm64']]]);
+        rmSync(filler);
+        const result = await handle.result();
+        expect(result.phase).toBe('done');
+        expect(result.repositories.map((r) => [r.repository, r.decision, r.built])).toEqual([
+          ['fedora', 'pass', ['amd64', 'arm64']],
+        ]);
 
-      // Digest by digest: each arch of the index, and each arch tag, is the image of this compose's file.
-      const expected = new Map<string, string>();
-      const reference = scratchSubdir('reference-cache');
-      for (const image of compose.images) {
-        const artifact = artifactOf(compose, image);
-        expected.set(image.ociArch, layoutManifestDigest(await localOciLayout(artifact, reference, () => {}), artifact));
-      }
-      const index = await inspectRemote(`${registry}/fedora:40`, anonymous);
-      if (index.kind !== 'index') throw new Error(`fedora:40 is ${index.kind}`);
-      expect(Object.fromEntries(index.instances.map((instance) => [instance.architecture, instance.digest]))).toEqual(Object.fromEntries(expected));
-      for (const instance of index.instances) expect(instance.annotations['org.fedoraproject.compose.id']).toBe(compose.composeId);
-      expect(await inspectRemote(`${registry}/fedora:latest`, anonymous)).toMatchObject({ kind: 'index', digest: index.digest });
-      for (const image of compose.images) {
-        expect(await inspectRemote(`${registry}/fedora:40-${image.composeArch}`, anonymous), image.composeArch).toMatchObject({ kind: 'image', digest: expected.get(image.ociArch) });
-      }
-      expect(result.repositories[0]!.manifests.map((m) => [m.tag, m.digest]).sort()).toEqual([['40', index.digest], ['latest', index.digest]]);
-    }, { settings });
+        // Digest by digest: each arch of the index, and each arch tag, is the image of this compose's file.
+        const expected = new Map<string, string>();
+        const reference = scratchSubdir('reference-cache');
+        for (const image of compose.images) {
+          const artifact = artifactOf(compose, image);
+          expected.set(
+            image.ociArch,
+            layoutManifestDigest(await localOciLayout(artifact, reference, () => {}), artifact),
+          );
+        }
+        const index = await inspectRemote(`${registry}/fedora:40`, anonymous);
+        if (index.kind !== 'index') throw new Error(`fedora:40 is ${index.kind}`);
+        expect(Object.fromEntries(index.instances.map((instance) => [instance.architecture, instance.digest]))).toEqual(
+          Object.fromEntries(expected),
+        );
+        for (const instance of index.instances)
+          expect(instance.annotations['org.fedoraproject.compose.id']).toBe(compose.composeId);
+        expect(await inspectRemote(`${registry}/fedora:latest`, anonymous)).toMatchObject({
+          kind: 'index',
+          digest: index.digest,
+        });
+        for (const image of compose.images) {
+          expect(
+            await inspectRemote(`${registry}/fedora:40-${image.composeArch}`, anonymous),
+            image.composeArch,
+          ).toMatchObject({ kind: 'image', digest: expected.get(image.ociArch) });
+        }
+        expect(result.repositories[0]!.manifests.map((m) => [m.tag, m.digest]).sort()).toEqual([
+          ['40', index.digest],
+          ['latest', index.digest],
+        ]);
+      },
+      { settings },
+    );
   });
 
   it('a cache_max_size larger than the free space of the work dir is a warning at start, naming both figures and the key', async () => {
     const workDir = join(volume, 'start');
     const warning = cacheSpaceWarning(workDir, 20 * 1024 ** 3);
-    expect(warning).toMatch(new RegExp(`^\\[publish\\] cache_max_size is 20\\.0 GiB \\(21474836480 bytes\\), but the volume of \\[publish\\] work_dir ${workDir} has \\d+\\.\\d MiB \\(\\d+ bytes\\) free: `));
-    expect(warning).toContain('Fix: lower [publish] cache_max_size below the free space, or give the work dir a larger volume');
+    expect(warning).toMatch(
+      new RegExp(
+        `^\\[publish\\] cache_max_size is 20\\.0 GiB \\(21474836480 bytes\\), but the volume of \\[publish\\] work_dir ${workDir} has \\d+\\.\\d MiB \\(\\d+ bytes\\) free: `,
+      ),
+    );
+    expect(warning).toContain(
+      'Fix: lower [publish] cache_max_size below the free space, or give the work dir a larger volume',
+    );
     expect(cacheSpaceWarning(workDir, 1024 * 1024)).toBeUndefined();
 
     // The worker process says it at start, in its log.
@@ -194,6 +245,10 @@ describe.runIf(isRoot)('a worker whose work dir is on a full 40 MiB volume', () 
       extra: `\n[compose]\nallowed_locations = ["/"]\n\n[publish]\nwork_dir = "${workDir}"\ncache_max_size = "20GiB"\n`,
     });
     const warnings = await workerStartWarnings(configFile);
-    expect(warnings).toEqual([expect.stringMatching(/: \[publish\] cache_max_size is 20\.0 GiB \(21474836480 bytes\), but the volume of \[publish\] work_dir .* has \d+\.\d MiB \(\d+ bytes\) free: /)]);
+    expect(warnings).toEqual([
+      expect.stringMatching(
+        /: \[publish\] cache_max_size is 20\.0 GiB \(21474836480 bytes\), but the volume of \[publish\] work_dir .* has \d+\.\d MiB \(\d+ bytes\) free: /,
+      ),
+    ]);
   });
 });

@@ -18,8 +18,13 @@ describe('the workflow limiter (max_parallel_pushes)', () => {
     const taskQueue = uniqueTaskQueue('limiter');
     const most = await withWorker(
       env,
-      { taskQueue, activities, workflowsPath: fileURLToPath(new URL('../support/harness-workflows.ts', import.meta.url)) },
-      () => env.client.workflow.execute(limiterProbe, { taskQueue, workflowId: `limiter-${taskQueue}`, args: [limit, 7] }),
+      {
+        taskQueue,
+        activities,
+        workflowsPath: fileURLToPath(new URL('../support/harness-workflows.ts', import.meta.url)),
+      },
+      () =>
+        env.client.workflow.execute(limiterProbe, { taskQueue, workflowId: `limiter-${taskQueue}`, args: [limit, 7] }),
     );
     expect(most).toBe(limit);
   });

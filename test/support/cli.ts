@@ -6,5 +6,9 @@ export const CLI = fileURLToPath(new URL('../../bin/compose-publisher.js', impor
 
 /** Runs `compose-publisher [--config FILE] ARGS…` as a process, never taking the config from the environment. */
 export function cli(args: string[], configFile?: string, options: { cwd?: string; stdin?: 'ignore' } = {}) {
-  return execa('node', [CLI, ...(configFile ? ['--config', configFile] : []), ...args], { reject: false, ...options, env: { COMPOSE_PUBLISHER_CONFIG: undefined } });
+  return execa('node', [CLI, ...(configFile ? ['--config', configFile] : []), ...args], {
+    reject: false,
+    ...options,
+    env: { COMPOSE_PUBLISHER_CONFIG: undefined },
+  });
 }

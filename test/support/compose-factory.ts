@@ -3,7 +3,13 @@ import { stat } from 'node:fs/promises';
 import { createServer, type ServerResponse } from 'node:http';
 import { join, normalize, sep } from 'node:path';
 
-export { makeCompose, OCI_ARCH, type ComposeSpec, type MadeCompose, type MadeImage } from '../../src/dev/sample-compose.js';
+export {
+  makeCompose,
+  OCI_ARCH,
+  type ComposeSpec,
+  type MadeCompose,
+  type MadeImage,
+} from '../../src/dev/sample-compose.js';
 
 /**
  * Serves a compose directory over HTTP on 127.0.0.1, as a compose host would. `slowImagesMs` holds back every
@@ -33,14 +39,16 @@ export async function serveCompose(
       response.writeHead(403).end();
       return;
     }
-    stat(path).then(
-      (info) => {
-        if (!info.isFile()) throw new Error('not a file');
-        response.writeHead(200, { 'content-length': info.size });
-        createReadStream(path).pipe(response);
-      },
-      () => response.writeHead(404).end(),
-    ).catch(() => response.writeHead(404).end());
+    stat(path)
+      .then(
+        (info) => {
+          if (!info.isFile()) throw new Error('not a file');
+          response.writeHead(200, { 'content-length': info.size });
+          createReadStream(path).pipe(response);
+        },
+        () => response.writeHead(404).end(),
+      )
+      .catch(() => response.writeHead(404).end());
   };
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const address = server.address();

@@ -8,10 +8,19 @@ import { inject } from 'vitest';
  */
 export function writeHarnessConfig(
   dir: string,
-  options: { taskQueue: string; registryNamespace: string; extra?: string; repositories?: Record<string, string>; architectures?: Record<string, string> },
+  options: {
+    taskQueue: string;
+    registryNamespace: string;
+    extra?: string;
+    repositories?: Record<string, string>;
+    architectures?: Record<string, string>;
+  },
 ): string {
   const file = join(dir, `${options.taskQueue}.toml`);
-  const table = (entries: Record<string, string>) => Object.entries(entries).map(([key, value]) => `${key} = "${value}"`).join('\n');
+  const table = (entries: Record<string, string>) =>
+    Object.entries(entries)
+      .map(([key, value]) => `${key} = "${value}"`)
+      .join('\n');
   writeFileSync(
     file,
     `[temporal]

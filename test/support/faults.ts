@@ -1,5 +1,15 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { copyFileSync, createReadStream, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  createReadStream,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { createServer, type ServerResponse } from 'node:http';
 import { basename, join, normalize, sep } from 'node:path';
@@ -12,7 +22,12 @@ import { cli } from './cli.js';
 import type { MadeCompose, MadeImage } from './compose-factory.js';
 
 /** Polls `check` until it returns something other than undefined/false; fails naming `what` after `timeoutMs`. */
-export async function until<T>(what: string, check: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 60_000, everyMs = 100): Promise<T> {
+export async function until<T>(
+  what: string,
+  check: () => T | undefined | false | Promise<T | undefined | false>,
+  timeoutMs = 60_000,
+  everyMs = 100,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();
@@ -125,7 +140,17 @@ export async function workerStartWarnings(configFile: string): Promise<string[]>
 // ---------------------------------------------------------------------------------------------------------------
 // Images large enough that a push takes a moment
 
-type ImagesJson = { payload: { images: Record<string, Record<string, Array<{ path: string; size: number; format: string; type: string; checksums: Record<string, string> }>>> } };
+type ImagesJson = {
+  payload: {
+    images: Record<
+      string,
+      Record<
+        string,
+        Array<{ path: string; size: number; format: string; type: string; checksums: Record<string, string> }>
+      >
+    >;
+  };
+};
 
 /**
  * Replaces every image of a made compose (format 1.2) by one whose layer is `megabytes` MiB of random bytes, so a
@@ -133,7 +158,11 @@ type ImagesJson = { payload: { images: Record<string, Record<string, Array<{ pat
  * archive (format tar.gz, type docker, as Fedora ≤ 41 may list them), since xz would take seconds per MiB. The
  * archives are built once per arch and size (in `options.dir`) and shared by the composes that ask for them.
  */
-export async function withLargeImages(compose: MadeCompose, megabytes: number, options: { dir: string; storage: ContainerStorage }): Promise<MadeCompose> {
+export async function withLargeImages(
+  compose: MadeCompose,
+  megabytes: number,
+  options: { dir: string; storage: ContainerStorage },
+): Promise<MadeCompose> {
   const imagesFile = join(compose.root, 'metadata', 'images.json');
   const document = JSON.parse(readFileSync(imagesFile, 'utf8')) as ImagesJson;
   const images = await Promise.all(
@@ -142,10 +171,24 @@ export async function withLargeImages(compose: MadeCompose, megabytes: number, o
       copyFileSync(await largeArchive(image, megabytes, options), path);
       rmSync(image.path);
       const bytes = readFileSync(path);
-      const large: MadeImage = { ...image, path, fileName: basename(path), size: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') };
-      const entry = Object.values(document.payload.images).flatMap((byArch) => byArch[image.composeArch] ?? []).find((e) => join(compose.root, e.path) === image.path);
+      const large: MadeImage = {
+        ...image,
+        path,
+        fileName: basename(path),
+        size: bytes.length,
+        sha256: createHash('sha256').update(bytes).digest('hex'),
+      };
+      const entry = Object.values(document.payload.images)
+        .flatMap((byArch) => byArch[image.composeArch] ?? [])
+        .find((e) => join(compose.root, e.path) === image.path);
       if (!entry) throw new Error(`${image.path} is not in ${imagesFile}`);
-      Object.assign(entry, { path: path.slice(compose.root.length + 1), size: large.size, format: 'tar.gz', type: 'docker', checksums: { sha256: large.sha256 } });
+      Object.assign(entry, {
+        path: path.slice(compose.root.length + 1),
+        size: large.size,
+        format: 'tar.gz',
+        type: 'docker',
+        checksums: { sha256: large.sha256 },
+      });
       return large;
     }),
   );
@@ -155,7 +198,11 @@ export async function withLargeImages(compose: MadeCompose, megabytes: number, o
 
 const largeArchives = new Map<string, Promise<string>>();
 
-function largeArchive(image: MadeImage, megabytes: number, options: { dir: string; storage: ContainerStorage }): Promise<string> {
+function largeArchive(
+  image: MadeImage,
+  megabytes: number,
+  options: { dir: string; storage: ContainerStorage },
+): Promise<string> {
   const target = join(options.dir, 'large-images', `${image.composeArch}-${megabytes}MiB.oci.tar.gz`);
   let built = largeArchives.get(target);
   if (!built) {
@@ -165,7 +212,12 @@ function largeArchive(image: MadeImage, megabytes: number, options: { dir: strin
   return built;
 }
 
-async function buildLargeArchive(image: MadeImage, megabytes: number, target: string, options: { dir: string; storage: ContainerStorage }): Promise<void> {
+async function buildLargeArchive(
+  image: MadeImage,
+  megabytes: number,
+  target: string,
+  options: { dir: string; storage: ContainerStorage },
+): Promise<void> {
   const work = `${target}.work`;
   mkdirSync(work, { recursive: true });
   const buildah = (args: string[]) => execa('buildah', [...storageArgs(options.storage), ...args]);
@@ -206,11 +258,20 @@ export async function manifestDigestInArchive(file: string): Promise<string> {
 export type TagContent =
   | { kind: 'absent' }
   | { kind: 'image'; digest: string; mediaType: string }
-  | { kind: 'index'; digest: string; mediaType: string; instances: Array<{ architecture: string; os: string; digest: string; composeId: string | undefined }> };
+  | {
+      kind: 'index';
+      digest: string;
+      mediaType: string;
+      instances: Array<{ architecture: string; os: string; digest: string; composeId: string | undefined }>;
+    };
 
 /** `skopeo inspect --raw` of one tag over plain HTTP: its digest (sha256 of the bytes served) and, for an index, its instances. */
 export async function readTag(registryUrl: string, repository: string, tag: string): Promise<TagContent> {
-  const result = await execa('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${registryUrl}/${repository}:${tag}`], { reject: false, stripFinalNewline: false });
+  const result = await execa(
+    'skopeo',
+    ['inspect', '--raw', '--tls-verify=false', `docker://${registryUrl}/${repository}:${tag}`],
+    { reject: false, stripFinalNewline: false },
+  );
   if (result.failed) {
     if (/manifest unknown|name unknown|not found/i.test(result.stderr)) return { kind: 'absent' };
     throw new Error(`skopeo inspect ${registryUrl}/${repository}:${tag} failed: ${result.stderr}`);
@@ -218,7 +279,11 @@ export async function readTag(registryUrl: string, repository: string, tag: stri
   const digest = `sha256:${createHash('sha256').update(result.stdout, 'utf8').digest('hex')}`;
   const document = JSON.parse(result.stdout) as {
     mediaType: string;
-    manifests?: Array<{ digest: string; platform?: { architecture: string; os: string }; annotations?: Record<string, string> }>;
+    manifests?: Array<{
+      digest: string;
+      platform?: { architecture: string; os: string };
+      annotations?: Record<string, string>;
+    }>;
   };
   if (!document.manifests) return { kind: 'image', digest, mediaType: document.mediaType };
   const instances = document.manifests.map((m) => ({
@@ -227,7 +292,12 @@ export async function readTag(registryUrl: string, repository: string, tag: stri
     digest: m.digest,
     composeId: m.annotations?.[COMPOSE_ID_ANNOTATION],
   }));
-  return { kind: 'index', digest, mediaType: document.mediaType, instances: instances.sort((a, b) => a.architecture.localeCompare(b.architecture)) };
+  return {
+    kind: 'index',
+    digest,
+    mediaType: document.mediaType,
+    instances: instances.sort((a, b) => a.architecture.localeCompare(b.architecture)),
+  };
 }
 
 /** Blob uploads the distribution registry has open in `storageDir` (filesystem driver) for one repository. */
@@ -293,7 +363,12 @@ export async function serveFaultyCompose(root: string, faults: ComposeHostFaults
       return;
     }
     const truncate = faults.truncateImages;
-    const cut = Boolean(truncate && seen >= 1 && /\.tar\.(xz|gz)$/.test(pathname) && (truncate.times === 'always' || seen <= truncate.times));
+    const cut = Boolean(
+      truncate &&
+      seen >= 1 &&
+      /\.tar\.(xz|gz)$/.test(pathname) &&
+      (truncate.times === 'always' || seen <= truncate.times),
+    );
     serveFile(root, pathname, cut, response).then(
       (status) => answered(cut && status === 200 ? 'truncated' : status),
       () => response.destroy(),
@@ -353,7 +428,12 @@ export async function endedAttempts(handle: WorkflowHandle, types: string[]): Pr
 /** A failure's message followed by its causes'. */
 function failureText(failure: { message?: string | null; cause?: unknown }): string {
   const parts: string[] = [];
-  for (let current: typeof failure | undefined = failure; current; current = current.cause as typeof failure | undefined) parts.push(current.message ?? '');
+  for (
+    let current: typeof failure | undefined = failure;
+    current;
+    current = current.cause as typeof failure | undefined
+  )
+    parts.push(current.message ?? '');
   return parts.filter(Boolean).join(': ');
 }
 
@@ -361,23 +441,33 @@ function failureText(failure: { message?: string | null; cause?: unknown }): str
 export async function untilPending(
   handle: WorkflowHandle,
   type: string,
-  wanted: (activity: { attempt: number; started: boolean; lastFailure: string | undefined; identity: string }) => boolean,
+  wanted: (activity: {
+    attempt: number;
+    started: boolean;
+    lastFailure: string | undefined;
+    identity: string;
+  }) => boolean,
   timeoutMs = 60_000,
 ) {
-  return until(`a pending ${type} activity`, async () => {
-    const description = await handle.describe();
-    if (description.status.name !== 'RUNNING') throw new Error(`the run ended (${description.status.name}) before a matching ${type} was pending`);
-    for (const activity of description.raw.pendingActivities ?? []) {
-      if (activity.activityType?.name !== type) continue;
-      const view = {
-        attempt: activity.attempt ?? 1,
-        // PendingActivityState 1 is SCHEDULED (waiting for a worker, or for its retry), 2 STARTED.
-        started: Number(activity.state) === 2,
-        lastFailure: activity.lastFailure ? failureText(activity.lastFailure) : undefined,
-        identity: activity.lastWorkerIdentity ?? '',
-      };
-      if (wanted(view)) return view;
-    }
-    return undefined;
-  }, timeoutMs);
+  return until(
+    `a pending ${type} activity`,
+    async () => {
+      const description = await handle.describe();
+      if (description.status.name !== 'RUNNING')
+        throw new Error(`the run ended (${description.status.name}) before a matching ${type} was pending`);
+      for (const activity of description.raw.pendingActivities ?? []) {
+        if (activity.activityType?.name !== type) continue;
+        const view = {
+          attempt: activity.attempt ?? 1,
+          // PendingActivityState 1 is SCHEDULED (waiting for a worker, or for its retry), 2 STARTED.
+          started: Number(activity.state) === 2,
+          lastFailure: activity.lastFailure ? failureText(activity.lastFailure) : undefined,
+          identity: activity.lastWorkerIdentity ?? '',
+        };
+        if (wanted(view)) return view;
+      }
+      return undefined;
+    },
+    timeoutMs,
+  );
 }

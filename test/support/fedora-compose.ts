@@ -27,8 +27,14 @@ export interface FedoraCompose {
  * productmd writes it, with real files for the entries `fileFor` returns one for: each is copied to the entry's
  * path and the entry's size and checksums are rewritten to match. Everything else stays as productmd wrote it.
  */
-export function layOutFedoraCompose(fixture: string, dir: string, fileFor: (entry: { variant: string; arch: string; subvariant: string; type: string }) => string | undefined): FedoraCompose {
-  const info = JSON.parse(readFileSync(join(FIXTURES, fixture, 'composeinfo.json'), 'utf8')) as { payload: { compose: { id: string } } };
+export function layOutFedoraCompose(
+  fixture: string,
+  dir: string,
+  fileFor: (entry: { variant: string; arch: string; subvariant: string; type: string }) => string | undefined,
+): FedoraCompose {
+  const info = JSON.parse(readFileSync(join(FIXTURES, fixture, 'composeinfo.json'), 'utf8')) as {
+    payload: { compose: { id: string } };
+  };
   const images = JSON.parse(readFileSync(join(FIXTURES, fixture, 'images.json'), 'utf8')) as ImagesDocument;
   const composeId = info.payload.compose.id;
   const top = join(dir, composeId);
@@ -43,7 +49,8 @@ export function layOutFedoraCompose(fixture: string, dir: string, fileFor: (entr
         copyFileSync(file, target);
         const bytes = readFileSync(target);
         entry.size = bytes.length;
-        for (const algorithm of Object.keys(entry.checksums)) entry.checksums[algorithm] = createHash(algorithm).update(bytes).digest('hex');
+        for (const algorithm of Object.keys(entry.checksums))
+          entry.checksums[algorithm] = createHash(algorithm).update(bytes).digest('hex');
       }
     }
   }

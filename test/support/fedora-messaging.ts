@@ -11,7 +11,13 @@ const PROBE = join(import.meta.dirname, 'fedora_messaging_probe.py');
 /** One delivery as the broker handed it over, in the shape the probe passes to fedora-messaging. */
 export interface Delivery {
   routing_key: string;
-  properties: { content_type?: string; content_encoding?: string; delivery_mode?: number; message_id?: string; headers: Record<string, unknown> };
+  properties: {
+    content_type?: string;
+    content_encoding?: string;
+    delivery_mode?: number;
+    message_id?: string;
+    headers: Record<string, unknown>;
+  };
   body: string;
 }
 
@@ -55,9 +61,18 @@ export async function readAsConsumers(deliveries: Delivery[]): Promise<ReadMessa
 }
 
 /** Publishes `body` on `topic` with fedora_messaging.api.publish (as Pungi does), to the broker at `amqpUrl`. */
-export async function publishAsPungi(options: { amqpUrl: string; topicPrefix: string; topic: string; body: unknown; dir: string }): Promise<void> {
+export async function publishAsPungi(options: {
+  amqpUrl: string;
+  topicPrefix: string;
+  topic: string;
+  body: unknown;
+  dir: string;
+}): Promise<void> {
   const conf = join(options.dir, 'fedora-messaging.toml');
-  writeFileSync(conf, `amqp_url = ${JSON.stringify(options.amqpUrl)}\ntopic_prefix = ${JSON.stringify(options.topicPrefix)}\npublish_exchange = "amq.topic"\n`);
+  writeFileSync(
+    conf,
+    `amqp_url = ${JSON.stringify(options.amqpUrl)}\ntopic_prefix = ${JSON.stringify(options.topicPrefix)}\npublish_exchange = "amq.topic"\n`,
+  );
   await probe(['publish', options.topic], JSON.stringify(options.body), { FEDORA_MESSAGING_CONF: conf });
 }
 
@@ -77,15 +92,22 @@ export function asDelivery(message: ConsumeMessage): Delivery {
 }
 
 /** A queue bound to `bindingKey` on amq.topic that keeps every delivery, until close(). */
-export async function recordDeliveries(amqpUrl: string, bindingKey: string): Promise<{ deliveries: ConsumeMessage[]; close(): Promise<void> }> {
+export async function recordDeliveries(
+  amqpUrl: string,
+  bindingKey: string,
+): Promise<{ deliveries: ConsumeMessage[]; close(): Promise<void> }> {
   const connection = await amqp.connect(amqpUrl);
   const channel = await connection.createChannel();
   const { queue } = await channel.assertQueue('', { exclusive: true });
   await channel.bindQueue(queue, 'amq.topic', bindingKey);
   const deliveries: ConsumeMessage[] = [];
-  await channel.consume(queue, (message) => {
-    if (message) deliveries.push(message);
-  }, { noAck: true });
+  await channel.consume(
+    queue,
+    (message) => {
+      if (message) deliveries.push(message);
+    },
+    { noAck: true },
+  );
   return { deliveries, close: () => connection.close() };
 }
 
@@ -96,13 +118,36 @@ export async function recordDeliveries(amqpUrl: string, bindingKey: string): Pro
 export function schemaShape(schema: unknown): unknown {
   if (Array.isArray(schema)) return schema.map(schemaShape);
   if (schema === null || typeof schema !== 'object') return schema;
-  const dropped = new Set(['description', 'id', '$id', '$schema', 'title', 'additionalProperties', 'minimum', 'maximum']);
+  const dropped = new Set([
+    'description',
+    'id',
+    '$id',
+    '$schema',
+    'title',
+    'additionalProperties',
+    'minimum',
+    'maximum',
+  ]);
   const entries = Object.entries(schema as Record<string, unknown>)
     .filter(([key]) => !dropped.has(key))
-    .map(([key, value]) => [key, key === 'required' && Array.isArray(value) ? [...(value as string[])].sort() : key === 'properties' ? sortedShape(value) : schemaShape(value)] as const);
+    .map(
+      ([key, value]) =>
+        [
+          key,
+          key === 'required' && Array.isArray(value)
+            ? [...(value as string[])].sort()
+            : key === 'properties'
+              ? sortedShape(value)
+              : schemaShape(value),
+        ] as const,
+    );
   return Object.fromEntries(entries.sort(([a], [b]) => a.localeCompare(b)));
 }
 
 function sortedShape(properties: unknown): unknown {
-  return Object.fromEntries(Object.entries(properties as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b)).map(([key, value]) => [key, schemaShape(value)]));
+  return Object.fromEntries(
+    Object.entries(properties as Record<string, unknown>)
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([key, value]) => [key, schemaShape(value)]),
+  );
 }

@@ -18,7 +18,12 @@ export async function lockHolder(input: { key: string; holdMs: number }): Promis
     const granted = Date.now();
     await sleep(input.holdMs);
     const { workflowId } = workflowInfo();
-    written.push({ registry: 'registry.test', tag: workflowId, digest: `sha256:${'0'.repeat(64)}`, composeId: 'Fedora-40-20240501.n.0' });
+    written.push({
+      registry: 'registry.test',
+      tag: workflowId,
+      digest: `sha256:${'0'.repeat(64)}`,
+      composeId: 'Fedora-40-20240501.n.0',
+    });
     return { granted, released: Date.now(), recordsSeen: Object.keys(records).length };
   });
 }

@@ -62,9 +62,17 @@ export async function withPublisherWorker<T>(
 }
 
 /** A worker as `compose-publisher worker --config <file>` would run it: the config's task queue and settings. */
-export function withConfiguredWorker<T>(env: TestWorkflowEnvironment, workDir: string, configFile: string, body: (harness: PublisherHarness) => Promise<T>): Promise<T> {
+export function withConfiguredWorker<T>(
+  env: TestWorkflowEnvironment,
+  workDir: string,
+  configFile: string,
+  body: (harness: PublisherHarness) => Promise<T>,
+): Promise<T> {
   const config = loadConfig(configFile);
-  return withPublisherWorker(env, workDir, body, { taskQueue: config.temporal.task_queue, settings: publishSettings(config) });
+  return withPublisherWorker(env, workDir, body, {
+    taskQueue: config.temporal.task_queue,
+    settings: publishSettings(config),
+  });
 }
 
 /** Runs publishCompose to its end (with the settings of the worker on `taskQueue`); `workflowId` defaults to a unique one so tests can publish a compose twice. */
@@ -78,7 +86,10 @@ export async function runPublish(
 }
 
 /** Asks the run's status every 100 ms until it reaches `phase` (at most a minute). */
-export async function untilPhase(handle: WorkflowHandle<typeof publishCompose>, phase: PublishStatus['phase']): Promise<PublishStatus> {
+export async function untilPhase(
+  handle: WorkflowHandle<typeof publishCompose>,
+  phase: PublishStatus['phase'],
+): Promise<PublishStatus> {
   for (let i = 0; i < 600; i++) {
     const status = await handle.query(statusQuery);
     if (status.phase === phase) return status;

@@ -7,7 +7,10 @@ export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 /** Headless chromium (as root it needs --no-sandbox). */
 export async function launchBrowser(): Promise<Browser> {
-  if (!existsSync(CHROMIUM)) throw new Error(`no chromium at ${CHROMIUM}: run scripts/setup.sh (installs Debian's chromium), or set CHROMIUM_PATH`);
+  if (!existsSync(CHROMIUM))
+    throw new Error(
+      `no chromium at ${CHROMIUM}: run scripts/setup.sh (installs Debian's chromium), or set CHROMIUM_PATH`,
+    );
   return chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-dev-shm-usage'] });
 }
 
@@ -46,14 +49,20 @@ export class TemporalUi {
   /** "Send a Signal" or "Send an Update" from the run's More Actions menu, with a JSON payload typed as an operator would. */
   async send(kind: 'Signal' | 'Update', name: string, payload: unknown): Promise<void> {
     await this.page.getByRole('button', { name: 'More Actions' }).click();
-    await this.page.getByRole('menu', { name: /Send a Signal/ }).getByText(kind === 'Signal' ? 'Send a Signal' : 'Send an Update').click();
+    await this.page
+      .getByRole('menu', { name: /Send a Signal/ })
+      .getByText(kind === 'Signal' ? 'Send a Signal' : 'Send an Update')
+      .click();
     const dialog = this.dialog();
     await dialog.locator('button[aria-haspopup]').first().click();
     await dialog.getByRole('option', { name, exact: true }).click();
     await this.fill(payload);
     if (process.env.DEBUG_UI) await screenshot(this.page, `debug-${kind}-before-submit.png`);
     await this.submit();
-    if (process.env.DEBUG_UI) { await this.page.waitForTimeout(1500); await screenshot(this.page, `debug-${kind}-after-submit.png`); }
+    if (process.env.DEBUG_UI) {
+      await this.page.waitForTimeout(1500);
+      await screenshot(this.page, `debug-${kind}-after-submit.png`);
+    }
   }
 
   /** Replaces the payload in the open dialog's JSON editor (inserted, not typed: the editor would close brackets itself). */
@@ -76,4 +85,3 @@ export class TemporalUi {
     return this.page.locator('dialog[open]');
   }
 }
-

@@ -31,7 +31,11 @@ export async function withWorker<T>(
   options: Omit<WorkerOptions, 'connection' | 'namespace'>,
   body: (worker: Worker) => Promise<T>,
 ): Promise<T> {
-  const worker = await Worker.create({ connection: env.nativeConnection, namespace: inject('temporalNamespace'), ...options });
+  const worker = await Worker.create({
+    connection: env.nativeConnection,
+    namespace: inject('temporalNamespace'),
+    ...options,
+  });
   return worker.runUntil(body(worker));
 }
 

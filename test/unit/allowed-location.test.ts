@@ -62,7 +62,11 @@ describe('checkAllowedLocation', () => {
   });
 
   it('names the redirect that leads outside', () => {
-    expect(() => checkAllowedLocation('https://evil.example/x', allowed, { redirectedFrom: 'https://kojipkgs.fedoraproject.org/compose/43/x' })).toThrow(
+    expect(() =>
+      checkAllowedLocation('https://evil.example/x', allowed, {
+        redirectedFrom: 'https://kojipkgs.fedoraproject.org/compose/43/x',
+      }),
+    ).toThrow(
       'https://kojipkgs.fedoraproject.org/compose/43/x redirects to "https://evil.example/x", which is not under any of [compose].allowed_locations',
     );
   });

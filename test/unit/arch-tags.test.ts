@@ -22,7 +22,11 @@ function record(tag: string, digest: string, composeId: string, registry = REGIS
   return { [archTagKey(registry, tag)]: { registry, tag, digest, composeId } };
 }
 
-function plan(archTags: PublishedManifest[], records: Record<string, ArchTagRecord> = {}, indexes: PublishedManifest[] = []) {
+function plan(
+  archTags: PublishedManifest[],
+  records: Record<string, ArchTagRecord> = {},
+  indexes: PublishedManifest[] = [],
+) {
   return planArchTags({ composeId: OURS, registries: [REGISTRY], images, archTags, indexes, records });
 }
 
@@ -51,14 +55,22 @@ describe('planArchTags', () => {
   });
 
   it('does not trust a record whose digest the tag no longer holds (someone else moved it): unknown origin is overwritten', () => {
-    expect(plan([archTagHolding('40-x86_64', d(99)), archTagHolding('40-aarch64', null)], record('40-x86_64', d(11), NEWER)).write.map((w) => w.tag)).toEqual([
-      '40-x86_64',
-      '40-aarch64',
-    ]);
+    expect(
+      plan(
+        [archTagHolding('40-x86_64', d(99)), archTagHolding('40-aarch64', null)],
+        record('40-x86_64', d(11), NEWER),
+      ).write.map((w) => w.tag),
+    ).toEqual(['40-x86_64', '40-aarch64']);
   });
 
   it('knows an image by the compose-id annotation of the index instance with the same digest', () => {
-    const index: PublishedManifest = { registry: REGISTRY, repository: 'fedora', tag: '40', digest: d(500), instances: [{ ociArch: 'amd64', digest: d(11), composeId: NEWER }] };
+    const index: PublishedManifest = {
+      registry: REGISTRY,
+      repository: 'fedora',
+      tag: '40',
+      digest: d(500),
+      instances: [{ ociArch: 'amd64', digest: d(11), composeId: NEWER }],
+    };
     expect(plan([archTagHolding('40-x86_64', d(11)), archTagHolding('40-aarch64', null)], {}, [index]).kept).toEqual([
       { registry: REGISTRY, tag: '40-x86_64', composeId: NEWER },
     ]);
@@ -81,20 +93,36 @@ describe('planArchTags', () => {
   it('never writes over an image of a known newer compose, and writes or keeps every tag that does not hold ours', () => {
     const day = fc.integer({ min: 1, max: 9 }).map((n) => `Fedora-40-2024050${n}.n.0`);
     fc.assert(
-      fc.property(fc.array(fc.record({ held: fc.option(fc.integer({ min: 1, max: 30 }), { nil: null }), writer: fc.option(day, { nil: undefined }) }), { minLength: 2, maxLength: 2 }), (tags) => {
-        const archTags = images.map((image, i) => archTagHolding(image.tag, tags[i]!.held === null ? null : d(tags[i]!.held)));
-        const records = Object.assign({}, ...images.map((image, i) => {
-          const { held, writer } = tags[i]!;
-          return held !== null && writer ? record(image.tag, d(held), writer) : {};
-        })) as Record<string, ArchTagRecord>;
-        const result = plan(archTags, records);
-        for (const write of result.write) {
-          const writer = records[archTagKey(REGISTRY, write.tag)]?.composeId;
-          if (writer) expect(writer <= OURS).toBe(true);
-        }
-        const holdingOurs = images.filter((image, i) => tags[i]!.held !== null && d(tags[i]!.held) === image.digest).length;
-        expect(result.write.length + result.kept.length + holdingOurs).toBe(images.length);
-      }),
+      fc.property(
+        fc.array(
+          fc.record({
+            held: fc.option(fc.integer({ min: 1, max: 30 }), { nil: null }),
+            writer: fc.option(day, { nil: undefined }),
+          }),
+          { minLength: 2, maxLength: 2 },
+        ),
+        (tags) => {
+          const archTags = images.map((image, i) =>
+            archTagHolding(image.tag, tags[i]!.held === null ? null : d(tags[i]!.held)),
+          );
+          const records = Object.assign(
+            {},
+            ...images.map((image, i) => {
+              const { held, writer } = tags[i]!;
+              return held !== null && writer ? record(image.tag, d(held), writer) : {};
+            }),
+          ) as Record<string, ArchTagRecord>;
+          const result = plan(archTags, records);
+          for (const write of result.write) {
+            const writer = records[archTagKey(REGISTRY, write.tag)]?.composeId;
+            if (writer) expect(writer <= OURS).toBe(true);
+          }
+          const holdingOurs = images.filter(
+            (image, i) => tags[i]!.held !== null && d(tags[i]!.held) === image.digest,
+          ).length;
+          expect(result.write.length + result.kept.length + holdingOurs).toBe(images.length);
+        },
+      ),
     );
   });
 });

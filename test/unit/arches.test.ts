@@ -19,7 +19,9 @@ describe('toOciArch', () => {
   });
 
   it('fails on an unmapped arch, naming it and the config line to add', () => {
-    const error = domainErrorOf(() => toOciArch('riscv64', FEDORA, 'metadata/images.json: payload.images.Container.riscv64[0]'));
+    const error = domainErrorOf(() =>
+      toOciArch('riscv64', FEDORA, 'metadata/images.json: payload.images.Container.riscv64[0]'),
+    );
     expect(error.type).toBe('UnmappedArchitecture');
     expect(error.message).toContain('metadata/images.json: payload.images.Container.riscv64[0]');
     expect(error.message).toContain('"riscv64"');

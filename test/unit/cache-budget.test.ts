@@ -16,7 +16,10 @@ function cacheWith(names: string[], size: number): string {
   return dir;
 }
 const archive = (dir: string, name: string) => join(dir, `${name.repeat(64)}.oci.tar`);
-const listed = (dir: string) => readdirSync(dir).map((file) => file[0]).sort();
+const listed = (dir: string) =>
+  readdirSync(dir)
+    .map((file) => file[0])
+    .sort();
 
 describe('CacheBudget ([publish] cache_max_size)', () => {
   it('removes the least recently used archives until the cache fits', () => {

@@ -1,6 +1,13 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { compareComposeIds, compareComposesAcrossReleases, isComposeIdNewer, parseComposeId, tryParseComposeId, type ComposeType } from '../../src/domain/compose-id.js';
+import {
+  compareComposeIds,
+  compareComposesAcrossReleases,
+  isComposeIdNewer,
+  parseComposeId,
+  tryParseComposeId,
+  type ComposeType,
+} from '../../src/domain/compose-id.js';
 import { domainErrorOf } from './helpers/domain-error.js';
 
 describe('parseComposeId', () => {
@@ -68,7 +75,14 @@ describe('compareComposeIds', () => {
 describe('compareComposeIds (properties)', () => {
   const composeId = fc
     .record({
-      release: fc.constantFrom('Fedora-40', 'Fedora-Rawhide', 'Fedora-40-updates', 'Fedora-Cloud-40', 'Fedora-41', 'Fedora-Container-40-Fedora-40'),
+      release: fc.constantFrom(
+        'Fedora-40',
+        'Fedora-Rawhide',
+        'Fedora-40-updates',
+        'Fedora-Cloud-40',
+        'Fedora-41',
+        'Fedora-Container-40-Fedora-40',
+      ),
       year: fc.integer({ min: 2000, max: 2099 }),
       month: fc.integer({ min: 1, max: 12 }),
       day: fc.integer({ min: 1, max: 28 }),
@@ -81,12 +95,19 @@ describe('compareComposeIds (properties)', () => {
       return { ...p, date, id: `${p.release}-${date}${suffix}.${p.respin}` };
     });
   type Generated = typeof composeId extends fc.Arbitrary<infer T> ? T : never;
-  const byDateThenRespin = (a: Generated, b: Generated) => (a.date !== b.date ? (a.date < b.date ? -1 : 1) : Math.sign(a.respin - b.respin));
+  const byDateThenRespin = (a: Generated, b: Generated) =>
+    a.date !== b.date ? (a.date < b.date ? -1 : 1) : Math.sign(a.respin - b.respin);
 
   it('parses generated ids back to their parts', () => {
     fc.assert(
       fc.property(composeId, (g) => {
-        expect(parseComposeId(g.id)).toEqual({ id: g.id, release: g.release, date: g.date, type: g.type, respin: g.respin });
+        expect(parseComposeId(g.id)).toEqual({
+          id: g.id,
+          release: g.release,
+          date: g.date,
+          type: g.type,
+          respin: g.respin,
+        });
       }),
     );
   });
@@ -111,8 +132,10 @@ describe('compareComposeIds (properties)', () => {
   it('is transitive', () => {
     fc.assert(
       fc.property(composeId, composeId, composeId, (a, b, c) => {
-        if (compareComposeIds(a.id, b.id) <= 0 && compareComposeIds(b.id, c.id) <= 0) expect(compareComposeIds(a.id, c.id)).toBeLessThanOrEqual(0);
-        if (compareComposeIds(a.id, b.id) < 0 && compareComposeIds(b.id, c.id) <= 0) expect(compareComposeIds(a.id, c.id)).toBeLessThan(0);
+        if (compareComposeIds(a.id, b.id) <= 0 && compareComposeIds(b.id, c.id) <= 0)
+          expect(compareComposeIds(a.id, c.id)).toBeLessThanOrEqual(0);
+        if (compareComposeIds(a.id, b.id) < 0 && compareComposeIds(b.id, c.id) <= 0)
+          expect(compareComposeIds(a.id, c.id)).toBeLessThan(0);
       }),
     );
   });
@@ -121,7 +144,8 @@ describe('compareComposeIds (properties)', () => {
     fc.assert(
       fc.property(fc.array(composeId, { maxLength: 20 }), (ids) => {
         const sorted = [...ids].sort((a, b) => compareComposeIds(a.id, b.id));
-        for (let i = 1; i < sorted.length; i += 1) expect(byDateThenRespin(sorted[i - 1]!, sorted[i]!)).toBeLessThanOrEqual(0);
+        for (let i = 1; i < sorted.length; i += 1)
+          expect(byDateThenRespin(sorted[i - 1]!, sorted[i]!)).toBeLessThanOrEqual(0);
       }),
     );
   });

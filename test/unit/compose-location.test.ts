@@ -1,22 +1,46 @@
 import { describe, expect, it } from 'vitest';
-import { baseName, checkComposeRoot, isFetchableLocation, resolveImageLocation } from '../../src/domain/compose-location.js';
+import {
+  baseName,
+  checkComposeRoot,
+  isFetchableLocation,
+  resolveImageLocation,
+} from '../../src/domain/compose-location.js';
 import { domainErrorOf } from './helpers/domain-error.js';
 
 describe('resolveImageLocation', () => {
   it.each([
-    ['https://kojipkgs.example.org/compose/Fedora-40-20240501.n.0/compose', 'Container/x86_64/images/a.oci.tar.xz', 'https://kojipkgs.example.org/compose/Fedora-40-20240501.n.0/compose/Container/x86_64/images/a.oci.tar.xz'],
-    ['https://kojipkgs.example.org/compose/', './Container/x86_64/images/a.oci.tar.xz', 'https://kojipkgs.example.org/compose/Container/x86_64/images/a.oci.tar.xz'],
-    ['/srv/compose', 'Container/x86_64/../x86_64/images/a.oci.tar.xz', '/srv/compose/Container/x86_64/images/a.oci.tar.xz'],
+    [
+      'https://kojipkgs.example.org/compose/Fedora-40-20240501.n.0/compose',
+      'Container/x86_64/images/a.oci.tar.xz',
+      'https://kojipkgs.example.org/compose/Fedora-40-20240501.n.0/compose/Container/x86_64/images/a.oci.tar.xz',
+    ],
+    [
+      'https://kojipkgs.example.org/compose/',
+      './Container/x86_64/images/a.oci.tar.xz',
+      'https://kojipkgs.example.org/compose/Container/x86_64/images/a.oci.tar.xz',
+    ],
+    [
+      '/srv/compose',
+      'Container/x86_64/../x86_64/images/a.oci.tar.xz',
+      '/srv/compose/Container/x86_64/images/a.oci.tar.xz',
+    ],
     ['/', 'a.oci.tar.xz', '/a.oci.tar.xz'],
     ['/srv/compose', 'https://cdn.example.org/a.oci.tar.xz', 'https://cdn.example.org/a.oci.tar.xz'],
-    ['/srv/compose', 'oci://quay.io/fedora/fedora:40-x86_64@sha256:abc', 'oci://quay.io/fedora/fedora:40-x86_64@sha256:abc'],
+    [
+      '/srv/compose',
+      'oci://quay.io/fedora/fedora:40-x86_64@sha256:abc',
+      'oci://quay.io/fedora/fedora:40-x86_64@sha256:abc',
+    ],
   ])('resolves against %s: %s', (root, reference, expected) => {
     expect(resolveImageLocation(root, reference)).toBe(expected);
   });
 
-  it.each(['/etc/passwd', '../../etc/passwd', 'Container/../../x', '', '.'])('refuses %j, which is not inside the compose', (reference) => {
-    expect(resolveImageLocation('/srv/compose', reference)).toBeUndefined();
-  });
+  it.each(['/etc/passwd', '../../etc/passwd', 'Container/../../x', '', '.'])(
+    'refuses %j, which is not inside the compose',
+    (reference) => {
+      expect(resolveImageLocation('/srv/compose', reference)).toBeUndefined();
+    },
+  );
 });
 
 describe('compose locations', () => {

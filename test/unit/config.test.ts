@@ -2,7 +2,14 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { allowedLocations, ConfigError, configWarnings, loadConfig, parseConfig, publishSettings } from '../../src/config.js';
+import {
+  allowedLocations,
+  ConfigError,
+  configWarnings,
+  loadConfig,
+  parseConfig,
+  publishSettings,
+} from '../../src/config.js';
 
 const MINIMAL = `
 [[registries]]
@@ -29,8 +36,14 @@ function configError(text: string): string {
 describe('config', () => {
   it('reads the production example with its defaults, and the local one with the embedded Temporal', () => {
     const config = parseConfig(readFileSync('config/fedora.toml', 'utf8'), 'config/fedora.toml');
-    expect(config.temporal).toMatchObject({ address: 'temporal.example.org:7233', namespace: 'default', task_queue: 'compose-publisher' });
-    expect(parseConfig(readFileSync('config/local.toml', 'utf8'), 'config/local.toml').temporal.address).toBeUndefined();
+    expect(config.temporal).toMatchObject({
+      address: 'temporal.example.org:7233',
+      namespace: 'default',
+      task_queue: 'compose-publisher',
+    });
+    expect(
+      parseConfig(readFileSync('config/local.toml', 'utf8'), 'config/local.toml').temporal.address,
+    ).toBeUndefined();
     expect(config.registries[0]).toEqual({ url: 'quay.io/fedora', credential_prefix: 'QUAY_IO_', tls_verify: true });
     expect(config.releases).toEqual({ latest: '43', rawhide: '44', allowed: ['42', '43', 'Rawhide'] });
     expect(config.gate.wait_for_override).toBe('72h');
@@ -41,8 +54,20 @@ describe('config', () => {
     const config = parseConfig(readFileSync('config/fedora.toml', 'utf8'), 'config/fedora.toml');
     const patterns = (config.amqp?.compose_id_patterns ?? []).map((source) => new RegExp(source));
     const admitted = (id: string) => patterns.some((pattern) => pattern.test(id));
-    for (const id of ['Fedora-43-20251023.0', 'Fedora-43-20251024.n.0', 'Fedora-42-20250409.0', 'Fedora-Rawhide-20251201.n.1']) expect(admitted(id), id).toBe(true);
-    for (const id of ['Fedora-40-20240501.n.0', 'Fedora-43-20251023.t.0', 'Fedora-Container-43-Fedora-43-20251023.n.0', 'Fedora-43-20251023.0"']) expect(admitted(id), id).toBe(false);
+    for (const id of [
+      'Fedora-43-20251023.0',
+      'Fedora-43-20251024.n.0',
+      'Fedora-42-20250409.0',
+      'Fedora-Rawhide-20251201.n.1',
+    ])
+      expect(admitted(id), id).toBe(true);
+    for (const id of [
+      'Fedora-40-20240501.n.0',
+      'Fedora-43-20251023.t.0',
+      'Fedora-Container-43-Fedora-43-20251023.n.0',
+      'Fedora-43-20251023.0"',
+    ])
+      expect(admitted(id), id).toBe(false);
   });
 
   it('refuses a compose status Pungi never sends, listing the real ones', () => {
@@ -82,8 +107,12 @@ fedora = "stay-blocked"
 
   it('refuses a wait-end policy for a repository the config does not publish, and an unknown policy', () => {
     const unknownRepository = configError(`${MINIMAL}\n[gate.when_wait_ends_for]\nfedora-minmal = "hybrid"\n`);
-    expect(unknownRepository).toContain('[gate].when_wait_ends_for.fedora-minmal: is not a repository of [repositories] (fedora)');
-    expect(configError(`${MINIMAL}\n[gate]\nwhen_wait_ends = "publish"\n`)).toContain('must be one of stay-blocked, hybrid');
+    expect(unknownRepository).toContain(
+      '[gate].when_wait_ends_for.fedora-minmal: is not a repository of [repositories] (fedora)',
+    );
+    expect(configError(`${MINIMAL}\n[gate]\nwhen_wait_ends = "publish"\n`)).toContain(
+      'must be one of stay-blocked, hybrid',
+    );
     expect(configError(`${MINIMAL}\n[staleness]\nwarn_after = "three days"\n`)).toContain('[staleness].warn_after');
   });
 
@@ -151,14 +180,24 @@ topic_prefix = "org.fedoraproject.stg"
 `),
       'test.toml',
     ).amqp;
-    expect(amqp).toMatchObject({ exchange: 'fedora', queue: 'publisher-stg', statuses: ['FINISHED'], prefetch: 2, topic_prefix: 'org.fedoraproject.stg' });
+    expect(amqp).toMatchObject({
+      exchange: 'fedora',
+      queue: 'publisher-stg',
+      statuses: ['FINISHED'],
+      prefetch: 2,
+      topic_prefix: 'org.fedoraproject.stg',
+    });
     expect(amqp?.compose_id_patterns).toEqual(['^Fedora-4[0-9]-', '^Fedora-Rawhide-']);
   });
 
   it('names the key of a missing url, a non-AMQP url and an unknown key', () => {
     expect(configError(`${MINIMAL}\n[amqp]\nqueue = "q"\n`)).toMatch(/\[amqp\]\.url is missing: add url = /);
-    expect(configError(`${MINIMAL}\n[amqp]\nurl = "http://broker:5672"\n`)).toMatch(/\[amqp\]\.url: must be an amqp:\/\/ or amqps:\/\/ URL/);
-    expect(configError(withAmqp('routing_key = "x"\n'))).toContain("[amqp].routing_key: unknown key; did you mean routing_keys?");
+    expect(configError(`${MINIMAL}\n[amqp]\nurl = "http://broker:5672"\n`)).toMatch(
+      /\[amqp\]\.url: must be an amqp:\/\/ or amqps:\/\/ URL/,
+    );
+    expect(configError(withAmqp('routing_key = "x"\n'))).toContain(
+      '[amqp].routing_key: unknown key; did you mean routing_keys?',
+    );
   });
 
   it('rejects a compose id pattern that is not a regular expression, naming its position', () => {
@@ -168,7 +207,9 @@ topic_prefix = "org.fedoraproject.stg"
 
   it('rejects empty status and routing key lists and a prefetch of 0', () => {
     expect(configError(withAmqp('statuses = []\n'))).toContain('[amqp].statuses: list at least one compose status');
-    expect(configError(withAmqp('routing_keys = []\n'))).toContain('[amqp].routing_keys: list at least one routing key');
+    expect(configError(withAmqp('routing_keys = []\n'))).toContain(
+      '[amqp].routing_keys: list at least one routing key',
+    );
     expect(configError(withAmqp('prefetch = 0\n'))).toContain('[amqp].prefetch');
   });
 });
@@ -203,8 +244,14 @@ describe('config [compose] allowed_locations (workers and listeners)', () => {
   const KOJI = 'https://kojipkgs.fedoraproject.org/compose/';
 
   it('is one list for the worker and the listener, with no warning', () => {
-    const config = parseConfig(`${MINIMAL}\n[compose]\nallowed_locations = ["${KOJI}", "/mnt/koji/compose"]\n`, 'test.toml');
-    expect(allowedLocations(config)).toEqual({ prefixes: [KOJI, '/mnt/koji/compose'], key: '[compose].allowed_locations' });
+    const config = parseConfig(
+      `${MINIMAL}\n[compose]\nallowed_locations = ["${KOJI}", "/mnt/koji/compose"]\n`,
+      'test.toml',
+    );
+    expect(allowedLocations(config)).toEqual({
+      prefixes: [KOJI, '/mnt/koji/compose'],
+      key: '[compose].allowed_locations',
+    });
     expect(configWarnings(config)).toEqual([]);
   });
 
@@ -215,7 +262,10 @@ describe('config [compose] allowed_locations (workers and listeners)', () => {
   });
 
   it('still reads the deprecated [amqp] allowed_locations, for both, with a warning that names the new key', () => {
-    const config = parseConfig(`${MINIMAL}\n[amqp]\nurl = "amqp://127.0.0.1"\nallowed_locations = ["${KOJI}"]\n`, 'test.toml');
+    const config = parseConfig(
+      `${MINIMAL}\n[amqp]\nurl = "amqp://127.0.0.1"\nallowed_locations = ["${KOJI}"]\n`,
+      'test.toml',
+    );
     expect(allowedLocations(config)).toEqual({ prefixes: [KOJI], key: '[amqp].allowed_locations' });
     expect(configWarnings(config)).toEqual([
       'test.toml: [amqp].allowed_locations is deprecated; move it to [compose].allowed_locations (one list for workers and listeners): [compose] allowed_locations = [...]',
@@ -229,15 +279,27 @@ describe('config [compose] allowed_locations (workers and listeners)', () => {
   });
 
   it('refuses both keys at once, saying which to keep', () => {
-    const message = configError(`${MINIMAL}\n[compose]\nallowed_locations = ["${KOJI}"]\n\n[amqp]\nurl = "amqp://127.0.0.1"\nallowed_locations = ["${KOJI}"]\n`);
-    expect(message).toContain('[amqp].allowed_locations: is the deprecated name of [compose].allowed_locations, which is set too: keep the prefixes in [compose].allowed_locations only and remove this one');
+    const message = configError(
+      `${MINIMAL}\n[compose]\nallowed_locations = ["${KOJI}"]\n\n[amqp]\nurl = "amqp://127.0.0.1"\nallowed_locations = ["${KOJI}"]\n`,
+    );
+    expect(message).toContain(
+      '[amqp].allowed_locations: is the deprecated name of [compose].allowed_locations, which is set too: keep the prefixes in [compose].allowed_locations only and remove this one',
+    );
   });
 
   it('refuses an empty list, a relative path and a URL that is not http(s), naming the entry', () => {
-    expect(configError(`${MINIMAL}\n[compose]\nallowed_locations = []\n`)).toContain('[compose].allowed_locations: list at least one prefix');
-    expect(configError(`${MINIMAL}\n[compose]\nallowed_locations = ["${KOJI}", "compose/"]\n`)).toContain('[compose].allowed_locations[1]: must be an http(s):// URL or an absolute path');
-    expect(configError(`${MINIMAL}\n[compose]\nallowed_locations = ["ftp://kojipkgs.fedoraproject.org/"]\n`)).toContain('[compose].allowed_locations[0]: must be');
-    expect(configError(`${MINIMAL}\n[compose]\nallowed_location = ["${KOJI}"]\n`)).toContain('[compose].allowed_location: unknown key; did you mean allowed_locations?');
+    expect(configError(`${MINIMAL}\n[compose]\nallowed_locations = []\n`)).toContain(
+      '[compose].allowed_locations: list at least one prefix',
+    );
+    expect(configError(`${MINIMAL}\n[compose]\nallowed_locations = ["${KOJI}", "compose/"]\n`)).toContain(
+      '[compose].allowed_locations[1]: must be an http(s):// URL or an absolute path',
+    );
+    expect(configError(`${MINIMAL}\n[compose]\nallowed_locations = ["ftp://kojipkgs.fedoraproject.org/"]\n`)).toContain(
+      '[compose].allowed_locations[0]: must be',
+    );
+    expect(configError(`${MINIMAL}\n[compose]\nallowed_location = ["${KOJI}"]\n`)).toContain(
+      '[compose].allowed_location: unknown key; did you mean allowed_locations?',
+    );
   });
 
   it('is set in the production-shaped example and the deploy config, under [compose], without warnings', () => {

@@ -2,7 +2,7 @@ import { execaSync } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { closingNote } from '../../src/cli/commands/demo.js';
 
-describe('the demo\'s closing note', () => {
+describe("the demo's closing note", () => {
   const note = closingNote({
     uiUrl: 'http://127.0.0.1:8233',
     registryHost: '127.0.0.1:5000',
@@ -11,7 +11,7 @@ describe('the demo\'s closing note', () => {
     keep: true,
   });
 
-  it('links the UI\'s list with the blocked filter, quoted as the UI needs it', () => {
+  it("links the UI's list with the blocked filter, quoted as the UI needs it", () => {
     const link = note.find((line) => line.startsWith('Temporal UI:'))!.split(/\s+/)[2]!;
     expect(new URL(link).searchParams.get('query')).toBe('`GateDecision` = "blocked"');
   });
@@ -20,10 +20,26 @@ describe('the demo\'s closing note', () => {
     const override = note.find((line) => line.includes(' override '))!.trim();
     const words = execaSync('bash', ['-c', `set -- ${override}; printf '%s\\n' "$@"`]).stdout.split('\n');
     expect(words).toEqual([
-      'npx', 'compose-publisher', '--config', "/tmp/it's demo/compose-publisher.toml",
-      'override', 'Fedora-40-20240502.n.0', '--repository', 'fedora', '--mode', 'hybrid', '--reason', 'aarch64 build failed',
+      'npx',
+      'compose-publisher',
+      '--config',
+      "/tmp/it's demo/compose-publisher.toml",
+      'override',
+      'Fedora-40-20240502.n.0',
+      '--repository',
+      'fedora',
+      '--mode',
+      'hybrid',
+      '--reason',
+      'aarch64 build failed',
     ]);
-    expect(note.some((line) => line.trim() === `npx compose-publisher --config '/tmp/it'\\''s demo/compose-publisher.toml' status Fedora-40-20240502.n.0`)).toBe(true);
+    expect(
+      note.some(
+        (line) =>
+          line.trim() ===
+          `npx compose-publisher --config '/tmp/it'\\''s demo/compose-publisher.toml' status Fedora-40-20240502.n.0`,
+      ),
+    ).toBe(true);
     expect(note.at(-1)).toContain('Ctrl-C');
   });
 });

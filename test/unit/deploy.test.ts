@@ -18,7 +18,10 @@ interface Service {
   ports?: string[];
 }
 
-const stack = parse(readFileSync('docker-compose.yml', 'utf8')) as { services: Record<string, Service>; volumes: Record<string, unknown> };
+const stack = parse(readFileSync('docker-compose.yml', 'utf8')) as {
+  services: Record<string, Service>;
+  volumes: Record<string, unknown>;
+};
 const services = stack.services;
 const dockerfile = readFileSync('Dockerfile', 'utf8');
 const deployConfig = loadConfig('deploy/config.toml');
@@ -26,7 +29,16 @@ const cliCommands = [...readFileSync('src/cli/main.ts', 'utf8').matchAll(/\.comm
 
 describe('docker-compose.yml', () => {
   it('has the whole stack', () => {
-    expect(Object.keys(services).sort()).toEqual(['listener', 'postgresql', 'rabbitmq', 'registry', 'temporal', 'temporal-setup', 'temporal-ui', 'worker']);
+    expect(Object.keys(services).sort()).toEqual([
+      'listener',
+      'postgresql',
+      'rabbitmq',
+      'registry',
+      'temporal',
+      'temporal-setup',
+      'temporal-ui',
+      'worker',
+    ]);
   });
 
   it('pins every image to a version', () => {
@@ -69,7 +81,9 @@ describe('docker-compose.yml', () => {
     for (const name of ['worker', 'listener']) {
       expect(services[name]!.volumes).toContain('./deploy/config.toml:/etc/compose-publisher/config.toml:ro');
     }
-    for (const volume of Object.values(services).flatMap((s) => s.volumes ?? []).filter((v) => !v.startsWith('.'))) {
+    for (const volume of Object.values(services)
+      .flatMap((s) => s.volumes ?? [])
+      .filter((v) => !v.startsWith('.'))) {
       expect(Object.keys(stack.volumes)).toContain(volume.split(':')[0]);
     }
     expect(services.worker!.env_file).toEqual([{ path: 'deploy/registry-credentials.env', required: false }]);
@@ -80,7 +94,7 @@ describe('docker-compose.yml', () => {
 describe('deploy/config.toml', () => {
   const config = deployConfig;
 
-  it('is valid and points at the stack\'s services', () => {
+  it("is valid and points at the stack's services", () => {
     expect(config.temporal.address).toBe('temporal:7233');
     expect(config.registries.map((r) => r.url)).toEqual(['registry:5000/fedora']);
     expect(config.amqp?.url).toMatch(/@rabbitmq:5672\//);
@@ -91,7 +105,9 @@ describe('deploy/config.toml', () => {
   it('names the same credential variables as the env example', () => {
     const example = readFileSync('deploy/registry-credentials.env.example', 'utf8');
     const names = [...example.matchAll(/^([A-Z0-9_]+)=/gm)].map((m) => m[1]).sort();
-    const expected = config.registries.flatMap((r) => (r.credential_prefix ? [`${r.credential_prefix}PASSWORD`, `${r.credential_prefix}USER`] : [])).sort();
+    const expected = config.registries
+      .flatMap((r) => (r.credential_prefix ? [`${r.credential_prefix}PASSWORD`, `${r.credential_prefix}USER`] : []))
+      .sort();
     expect(names).toEqual(expected);
   });
 });

@@ -8,14 +8,22 @@ import { configSchema, parseConfig } from '../../src/config.js';
 import { OWN_SCHEMA_PACKAGE } from '../../src/domain/message-schemas.js';
 import { CLI } from '../support/cli.js';
 
-const DOCS = ['README.md', 'messages/README.md', ...readdirSync('docs').filter((file) => file.endsWith('.md')).map((file) => `docs/${file}`)];
+const DOCS = [
+  'README.md',
+  'messages/README.md',
+  ...readdirSync('docs')
+    .filter((file) => file.endsWith('.md'))
+    .map((file) => `docs/${file}`),
+];
 const text = (file: string) => readFileSync(file, 'utf8');
 const SCHEMA_KEYS = allKeys(configSchema);
 const TABLES = new Set(SCHEMA_KEYS.map((key) => key.split('.')[0]!));
 
 /** "[table] key" and "[table].key" as the docs write them (also inside backticks). */
 export function configKeysNamed(markdown: string): string[] {
-  return [...markdown.matchAll(/\[\[?([a-z_]+)\]\]?(?:[ .]`?([a-z][a-z_]*))?/g)].map((match) => (match[2] ? `${match[1]}.${match[2]}` : match[1]!));
+  return [...markdown.matchAll(/\[\[?([a-z_]+)\]\]?(?:[ .]`?([a-z][a-z_]*))?/g)].map((match) =>
+    match[2] ? `${match[1]}.${match[2]}` : match[1]!,
+  );
 }
 
 /** Each `table.key` that config/fedora.toml sets or shows commented out (`# key = …`), by the section it is under. */
@@ -40,7 +48,14 @@ describe('the config examples', () => {
     const shown = keysShownIn(text('config/fedora.toml'));
     expect(SCHEMA_KEYS.filter((key) => !shown.has(key))).toEqual([]);
     // Repositories and arch maps are tables of the user's own names.
-    expect([...shown].filter((key) => !SCHEMA_KEYS.includes(key) && !TABLES.has(key) && !/^(repositories|architectures|gate\.when_wait_ends_for)\./.test(key))).toEqual([]);
+    expect(
+      [...shown].filter(
+        (key) =>
+          !SCHEMA_KEYS.includes(key) &&
+          !TABLES.has(key) &&
+          !/^(repositories|architectures|gate\.when_wait_ends_for)\./.test(key),
+      ),
+    ).toEqual([]);
   });
 
   it('config/fedora.toml and config/local.toml are valid configs', () => {
@@ -53,13 +68,21 @@ describe.each(DOCS)('%s', (file) => {
   const markdown = text(file);
 
   it('names only config tables and keys that exist', () => {
-    const unknown = configKeysNamed(markdown).filter((key) => (key.includes('.') ? !SCHEMA_KEYS.includes(key) && !TABLES.has(key) : !TABLES.has(key)));
+    const unknown = configKeysNamed(markdown).filter((key) =>
+      key.includes('.') ? !SCHEMA_KEYS.includes(key) && !TABLES.has(key) : !TABLES.has(key),
+    );
     // Tables whose keys are the user's own names ([repositories] Container_Base) are not keys of the schema.
-    expect(unknown.filter((key) => !/^(repositories|architectures)\./.test(key) && !/^gate\.when_wait_ends_for$/.test(key))).toEqual([]);
+    expect(
+      unknown.filter((key) => !/^(repositories|architectures)\./.test(key) && !/^gate\.when_wait_ends_for$/.test(key)),
+    ).toEqual([]);
   });
 
   it('names only files that exist in the repository', () => {
-    const paths = [...markdown.matchAll(/`((?:\.\.\/)?(?:src|docs|config|scripts|test|bench|deploy|messages|bin|shared)\/[A-Za-z0-9_./-]+)`/g)].map((match) => match[1]!);
+    const paths = [
+      ...markdown.matchAll(
+        /`((?:\.\.\/)?(?:src|docs|config|scripts|test|bench|deploy|messages|bin|shared)\/[A-Za-z0-9_./-]+)`/g,
+      ),
+    ].map((match) => match[1]!);
     // Written by setup for the docker-compose stack, never committed (.gitignore).
     const generated = new Set(['deploy/registry-credentials.env']);
     expect(paths.filter((path) => !generated.has(path) && !existsSync(path))).toEqual([]);
@@ -73,12 +96,19 @@ describe.each(DOCS)('%s', (file) => {
 
   it('names only commands and flags that `--help` lists, in its code', async () => {
     const used = codeOf(markdown).flatMap((code) =>
-      [...code.matchAll(/(?:^|npx |\$ )compose-publisher(?:[ \t]+(?:--config|-c|--log-level)[ \t]+\S+)*[ \t]+([a-z][a-z-]*)([^\n]*)/gm)].map((match) => ({
+      [
+        ...code.matchAll(
+          /(?:^|npx |\$ )compose-publisher(?:[ \t]+(?:--config|-c|--log-level)[ \t]+\S+)*[ \t]+([a-z][a-z-]*)([^\n]*)/gm,
+        ),
+      ].map((match) => ({
         command: match[1]!,
         flags: [...match[2]!.matchAll(/(?:^|\s)(--[a-z-]+)/g)].map((flag) => flag[1]!),
       })),
     );
-    expect(used.filter(({ command }) => !COMMANDS.has(command)).map(({ command }) => command), file).toEqual([]);
+    expect(
+      used.filter(({ command }) => !COMMANDS.has(command)).map(({ command }) => command),
+      file,
+    ).toEqual([]);
     for (const { command, flags } of used) {
       const help = await helpOf(command);
       for (const flag of flags) expect(help, `${file}: compose-publisher ${command} ${flag}`).toContain(flag);
@@ -90,7 +120,9 @@ describe.each(DOCS)('%s', (file) => {
 const REGISTERED_METRICS = new Set(
   readdirSync('src', { recursive: true, encoding: 'utf8' })
     .filter((file) => file.endsWith('.ts'))
-    .flatMap((file) => [...text(`src/${file}`).matchAll(/create(?:Counter|Gauge|Histogram)\('([a-z_]+)'/g)].map((match) => match[1]!)),
+    .flatMap((file) =>
+      [...text(`src/${file}`).matchAll(/create(?:Counter|Gauge|Histogram)\(\s*'([a-z_]+)'/g)].map((match) => match[1]!),
+    ),
 );
 
 const COMMANDS = new Set(['worker', 'listen', 'publish', 'status', 'list', 'override', 'demo', 'report', 'schedule']);
@@ -104,13 +136,19 @@ function codeOf(markdown: string): string[] {
 
 const helps = new Map<string, Promise<string>>();
 function helpOf(command: string): Promise<string> {
-  if (!helps.has(command)) helps.set(command, execa('node', [CLI, command, '--help'], { reject: false }).then((result) => `${result.stdout}\n${result.stderr}`));
+  if (!helps.has(command))
+    helps.set(
+      command,
+      execa('node', [CLI, command, '--help'], { reject: false }).then((result) => `${result.stdout}\n${result.stderr}`),
+    );
   return helps.get(command)!;
 }
 
 describe('the docs check', () => {
   it('catches a key that is not there, a missing file and an unknown flag', () => {
-    expect(configKeysNamed('set `[publish] work_directory` and [amqp].url').filter((key) => !SCHEMA_KEYS.includes(key))).toEqual(['publish.work_directory']);
+    expect(
+      configKeysNamed('set `[publish] work_directory` and [amqp].url').filter((key) => !SCHEMA_KEYS.includes(key)),
+    ).toEqual(['publish.work_directory']);
     expect(existsSync('docs/no-such-file.md')).toBe(false);
   });
 });

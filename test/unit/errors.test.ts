@@ -17,7 +17,17 @@ describe('DomainError', () => {
     expect(new DomainError('ImageNotFound', 'x').type).toBe('ImageNotFound');
     expect(NON_RETRYABLE_FAILURE_TYPES).toContain('MalformedComposeMetadata');
     expect(NON_RETRYABLE_FAILURE_TYPES).not.toContain('TransientRegistryError');
-    expect((Object.keys(FAILURE_TYPES) as FailureType[]).filter((type) => FAILURE_TYPES[type] === 'retry').sort()).toEqual(['ComposeHostBusy', 'PublishedIndexMismatch', 'ToolFailed', 'TransientRegistryError', 'WorkerStorageError', 'WorkerStorageFull', 'WorkerToolMissing']);
+    expect(
+      (Object.keys(FAILURE_TYPES) as FailureType[]).filter((type) => FAILURE_TYPES[type] === 'retry').sort(),
+    ).toEqual([
+      'ComposeHostBusy',
+      'PublishedIndexMismatch',
+      'ToolFailed',
+      'TransientRegistryError',
+      'WorkerStorageError',
+      'WorkerStorageFull',
+      'WorkerToolMissing',
+    ]);
   });
 
   it('formats metadata errors as file, field, problem and fix', () => {
@@ -29,7 +39,10 @@ describe('DomainError', () => {
 
 describe('formatJsonPath', () => {
   it.each([
-    [['payload', 'images', 'Container', 'x86_64', 0, 'checksums', 'sha256'], 'payload.images.Container.x86_64[0].checksums.sha256'],
+    [
+      ['payload', 'images', 'Container', 'x86_64', 0, 'checksums', 'sha256'],
+      'payload.images.Container.x86_64[0].checksums.sha256',
+    ],
     [['payload', 'images', 'Server-optional', 'x86_64', 2], 'payload.images["Server-optional"].x86_64[2]'],
     [[0, 'a'], '[0].a'],
     [[], '(the top level)'],
@@ -38,7 +51,9 @@ describe('formatJsonPath', () => {
   });
 
   it('appends fields to a formatted path', () => {
-    expect(appendJsonPath('payload.images.Container.x86_64[0]', 'location', 'url')).toBe('payload.images.Container.x86_64[0].location.url');
+    expect(appendJsonPath('payload.images.Container.x86_64[0]', 'location', 'url')).toBe(
+      'payload.images.Container.x86_64[0].location.url',
+    );
     expect(appendJsonPath('payload', 3)).toBe('payload[3]');
   });
 });
@@ -51,7 +66,9 @@ describe('the failure types a run can end with', () => {
       const named = [...source.matchAll(/'([A-Z][A-Za-z]+)' satisfies FailureType/g)].map((match) => match[1]!);
       for (const type of named) expect(Object.keys(FAILURE_TYPES), `${file}: ${type}`).toContain(type);
       // A type named any other way (a bare literal after nonRetryable's message, or as `type:`) escapes the check.
-      const bare = [...source.matchAll(/(?:nonRetryable\([^;]*?,\s*|type:\s*[^'\n]*?)'([A-Z][A-Za-z]+)'(?! satisfies)/g)].map((match) => match[1]!);
+      const bare = [
+        ...source.matchAll(/(?:nonRetryable\([^;]*?,\s*|type:\s*[^'\n]*?)'([A-Z][A-Za-z]+)'(?! satisfies)/g),
+      ].map((match) => match[1]!);
       expect(bare, file).toEqual([]);
     }
   });

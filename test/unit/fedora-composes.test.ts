@@ -9,14 +9,21 @@ import { domainErrorOf } from './helpers/domain-error.js';
 // Metadata written by productmd's own API, in the shapes Fedora's composes have (see test/fixtures/README.md).
 const FIXTURES = join(import.meta.dirname, '..', 'fixtures', 'productmd');
 const ROOT = '/srv/compose';
-const repositories = { Container_Base: 'fedora', Container_Minimal_Base: 'fedora-minimal', Container_Toolbox: 'fedora-toolbox' };
+const repositories = {
+  Container_Base: 'fedora',
+  Container_Minimal_Base: 'fedora-minimal',
+  Container_Toolbox: 'fedora-toolbox',
+};
 const architectures = { x86_64: 'amd64', aarch64: 'arm64', ppc64le: 'ppc64le', s390x: 's390x' };
 
 function read(fixture: string, file: string): unknown {
   return JSON.parse(readFileSync(join(FIXTURES, fixture, file), 'utf8')) as unknown;
 }
 
-function planFor(fixture: string, options: { root?: string; selection?: ImageSelectionSettings; repositories?: Record<string, string> } = {}) {
+function planFor(
+  fixture: string,
+  options: { root?: string; selection?: ImageSelectionSettings; repositories?: Record<string, string> } = {},
+) {
   const root = options.root ?? ROOT;
   const info = parseComposeInfo(read(fixture, 'composeinfo.json'), `${root}/metadata/composeinfo.json`);
   const images = parseImages(read(fixture, 'images.json'), `${root}/metadata/images.json`, root);
@@ -30,7 +37,8 @@ function planFor(fixture: string, options: { root?: string; selection?: ImageSel
   });
 }
 
-const archesOf = (plan: ReturnType<typeof planFor>) => plan.repositories.map((r) => [r.repository, r.images.map((i) => i.ociArch)]);
+const archesOf = (plan: ReturnType<typeof planFor>) =>
+  plan.repositories.map((r) => [r.repository, r.images.map((i) => i.ociArch)]);
 const ALL = ['amd64', 'arm64', 'ppc64le', 's390x'];
 
 describe("Fedora's composes, as productmd writes them", () => {
@@ -62,7 +70,11 @@ describe("Fedora's composes, as productmd writes them", () => {
     ]);
     // Configured, the WSL entry is selected by its type; what the file holds is checked before anything moves.
     const withWsl = planFor('fedora-42', { repositories: { ...repositories, WSL_Base: 'fedora-wsl' } });
-    expect(withWsl.repositories.find((r) => r.repository === 'fedora-wsl')?.images.map((i) => [i.composeArch, i.compression])).toEqual([['x86_64', 'xz']]);
+    expect(
+      withWsl.repositories
+        .find((r) => r.repository === 'fedora-wsl')
+        ?.images.map((i) => [i.composeArch, i.compression]),
+    ).toEqual([['x86_64', 'xz']]);
   });
 
   it('Fedora 41 (type docker) publishes its containers; the GCE tarballs (docker, tar.gz) are not its subvariants', () => {
@@ -108,13 +120,16 @@ describe("Fedora's composes, as productmd writes them", () => {
 
   it('reads productmd 2.0 with relative and with https locations', () => {
     const relative = planFor('fedora-43-v2-relative');
-    expect(relative.repositories[0]!.images[0]!.location).toBe(`${ROOT}/Container/x86_64/images/Fedora-Container-Base-Generic-43-1.6.x86_64.oci.tar.xz`);
+    expect(relative.repositories[0]!.images[0]!.location).toBe(
+      `${ROOT}/Container/x86_64/images/Fedora-Container-Base-Generic-43-1.6.x86_64.oci.tar.xz`,
+    );
     const https = planFor('fedora-43-v2-https');
     expect(https.repositories[0]!.images[0]!.location).toBe(
       'https://kojipkgs.fedoraproject.org/compose/43/Fedora-43-20251023.0/compose/Container/x86_64/images/Fedora-Container-Base-Generic-43-1.6.x86_64.oci.tar.xz',
     );
     const v1 = planFor('fedora-43');
-    const shapes = (plan: typeof v1) => plan.repositories.map((r) => r.images.map((i) => [i.ociArch, i.sha256, i.size, i.compression]));
+    const shapes = (plan: typeof v1) =>
+      plan.repositories.map((r) => r.images.map((i) => [i.ociArch, i.sha256, i.size, i.compression]));
     expect(shapes(relative)).toEqual(shapes(v1));
     expect(shapes(https)).toEqual(shapes(v1));
   });
@@ -122,9 +137,23 @@ describe("Fedora's composes, as productmd writes them", () => {
   it('says why a configured repository gets nothing when its entries are not of a container type', () => {
     const plan = planFor('fedora-43', { selection: { types: ['docker'], ignoreArches: [] } });
     expect(plan.repositories.map((r) => [r.repository, r.images.length, r.skipped])).toEqual([
-      ['fedora', 0, ['Container_Base: 4 entries of type container skipped, not a container image type ([images] types: docker)']],
-      ['fedora-minimal', 0, ['Container_Minimal_Base: 4 entries of type container skipped, not a container image type ([images] types: docker)']],
-      ['fedora-toolbox', 0, ['Container_Toolbox: 4 entries of type container skipped, not a container image type ([images] types: docker)']],
+      [
+        'fedora',
+        0,
+        ['Container_Base: 4 entries of type container skipped, not a container image type ([images] types: docker)'],
+      ],
+      [
+        'fedora-minimal',
+        0,
+        [
+          'Container_Minimal_Base: 4 entries of type container skipped, not a container image type ([images] types: docker)',
+        ],
+      ],
+      [
+        'fedora-toolbox',
+        0,
+        ['Container_Toolbox: 4 entries of type container skipped, not a container image type ([images] types: docker)'],
+      ],
     ]);
   });
 
@@ -132,7 +161,9 @@ describe("Fedora's composes, as productmd writes them", () => {
     const plan = planFor('fedora-43', { selection: { types: ['container'], ignoreArches: ['s390x'] } });
     expect(plan.repositories[0]).toMatchObject({
       images: [{ ociArch: 'amd64' }, { ociArch: 'arm64' }, { ociArch: 'ppc64le' }],
-      skipped: ['Container_Base: 1 entry for arch s390x skipped, an arch the configuration leaves out ([images] ignore_arches)'],
+      skipped: [
+        'Container_Base: 1 entry for arch s390x skipped, an arch the configuration leaves out ([images] ignore_arches)',
+      ],
     });
   });
 });

@@ -2,7 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { parseConfig, publishSettings } from '../../src/config.js';
 import { CONTAINER_PUBLISHED_V1_BODY_SCHEMA, MESSAGE_KINDS, SEED_TOPIC } from '../../src/domain/message-schemas.js';
-import { notificationFor, seedAnnouncementFor, staleNotification, type Notification, type NotificationInput } from '../../src/domain/notification.js';
+import {
+  notificationFor,
+  seedAnnouncementFor,
+  staleNotification,
+  type Notification,
+  type NotificationInput,
+} from '../../src/domain/notification.js';
 import { policyOverride } from '../../src/domain/override.js';
 import { derivedMessageId, fedoraMessage, sentAt } from '../../src/tools/fedora-message.js';
 import { readAsConsumers, registeredSchemas, schemaShape, type Delivery } from '../support/fedora-messaging.js';
@@ -64,50 +70,140 @@ describe('the message schemas, against the Python classes Fedora consumers load'
 });
 
 describe('every message, read by fedora_messaging.message.get_message', () => {
-  const override = { repository: 'fedora', mode: 'publish-available' as const, reason: 's390x builder down', operator: 'alice', at: '2024-10-27T10:00:00.000Z' };
+  const override = {
+    repository: 'fedora',
+    mode: 'publish-available' as const,
+    reason: 's390x builder down',
+    operator: 'alice',
+    at: '2024-10-27T10:00:00.000Z',
+  };
   const cases: Array<[string, Notification, string]> = [
     ['published', must(notificationFor(PREFIX, decision)), 'ContainerPublished'],
-    ['blocked', must(notificationFor(PREFIX, { ...decision, decision: 'blocked', architectures: ['amd64', 's390x'], missing: ['s390x'] })), 'ContainerBlocked'],
-    ['overridden', must(notificationFor(PREFIX, { ...decision, decision: 'overridden', missing: ['s390x'], dropped: ['s390x'], override })), 'ContainerOverridden'],
-    ['superseded', must(notificationFor(PREFIX, { ...decision, decision: 'superseded', newerComposeId: 'Fedora-41-20241028.0' })), 'ContainerSuperseded'],
-    ['skipped', must(notificationFor(PREFIX, { ...decision, decision: 'skipped', override: { ...override, mode: 'skip' } })), 'ContainerSkipped'],
+    [
+      'blocked',
+      must(
+        notificationFor(PREFIX, {
+          ...decision,
+          decision: 'blocked',
+          architectures: ['amd64', 's390x'],
+          missing: ['s390x'],
+        }),
+      ),
+      'ContainerBlocked',
+    ],
+    [
+      'overridden',
+      must(
+        notificationFor(PREFIX, {
+          ...decision,
+          decision: 'overridden',
+          missing: ['s390x'],
+          dropped: ['s390x'],
+          override,
+        }),
+      ),
+      'ContainerOverridden',
+    ],
+    [
+      'superseded',
+      must(notificationFor(PREFIX, { ...decision, decision: 'superseded', newerComposeId: 'Fedora-41-20241028.0' })),
+      'ContainerSuperseded',
+    ],
+    [
+      'skipped',
+      must(notificationFor(PREFIX, { ...decision, decision: 'skipped', override: { ...override, mode: 'skip' } })),
+      'ContainerSkipped',
+    ],
     [
       'stale',
       staleNotification(PREFIX, {
-        repository: 'fedora', registry: 'quay.io/fedora', tag: '41', arch: 's390x', servedComposeId: 'Fedora-41-20241020.0',
-        composesBehind: 3, lagDays: 7, archTagMovedOn: true, stale: true, overThreshold: true,
+        repository: 'fedora',
+        registry: 'quay.io/fedora',
+        tag: '41',
+        arch: 's390x',
+        servedComposeId: 'Fedora-41-20241020.0',
+        composesBehind: 3,
+        lagDays: 7,
+        archTagMovedOn: true,
+        stale: true,
+        overThreshold: true,
       }),
       'ContainerStale',
     ],
-    ['stale, unknown composes', staleNotification(PREFIX, { repository: 'fedora', registry: 'quay.io/fedora', tag: '41', arch: 's390x', composesBehind: 0, lagDays: 0, archTagMovedOn: false, stale: false, overThreshold: true }), 'ContainerStale'],
-    ['seed, numbered release', must(seedAnnouncementFor(PREFIX, { ...decision, architectures: ['aarch64', 'ppc64le', 's390x', 'x86_64'] })), 'ContainerPublishedV1'],
+    [
+      'stale, unknown composes',
+      staleNotification(PREFIX, {
+        repository: 'fedora',
+        registry: 'quay.io/fedora',
+        tag: '41',
+        arch: 's390x',
+        composesBehind: 0,
+        lagDays: 0,
+        archTagMovedOn: false,
+        stale: false,
+        overThreshold: true,
+      }),
+      'ContainerStale',
+    ],
+    [
+      'seed, numbered release',
+      must(seedAnnouncementFor(PREFIX, { ...decision, architectures: ['aarch64', 'ppc64le', 's390x', 'x86_64'] })),
+      'ContainerPublishedV1',
+    ],
     [
       'seed, Rawhide as its number',
-      must(seedAnnouncementFor(PREFIX, { ...decision, composeId: 'Fedora-Rawhide-20241027.n.0', release: '42', tags: ['42', 'rawhide'], architectures: ['x86_64'] })),
+      must(
+        seedAnnouncementFor(PREFIX, {
+          ...decision,
+          composeId: 'Fedora-Rawhide-20241027.n.0',
+          release: '42',
+          tags: ['42', 'rawhide'],
+          architectures: ['x86_64'],
+        }),
+      ),
       'ContainerPublishedV1',
     ],
     [
       'seed, hybrid by policy',
-      must(seedAnnouncementFor(PREFIX, { ...decision, decision: 'overridden', architectures: ['aarch64', 's390x', 'x86_64'] })),
+      must(
+        seedAnnouncementFor(PREFIX, {
+          ...decision,
+          decision: 'overridden',
+          architectures: ['aarch64', 's390x', 'x86_64'],
+        }),
+      ),
       'ContainerPublishedV1',
     ],
   ];
 
-  it.each(cases)('%s: parsed as its own class, valid, with the headers fedora-messaging writes', async (_name, notification, className) => {
-    const sent = delivery(notification);
-    const [read] = await readAsConsumers([sent]);
-    if (!read?.valid) throw new Error(`not valid: ${JSON.stringify(read)}`);
-    expect(read.class.endsWith(`.${className}`)).toBe(true);
-    expect(read.warnings).toEqual([]);
-    expect(read.topic).toBe(notification.topic);
-    expect(read.id).toBe(sent.properties.message_id);
-    const filters = Object.fromEntries(Object.entries(sent.properties.headers).filter(([key]) => key.startsWith('fedora_messaging_container_')));
-    expect(filters).toEqual(read.expected_headers);
-    expect(read.containers.length).toBeGreaterThan(0);
-    expect(sent.properties).toMatchObject({ content_type: 'application/json', content_encoding: 'utf-8', delivery_mode: 2 });
-    expect(sent.properties.headers).toMatchObject({ fedora_messaging_schema: notification.topic.slice(PREFIX.length + 1), fedora_messaging_severity: read.severity, priority: 0 });
-    expect(sent.properties.headers['sent-at']).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00$/);
-  });
+  it.each(cases)(
+    '%s: parsed as its own class, valid, with the headers fedora-messaging writes',
+    async (_name, notification, className) => {
+      const sent = delivery(notification);
+      const [read] = await readAsConsumers([sent]);
+      if (!read?.valid) throw new Error(`not valid: ${JSON.stringify(read)}`);
+      expect(read.class.endsWith(`.${className}`)).toBe(true);
+      expect(read.warnings).toEqual([]);
+      expect(read.topic).toBe(notification.topic);
+      expect(read.id).toBe(sent.properties.message_id);
+      const filters = Object.fromEntries(
+        Object.entries(sent.properties.headers).filter(([key]) => key.startsWith('fedora_messaging_container_')),
+      );
+      expect(filters).toEqual(read.expected_headers);
+      expect(read.containers.length).toBeGreaterThan(0);
+      expect(sent.properties).toMatchObject({
+        content_type: 'application/json',
+        content_encoding: 'utf-8',
+        delivery_mode: 2,
+      });
+      expect(sent.properties.headers).toMatchObject({
+        fedora_messaging_schema: notification.topic.slice(PREFIX.length + 1),
+        fedora_messaging_severity: read.severity,
+        priority: 0,
+      });
+      expect(sent.properties.headers['sent-at']).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00$/);
+    },
+  );
 
   it('names exactly the published containers in the seed announcement', async () => {
     const seed = must(seedAnnouncementFor(PREFIX, { ...decision, architectures: ['x86_64'] }));
@@ -126,7 +222,10 @@ describe('every message, read by fedora_messaging.message.get_message', () => {
     const broken = { ...seed, body: { ...seed.body, release: '41' } } as unknown as Notification;
     const sent = delivery(seed);
     const [read] = await readAsConsumers([{ ...sent, body: JSON.stringify(broken.body) }]);
-    expect(read).toMatchObject({ valid: false, error: expect.stringMatching(/'41' is not of type 'integer'/) as unknown });
+    expect(read).toMatchObject({
+      valid: false,
+      error: expect.stringMatching(/'41' is not of type 'integer'/) as unknown,
+    });
     expect(() => fedoraMessage(broken, 'id')).toThrow(/breaks its schema .* at release/);
   });
 
@@ -149,10 +248,15 @@ describe('every message, read by fedora_messaging.message.get_message', () => {
 
 describe('[amqp] seed_announcements', () => {
   const config = (amqp: string) =>
-    parseConfig(`[[registries]]\nurl = "quay.io/fedora"\n[repositories]\nContainer_Base = "fedora"\n[architectures]\nx86_64 = "amd64"\n[amqp]\nurl = "amqp://127.0.0.1:5672/%2F"\n${amqp}`, 'seed.toml');
+    parseConfig(
+      `[[registries]]\nurl = "quay.io/fedora"\n[repositories]\nContainer_Base = "fedora"\n[architectures]\nx86_64 = "amd64"\n[amqp]\nurl = "amqp://127.0.0.1:5672/%2F"\n${amqp}`,
+      'seed.toml',
+    );
 
   it('is on by default where [amqp] is set, and off when set to false', () => {
     expect(publishSettings(config('')).notifications).toMatchObject({ seedAnnouncements: true });
-    expect(publishSettings(config('seed_announcements = false')).notifications).toMatchObject({ seedAnnouncements: false });
+    expect(publishSettings(config('seed_announcements = false')).notifications).toMatchObject({
+      seedAnnouncements: false,
+    });
   });
 });

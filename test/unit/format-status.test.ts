@@ -21,7 +21,9 @@ describe('formatStatus', () => {
           missing: [],
           pushed: [],
           manifests: [],
-          skipped: ['Container_Base: 4 entries of type container skipped, not a container image type ([images] types: docker)'],
+          skipped: [
+            'Container_Base: 4 entries of type container skipped, not a container image type ([images] types: docker)',
+          ],
         },
       ],
     };
@@ -37,7 +39,17 @@ describe('formatStatus of a noop', () => {
     manifestTags: ['43'],
     phase: 'done',
     rejectedOverrides: [],
-    repositories: [{ repository: 'fedora-toolbox', decision: 'noop', built, published: built, missing: [], pushed: [], manifests: [] }],
+    repositories: [
+      {
+        repository: 'fedora-toolbox',
+        decision: 'noop',
+        built,
+        published: built,
+        missing: [],
+        pushed: [],
+        manifests: [],
+      },
+    ],
   });
 
   it('says "no image in this compose" when the compose built nothing for the repository', () => {
@@ -47,12 +59,16 @@ describe('formatStatus of a noop', () => {
   });
 
   it('warns when the worker read the compose without [compose] allowed_locations', () => {
-    expect(formatStatus({ ...status([]), locationUnchecked: true }).split('\n')[1]).toMatch(/^warning: This worker has no \[compose\] allowed_locations/);
+    expect(formatStatus({ ...status([]), locationUnchecked: true }).split('\n')[1]).toMatch(
+      /^warning: This worker has no \[compose\] allowed_locations/,
+    );
     expect(formatStatus(status([]))).not.toContain('allowed_locations');
   });
 
   it('says "already published as built" when it built what the registries already serve', () => {
-    expect(formatStatus(status(['amd64']))).toMatch(/fedora-toolbox\s+noop\s+amd64\s+amd64\s+-\s+already published as built; nothing to change/);
+    expect(formatStatus(status(['amd64']))).toMatch(
+      /fedora-toolbox\s+noop\s+amd64\s+amd64\s+-\s+already published as built; nothing to change/,
+    );
   });
 });
 
@@ -62,14 +78,26 @@ describe('formatStatus says what is true at that moment', () => {
     manifestTags: ['43'],
     phase,
     rejectedOverrides: [],
-    repositories: [{ repository: 'fedora', decision: 'pass', built: ['amd64'], published: [], missing: [], pushed: [], manifests: [] }],
+    repositories: [
+      {
+        repository: 'fedora',
+        decision: 'pass',
+        built: ['amd64'],
+        published: [],
+        missing: [],
+        pushed: [],
+        manifests: [],
+      },
+    ],
   });
 
   it.each([
     ['pushing-images', 'to be published; the run is still working'],
     ['failed', 'NOT published: the run failed (see error)'],
   ] as const)('a pass whose index is not written yet, in phase %s: %s', (phase, meaning) => {
-    expect(formatStatus(status(phase))).toMatch(new RegExp(`fedora\\s+pass\\s+amd64\\s+-\\s+-\\s+${meaning.replace(/[()]/g, '\\$&')}`));
+    expect(formatStatus(status(phase))).toMatch(
+      new RegExp(`fedora\\s+pass\\s+amd64\\s+-\\s+-\\s+${meaning.replace(/[()]/g, '\\$&')}`),
+    );
   });
 });
 
@@ -78,6 +106,7 @@ describe('shellQuote', () => {
     expect(shellQuote('Fedora-40-20240501.n.0')).toBe('Fedora-40-20240501.n.0');
     expect(shellQuote('x$(id)')).toBe("'x$(id)'");
     expect(shellQuote("it's")).toBe("'it'\\''s'");
-    for (const word of ['$(touch /tmp/pwned)', "a'b", '`id`', 'a b;c', 'a\nb']) expect(execaSync('sh', ['-c', `printf %s ${shellQuote(word)}`]).stdout).toBe(word);
+    for (const word of ['$(touch /tmp/pwned)', "a'b", '`id`', 'a b;c', 'a\nb'])
+      expect(execaSync('sh', ['-c', `printf %s ${shellQuote(word)}`]).stdout).toBe(word);
   });
 });

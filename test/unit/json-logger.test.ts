@@ -10,9 +10,21 @@ function capture(level: 'INFO' | 'WARN') {
 describe('JsonLogger', () => {
   it('writes one JSON object per line with time, level, message and metadata, without the SDK component', () => {
     const { lines, logger } = capture('INFO');
-    logger.info('arch image pushed', { composeId: 'Fedora-40-20240501.n.0', repository: 'fedora', registry: 'quay.io/fedora', sdkComponent: 'activity' });
+    logger.info('arch image pushed', {
+      composeId: 'Fedora-40-20240501.n.0',
+      repository: 'fedora',
+      registry: 'quay.io/fedora',
+      sdkComponent: 'activity',
+    });
     expect(lines).toEqual([
-      { time: expect.any(String) as unknown, level: 'info', message: 'arch image pushed', composeId: 'Fedora-40-20240501.n.0', repository: 'fedora', registry: 'quay.io/fedora' },
+      {
+        time: expect.any(String) as unknown,
+        level: 'info',
+        message: 'arch image pushed',
+        composeId: 'Fedora-40-20240501.n.0',
+        repository: 'fedora',
+        registry: 'quay.io/fedora',
+      },
     ]);
   });
 
@@ -21,7 +33,9 @@ describe('JsonLogger', () => {
     logger.debug('noise');
     logger.info('noise');
     logger.error('push failed', { error: new Error('manifest unknown') });
-    expect(lines.map((l) => [l.level, l.message, l.error])).toEqual([['error', 'push failed', 'Error: manifest unknown']]);
+    expect(lines.map((l) => [l.level, l.message, l.error])).toEqual([
+      ['error', 'push failed', 'Error: manifest unknown'],
+    ]);
   });
 });
 

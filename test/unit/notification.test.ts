@@ -30,8 +30,24 @@ describe('notificationFor', () => {
   });
 
   it('carries the override and the dropped arches', () => {
-    const override = { repository: 'fedora', mode: 'publish-available' as const, reason: 'r', operator: 'alice', at: '2024-05-02T00:00:00.000Z' };
-    const notification = notificationFor('p', { ...base, decision: 'overridden', missing: ['s390x'], dropped: ['s390x'], override });
-    expect(notification?.body).toMatchObject({ missing_architectures: ['s390x'], dropped_architectures: ['s390x'], override });
+    const override = {
+      repository: 'fedora',
+      mode: 'publish-available' as const,
+      reason: 'r',
+      operator: 'alice',
+      at: '2024-05-02T00:00:00.000Z',
+    };
+    const notification = notificationFor('p', {
+      ...base,
+      decision: 'overridden',
+      missing: ['s390x'],
+      dropped: ['s390x'],
+      override,
+    });
+    expect(notification?.body).toMatchObject({
+      missing_architectures: ['s390x'],
+      dropped_architectures: ['s390x'],
+      override,
+    });
   });
 });

@@ -32,7 +32,10 @@ describe('overrideTargets', () => {
     [{ ...valid, mode: 'everything' }, 'mode "everything" is not one of hybrid, publish-available, skip'],
     [{ ...valid, reason: ' ' }, 'reason is empty'],
     [{ ...valid, operator: '' }, 'operator is empty'],
-    [{ ...valid, repository: 'nope' }, 'repository "nope" is not part of this run (fedora: blocked, fedora-minimal: pass, fedora-toolbox: blocked)'],
+    [
+      { ...valid, repository: 'nope' },
+      'repository "nope" is not part of this run (fedora: blocked, fedora-minimal: pass, fedora-toolbox: blocked)',
+    ],
     [{ ...valid, repository: 'fedora-minimal' }, 'is pass, not blocked'],
     [{ ...valid, repository: 'fedora-toolbox' }, 'wait for an override of "fedora-toolbox" has ended'],
     [null, 'mode undefined'],
@@ -45,7 +48,13 @@ describe('overrideTargets', () => {
   });
 
   it('rejects a second override of the same repository', () => {
-    const overridden = [{ repository: 'fedora', decision: 'blocked' as const, override: { repository: 'fedora', mode: 'skip' as const, reason: 'r', operator: 'bob', at: 'now' } }];
+    const overridden = [
+      {
+        repository: 'fedora',
+        decision: 'blocked' as const,
+        override: { repository: 'fedora', mode: 'skip' as const, reason: 'r', operator: 'bob', at: 'now' },
+      },
+    ];
     expect(rejection({ ...valid, repository: 'fedora' }, overridden)).toContain('already overridden (skip by bob)');
     expect(rejection(valid, overridden)).toContain('no repository is blocked and awaiting an override');
   });
@@ -68,7 +77,15 @@ describe('indexInstances', () => {
   const pushed = [{ ociArch: 'amd64', digest: 'sha256:new-amd64' }];
 
   it('hybrid carries the published instance of each missing arch with its compose id', () => {
-    expect(indexInstances({ composeId: 'Fedora-40-20240502.n.0', pushed, carryMissing: true, missing: ['s390x', 'arm64'], published })).toEqual([
+    expect(
+      indexInstances({
+        composeId: 'Fedora-40-20240502.n.0',
+        pushed,
+        carryMissing: true,
+        missing: ['s390x', 'arm64'],
+        published,
+      }),
+    ).toEqual([
       { ociArch: 'amd64', digest: 'sha256:new-amd64', composeId: 'Fedora-40-20240502.n.0' },
       { ociArch: 'arm64', digest: 'sha256:old-arm64', composeId: 'Fedora-40-20240501.n.0' },
       { ociArch: 's390x', digest: 'sha256:old-s390x' },
@@ -76,7 +93,9 @@ describe('indexInstances', () => {
   });
 
   it('otherwise publishes only what this compose built', () => {
-    expect(indexInstances({ composeId: 'c', pushed, carryMissing: false, missing: ['arm64'], published })).toEqual([{ ociArch: 'amd64', digest: 'sha256:new-amd64', composeId: 'c' }]);
+    expect(indexInstances({ composeId: 'c', pushed, carryMissing: false, missing: ['arm64'], published })).toEqual([
+      { ociArch: 'amd64', digest: 'sha256:new-amd64', composeId: 'c' },
+    ]);
   });
 });
 
@@ -94,6 +113,8 @@ describe('durationMs', () => {
 
 describe('overrideTargets for runs that accepted any text before it was checked', () => {
   it('still accepts a multi-line reason when lenient', () => {
-    expect(overrideTargets({ ...valid, reason: 'two\nlines' }, repositories, { lenientText: true })).toEqual(['fedora']);
+    expect(overrideTargets({ ...valid, reason: 'two\nlines' }, repositories, { lenientText: true })).toEqual([
+      'fedora',
+    ]);
   });
 });

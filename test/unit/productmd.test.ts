@@ -20,7 +20,15 @@ function composeInfo(version: string, releaseVersion = '40', id = 'Fedora-40-202
     payload: {
       compose: { date: id.split('-').at(-1)?.slice(0, 8), id, respin: 0, type: 'nightly' },
       release: { is_layered: false, name: 'Fedora', short: 'Fedora', type: 'ga', version: releaseVersion },
-      variants: { Container: { arches: ['aarch64', 'x86_64'], id: 'Container', name: 'Container', type: 'variant', uid: 'Container' } },
+      variants: {
+        Container: {
+          arches: ['aarch64', 'x86_64'],
+          id: 'Container',
+          name: 'Container',
+          type: 'variant',
+          uid: 'Container',
+        },
+      },
     },
   };
 }
@@ -32,7 +40,11 @@ function planOf(document: unknown) {
   return buildPlan({
     info: { composeId: compose.id, releaseShort: 'Fedora', releaseVersion: '40' },
     images: parseImages(document, IMAGES_FILE, LOCAL_ROOT),
-    repositories: { Container_Base: 'fedora', Container_Minimal_Base: 'fedora-minimal', Container_Toolbox: 'fedora-toolbox' },
+    repositories: {
+      Container_Base: 'fedora',
+      Container_Minimal_Base: 'fedora-minimal',
+      Container_Toolbox: 'fedora-toolbox',
+    },
     architectures: { x86_64: 'amd64', aarch64: 'arm64' },
     releases: {},
   });
@@ -128,7 +140,8 @@ function imagesV2() {
                 url: 'https://cdn.example.org/pub/fedora/Fedora-Container-Minimal-Base-Generic-40-20240501.n.0.aarch64.oci.tar.xz',
                 size: 30_000_000,
                 checksum: `sha256:${SHA_ARM}`,
-                local_path: 'Container/aarch64/images/Fedora-Container-Minimal-Base-Generic-40-20240501.n.0.aarch64.oci.tar.xz',
+                local_path:
+                  'Container/aarch64/images/Fedora-Container-Minimal-Base-Generic-40-20240501.n.0.aarch64.oci.tar.xz',
               },
             },
           ],
@@ -145,7 +158,8 @@ function imagesV2() {
                 url: 'Container/x86_64/images/Fedora-Container-Minimal-Base-Generic-40-20240501.n.0.x86_64.oci.tar.xz',
                 size: 31_000_000,
                 checksum: `sha256:${SHA_X86}`,
-                local_path: 'Container/x86_64/images/Fedora-Container-Minimal-Base-Generic-40-20240501.n.0.x86_64.oci.tar.xz',
+                local_path:
+                  'Container/x86_64/images/Fedora-Container-Minimal-Base-Generic-40-20240501.n.0.x86_64.oci.tar.xz',
               },
             },
             {
@@ -179,7 +193,11 @@ function edited<T>(value: T, edit: (copy: T) => void): unknown {
 
 describe('parseComposeInfo', () => {
   it.each(['1.0', '1.2', '2.0'])('reads productmd %s composeinfo.json', (version) => {
-    expect(parseComposeInfo(composeInfo(version), INFO_FILE)).toEqual({ composeId: 'Fedora-40-20240501.n.0', releaseShort: 'Fedora', releaseVersion: '40' });
+    expect(parseComposeInfo(composeInfo(version), INFO_FILE)).toEqual({
+      composeId: 'Fedora-40-20240501.n.0',
+      releaseShort: 'Fedora',
+      releaseVersion: '40',
+    });
   });
 
   it('reads a Rawhide compose', () => {
@@ -191,7 +209,12 @@ describe('parseComposeInfo', () => {
   });
 
   it('names the file, the field and the fix when a field is missing', () => {
-    const error = domainErrorOf(() => parseComposeInfo(edited(composeInfo('1.2'), (c) => delete (c.payload.release as Partial<typeof c.payload.release>).version), INFO_FILE));
+    const error = domainErrorOf(() =>
+      parseComposeInfo(
+        edited(composeInfo('1.2'), (c) => delete (c.payload.release as Partial<typeof c.payload.release>).version),
+        INFO_FILE,
+      ),
+    );
     expect(error.type).toBe('MalformedComposeMetadata');
     expect(error.message).toContain(INFO_FILE);
     expect(error.message).toContain('payload.release.version is missing');
@@ -234,7 +257,11 @@ describe('parseImages, productmd 1.x', () => {
         size: 48_234_496,
         sha256: SHA_ARM,
         checksumAlgorithms: ['sha256'],
-        origin: { file: IMAGES_FILE, jsonPath: 'payload.images.Container.aarch64[0]', locationPath: 'payload.images.Container.aarch64[0].path' },
+        origin: {
+          file: IMAGES_FILE,
+          jsonPath: 'payload.images.Container.aarch64[0]',
+          locationPath: 'payload.images.Container.aarch64[0].path',
+        },
       },
       {
         variant: 'Container',
@@ -247,7 +274,11 @@ describe('parseImages, productmd 1.x', () => {
         size: 50_331_648,
         sha256: SHA_X86,
         checksumAlgorithms: ['sha256'],
-        origin: { file: IMAGES_FILE, jsonPath: 'payload.images.Container.x86_64[0]', locationPath: 'payload.images.Container.x86_64[0].path' },
+        origin: {
+          file: IMAGES_FILE,
+          jsonPath: 'payload.images.Container.x86_64[0]',
+          locationPath: 'payload.images.Container.x86_64[0].path',
+        },
       },
       {
         variant: 'Everything',
@@ -259,14 +290,20 @@ describe('parseImages, productmd 1.x', () => {
         location: `${HTTP_ROOT}/Everything/x86_64/iso/Fedora-Everything-netinst-x86_64-40-20240501.n.0.iso`,
         size: 'unknown',
         checksumAlgorithms: ['md5'],
-        origin: { file: IMAGES_FILE, jsonPath: 'payload.images.Everything.x86_64[0]', locationPath: 'payload.images.Everything.x86_64[0].path' },
+        origin: {
+          file: IMAGES_FILE,
+          jsonPath: 'payload.images.Everything.x86_64[0]',
+          locationPath: 'payload.images.Everything.x86_64[0].path',
+        },
       },
     ]);
   });
 
   it('resolves paths against a local compose directory', () => {
     const [first] = parseImages(imagesV1(), IMAGES_FILE, LOCAL_ROOT);
-    expect(first?.location).toBe(`${LOCAL_ROOT}/Container/aarch64/images/Fedora-Container-Base-Generic-40-20240501.n.0.aarch64.oci.tar.xz`);
+    expect(first?.location).toBe(
+      `${LOCAL_ROOT}/Container/aarch64/images/Fedora-Container-Base-Generic-40-20240501.n.0.aarch64.oci.tar.xz`,
+    );
   });
 
   it('reads an entry without sha256, and refuses it once selected, naming the file, the JSON path and the Pungi fix', () => {
@@ -287,7 +324,9 @@ describe('parseImages, productmd 1.x', () => {
       d.payload.images.Container.aarch64[0]!.checksums.sha256 = SHA_ARM.slice(1);
     });
     const error = domainErrorOf(() => planOf(doc));
-    expect(error.message).toContain(`${IMAGES_FILE}: payload.images.Container.aarch64[0].checksums.sha256 is "${SHA_ARM.slice(1)}": must be the sha256 of the image file, 64 hex digits`);
+    expect(error.message).toContain(
+      `${IMAGES_FILE}: payload.images.Container.aarch64[0].checksums.sha256 is "${SHA_ARM.slice(1)}": must be the sha256 of the image file, 64 hex digits`,
+    );
   });
 
   it('refuses a selected image without a size', () => {
@@ -303,7 +342,9 @@ describe('parseImages, productmd 1.x', () => {
     });
     expect(parseImages(doc, IMAGES_FILE, LOCAL_ROOT)[0]?.location).toBeUndefined();
     const error = domainErrorOf(() => planOf(doc));
-    expect(error.message).toContain(`${IMAGES_FILE}: payload.images.Container.aarch64[0].path names a file outside the compose`);
+    expect(error.message).toContain(
+      `${IMAGES_FILE}: payload.images.Container.aarch64[0].path names a file outside the compose`,
+    );
     expect(error.message).toContain('Fix:');
   });
 
@@ -323,11 +364,15 @@ describe('parseImages, productmd 1.x', () => {
     const missing = edited(imagesV1(), (d) => {
       delete (d.payload.images.Container.x86_64[0] as { checksums?: unknown }).checksums;
     });
-    expect(domainErrorOf(() => planOf(missing)).message).toContain(`${IMAGES_FILE}: payload.images.Container.x86_64[0].checksums.sha256 is missing`);
+    expect(domainErrorOf(() => planOf(missing)).message).toContain(
+      `${IMAGES_FILE}: payload.images.Container.x86_64[0].checksums.sha256 is missing`,
+    );
     const fractional = edited(imagesV1(), (d) => {
       d.payload.images.Container.x86_64[0]!.size = 1.5;
     });
-    expect(domainErrorOf(() => planOf(fractional)).message).toContain("payload.images.Container.x86_64[0].size is 1.5, expected the image file's size in bytes");
+    expect(domainErrorOf(() => planOf(fractional)).message).toContain(
+      "payload.images.Container.x86_64[0].size is 1.5, expected the image file's size in bytes",
+    );
   });
 
   it('requires the common fields on every entry', () => {
@@ -343,7 +388,9 @@ describe('parseImages, productmd 1.x', () => {
     const doc = edited(imagesV1(), (d) => {
       (d.payload.images as Record<string, unknown>).Container = [];
     });
-    expect(domainErrorOf(() => parseImages(doc, IMAGES_FILE, LOCAL_ROOT)).message).toContain('payload.images.Container is an array, expected an object');
+    expect(domainErrorOf(() => parseImages(doc, IMAGES_FILE, LOCAL_ROOT)).message).toContain(
+      'payload.images.Container is an array, expected an object',
+    );
   });
 
   it('rejects a compose root that is neither a URL nor an absolute path', () => {
@@ -357,8 +404,16 @@ describe('parseImages, productmd 2.0', () => {
   it('keeps https and oci:// URLs and resolves relative ones', () => {
     expect(images().map((image) => [image.subvariant, image.arch, image.location])).toEqual([
       ['Cloud_Base', 'x86_64', 'oci://quay.io/fedora/cloud:40-x86_64@sha256:3c4d'],
-      ['Container_Minimal_Base', 'aarch64', 'https://cdn.example.org/pub/fedora/Fedora-Container-Minimal-Base-Generic-40-20240501.n.0.aarch64.oci.tar.xz'],
-      ['Container_Minimal_Base', 'x86_64', `${LOCAL_ROOT}/Container/x86_64/images/Fedora-Container-Minimal-Base-Generic-40-20240501.n.0.x86_64.oci.tar.xz`],
+      [
+        'Container_Minimal_Base',
+        'aarch64',
+        'https://cdn.example.org/pub/fedora/Fedora-Container-Minimal-Base-Generic-40-20240501.n.0.aarch64.oci.tar.xz',
+      ],
+      [
+        'Container_Minimal_Base',
+        'x86_64',
+        `${LOCAL_ROOT}/Container/x86_64/images/Fedora-Container-Minimal-Base-Generic-40-20240501.n.0.x86_64.oci.tar.xz`,
+      ],
       ['Container_Toolbox', 'x86_64', 'oci://registry.example.org/fedora/toolbox:40-x86_64@sha256:9f86'],
     ]);
   });
@@ -375,7 +430,11 @@ describe('parseImages, productmd 2.0', () => {
       size: 31_000_000,
       sha256: SHA_X86,
       checksumAlgorithms: ['sha256'],
-      origin: { file: IMAGES_FILE, jsonPath: 'payload.images.Container.x86_64[0]', locationPath: 'payload.images.Container.x86_64[0].location.url' },
+      origin: {
+        file: IMAGES_FILE,
+        jsonPath: 'payload.images.Container.x86_64[0]',
+        locationPath: 'payload.images.Container.x86_64[0].location.url',
+      },
     });
     expect(images()[3]?.fileName).toBe('Fedora-Container-Toolbox-40-20240501.n.0.x86_64.oci.tar.xz');
   });
@@ -413,12 +472,19 @@ describe('parseImages, productmd 2.0', () => {
     const doc = edited(imagesV2(), (d) => {
       delete (d.payload.images.Cloud.x86_64[0]!.location as { url?: string }).url;
     });
-    expect(domainErrorOf(() => parseImages(doc, IMAGES_FILE, LOCAL_ROOT)).message).toContain('payload.images.Cloud.x86_64[0].location.url is missing');
+    expect(domainErrorOf(() => parseImages(doc, IMAGES_FILE, LOCAL_ROOT)).message).toContain(
+      'payload.images.Cloud.x86_64[0].location.url is missing',
+    );
   });
 
   it('does not read 1.x path fields in a 2.0 document', () => {
-    const doc = { header: { type: 'productmd.images', version: '2.0' }, payload: { images: { Container: { x86_64: [containerV1('x86_64', 'Container_Base', SHA_X86, 1)] } } } };
-    expect(domainErrorOf(() => parseImages(doc, IMAGES_FILE, LOCAL_ROOT)).message).toContain('payload.images.Container.x86_64[0].location is missing');
+    const doc = {
+      header: { type: 'productmd.images', version: '2.0' },
+      payload: { images: { Container: { x86_64: [containerV1('x86_64', 'Container_Base', SHA_X86, 1)] } } },
+    };
+    expect(domainErrorOf(() => parseImages(doc, IMAGES_FILE, LOCAL_ROOT)).message).toContain(
+      'payload.images.Container.x86_64[0].location is missing',
+    );
   });
 });
 
@@ -446,15 +512,38 @@ describe('parseImages round trip (property)', () => {
   function documentOf(version: '1.1' | '2.0', images: Tree): unknown {
     const toEntry = (arch: string, variant: string, e: Entry) => {
       const path = `${variant}/${arch}/images/${e.name}`;
-      const common = { arch, bootable: false, format: e.format, mtime: 1714560000, subvariant: e.subvariant, type: e.type, volume_id: null };
+      const common = {
+        arch,
+        bootable: false,
+        format: e.format,
+        mtime: 1714560000,
+        subvariant: e.subvariant,
+        type: e.type,
+        volume_id: null,
+      };
       const sha256 = e.upperCase ? e.sha256.toUpperCase() : e.sha256;
       if (version === '1.1') return { ...common, path, size: e.size, checksums: { sha256 } };
-      return { ...common, location: { url: e.https ? `https://cdn.example.org/${path}` : path, size: e.size, checksum: `sha256:${sha256}`, local_path: path } };
+      return {
+        ...common,
+        location: {
+          url: e.https ? `https://cdn.example.org/${path}` : path,
+          size: e.size,
+          checksum: `sha256:${sha256}`,
+          local_path: path,
+        },
+      };
     };
     const payloadImages = Object.fromEntries(
-      Object.entries(images).map(([variant, arches]) => [variant, Object.fromEntries(Object.entries(arches).map(([arch, entries]) => [arch, entries.map((e) => toEntry(arch, variant, e))]))]),
+      Object.entries(images).map(([variant, arches]) => [
+        variant,
+        Object.fromEntries(
+          Object.entries(arches).map(([arch, entries]) => [arch, entries.map((e) => toEntry(arch, variant, e))]),
+        ),
+      ]),
     );
-    return JSON.parse(JSON.stringify({ header: { type: 'productmd.images', version }, payload: { compose, images: payloadImages } })) as unknown;
+    return JSON.parse(
+      JSON.stringify({ header: { type: 'productmd.images', version }, payload: { compose, images: payloadImages } }),
+    ) as unknown;
   }
 
   function expected(version: '1.1' | '2.0', images: Tree, composeRoot: string): ComposeImage[] {
@@ -475,27 +564,43 @@ describe('parseImages round trip (property)', () => {
             size: e.size,
             sha256: e.sha256,
             checksumAlgorithms: ['sha256'],
-            origin: { file: IMAGES_FILE, jsonPath, locationPath: `${jsonPath}.${version === '1.1' ? 'path' : 'location.url'}` },
+            origin: {
+              file: IMAGES_FILE,
+              jsonPath,
+              locationPath: `${jsonPath}.${version === '1.1' ? 'path' : 'location.url'}`,
+            },
           };
         }),
       ),
     );
   }
 
-  it.each(['1.1', '2.0'] as const)('parses generated productmd %s documents to the images they were made from', (version) => {
-    fc.assert(
-      fc.property(tree, root, (images, composeRoot) => {
-        expect(parseImages(documentOf(version, images), IMAGES_FILE, composeRoot)).toStrictEqual(expected(version, images, composeRoot));
-      }),
-    );
-  });
+  it.each(['1.1', '2.0'] as const)(
+    'parses generated productmd %s documents to the images they were made from',
+    (version) => {
+      fc.assert(
+        fc.property(tree, root, (images, composeRoot) => {
+          expect(parseImages(documentOf(version, images), IMAGES_FILE, composeRoot)).toStrictEqual(
+            expected(version, images, composeRoot),
+          );
+        }),
+      );
+    },
+  );
 
   it('reads the same images from a 1.x and a 2.0 document of the same compose', () => {
     fc.assert(
       fc.property(tree, root, (images, composeRoot) => {
-        const withoutHttps = Object.fromEntries(Object.entries(images).map(([v, a]) => [v, Object.fromEntries(Object.entries(a).map(([arch, es]) => [arch, es.map((e) => ({ ...e, https: false }))]))]));
+        const withoutHttps = Object.fromEntries(
+          Object.entries(images).map(([v, a]) => [
+            v,
+            Object.fromEntries(Object.entries(a).map(([arch, es]) => [arch, es.map((e) => ({ ...e, https: false }))])),
+          ]),
+        );
         const strip = (list: ComposeImage[]) => list.map(({ origin: _origin, ...rest }) => rest);
-        expect(strip(parseImages(documentOf('2.0', withoutHttps), IMAGES_FILE, composeRoot))).toStrictEqual(strip(parseImages(documentOf('1.1', withoutHttps), IMAGES_FILE, composeRoot)));
+        expect(strip(parseImages(documentOf('2.0', withoutHttps), IMAGES_FILE, composeRoot))).toStrictEqual(
+          strip(parseImages(documentOf('1.1', withoutHttps), IMAGES_FILE, composeRoot)),
+        );
       }),
     );
   });

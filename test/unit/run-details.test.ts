@@ -1,7 +1,13 @@
 import { execaSync } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { markdownCode, markdownText } from '../../src/domain/markdown.js';
-import { overrideCommand, renderRunDetails, runStaticDetails, runSummary, type RunDetailsInput } from '../../src/domain/run-details.js';
+import {
+  overrideCommand,
+  renderRunDetails,
+  runStaticDetails,
+  runSummary,
+  type RunDetailsInput,
+} from '../../src/domain/run-details.js';
 
 const blocked: RunDetailsInput = {
   composeId: 'Fedora-40-20261103.n.0',
@@ -9,41 +15,84 @@ const blocked: RunDetailsInput = {
   manifestTags: ['40', 'latest'],
   phase: 'awaiting-override',
   repositories: [
-    { repository: 'fedora', decision: 'blocked', built: ['amd64'], published: ['amd64', 's390x'], missing: ['s390x'], awaitingOverrideUntil: '2026-11-06T10:00:00.000Z' },
-    { repository: 'fedora-minimal', decision: 'pass', built: ['amd64', 's390x'], published: ['amd64', 's390x'], missing: [] },
+    {
+      repository: 'fedora',
+      decision: 'blocked',
+      built: ['amd64'],
+      published: ['amd64', 's390x'],
+      missing: ['s390x'],
+      awaitingOverrideUntil: '2026-11-06T10:00:00.000Z',
+    },
+    {
+      repository: 'fedora-minimal',
+      decision: 'pass',
+      built: ['amd64', 's390x'],
+      published: ['amd64', 's390x'],
+      missing: [],
+    },
   ],
   rejectedOverrides: [],
 };
 
 /** The cells of a GFM table row: split on pipes that are not escaped. */
 function cells(row: string): string[] {
-  return row.slice(1, -1).split(/(?<!\\)\|/).map((cell) => cell.trim());
+  return row
+    .slice(1, -1)
+    .split(/(?<!\\)\|/)
+    .map((cell) => cell.trim());
 }
 
 function tableRows(markdown: string): string[][] {
-  return markdown.split('\n').filter((line) => line.startsWith('|')).map(cells);
+  return markdown
+    .split('\n')
+    .filter((line) => line.startsWith('|'))
+    .map(cells);
 }
 
 /** The repository lines of the current details: "- **name** · **decision** · built … · … · next step". */
 function repositoryLines(markdown: string): string[][] {
-  return markdown.split('\n').filter((line) => line.startsWith('- **')).map((line) => line.slice(2).split(' · '));
+  return markdown
+    .split('\n')
+    .filter((line) => line.startsWith('- **'))
+    .map((line) => line.slice(2).split(' · '));
 }
 
 describe('renderRunDetails', () => {
   it('says what is blocked, what is missing and the exact command to publish anyway', () => {
     const details = renderRunDetails(blocked);
     expect(details).toContain('**fedora:40 blocked**: s390x missing from this compose');
-    expect(details).toContain('`compose-publisher override Fedora-40-20261103.n.0 --repository fedora --mode hybrid --reason \'…\'`');
+    expect(details).toContain(
+      "`compose-publisher override Fedora-40-20261103.n.0 --repository fedora --mode hybrid --reason '…'`",
+    );
     expect(details).toContain('**Send an Update** `override`');
     const rows = repositoryLines(details);
-    expect(rows[0]).toEqual(['**fedora**', '**blocked**', 'built amd64', 'published before amd64 s390x', 'missing s390x', 'awaiting an override (see above)']);
+    expect(rows[0]).toEqual([
+      '**fedora**',
+      '**blocked**',
+      'built amd64',
+      'published before amd64 s390x',
+      'missing s390x',
+      'awaiting an override (see above)',
+    ]);
     expect(rows[1]!.slice(0, 2)).toEqual(['**fedora-minimal**', '**pass**']);
   });
 
   it('the override command is shell-quoted: pasted, it passes each value as one word', () => {
     const command = overrideCommand('Fedora-40-20261103.n.0', "it's; rm -rf /");
-    const words = execaSync('bash', ['-c', `set -- ${command.replace(/^compose-publisher /, '')}; printf '%s\\n' "$@"`]).stdout.split('\n');
-    expect(words).toEqual(['override', 'Fedora-40-20261103.n.0', '--repository', "it's; rm -rf /", '--mode', 'hybrid', '--reason', '…']);
+    const words = execaSync('bash', [
+      '-c',
+      `set -- ${command.replace(/^compose-publisher /, '')}; printf '%s\\n' "$@"`,
+    ]).stdout.split('\n');
+    expect(words).toEqual([
+      'override',
+      'Fedora-40-20261103.n.0',
+      '--repository',
+      "it's; rm -rf /",
+      '--mode',
+      'hybrid',
+      '--reason',
+      '…',
+    ]);
   });
 
   it('operator-supplied text cannot break the table or inject markup', () => {
@@ -51,8 +100,27 @@ describe('renderRunDetails', () => {
     const details = renderRunDetails({
       ...blocked,
       phase: 'publishing-manifests',
-      repositories: [{ ...blocked.repositories[0]!, decision: 'overridden', awaitingOverrideUntil: undefined, override: { repository: 'fedora', mode: 'hybrid', reason: hostile, operator: 'mallory|x', at: '2026-11-04T00:00:00.000Z' } }],
-      rejectedOverrides: [{ request: `{"repository":"nope|x","reason":"${hostile}"}`, reason: `override rejected: repository "nope|x" is not part of this run`, at: '2026-11-04T00:00:00.000Z' }],
+      repositories: [
+        {
+          ...blocked.repositories[0]!,
+          decision: 'overridden',
+          awaitingOverrideUntil: undefined,
+          override: {
+            repository: 'fedora',
+            mode: 'hybrid',
+            reason: hostile,
+            operator: 'mallory|x',
+            at: '2026-11-04T00:00:00.000Z',
+          },
+        },
+      ],
+      rejectedOverrides: [
+        {
+          request: `{"repository":"nope|x","reason":"${hostile}"}`,
+          reason: `override rejected: repository "nope|x" is not part of this run`,
+          at: '2026-11-04T00:00:00.000Z',
+        },
+      ],
     });
     const lines = repositoryLines(details);
     expect(lines).toHaveLength(1);
@@ -79,19 +147,30 @@ describe('renderRunDetails', () => {
   });
 
   it('warns when the worker read the compose without [compose] allowed_locations', () => {
-    expect(renderRunDetails({ ...blocked, locationUnchecked: true })).toContain('**Warning**: This worker has no \\[compose\\] allowed\\_locations');
+    expect(renderRunDetails({ ...blocked, locationUnchecked: true })).toContain(
+      '**Warning**: This worker has no \\[compose\\] allowed\\_locations',
+    );
     expect(renderRunDetails(blocked)).not.toContain('allowed');
   });
 
   it('a failed run says why', () => {
-    expect(renderRunDetails({ ...blocked, phase: 'failed', error: 'fedora: image x has a bad checksum' })).toContain('**The run failed**: fedora: image x has a bad checksum');
+    expect(renderRunDetails({ ...blocked, phase: 'failed', error: 'fedora: image x has a bad checksum' })).toContain(
+      '**The run failed**: fedora: image x has a bad checksum',
+    );
   });
 });
 
-describe('a run\'s static summary and details', () => {
+describe("a run's static summary and details", () => {
   it('name the release, the compose and the repositories', () => {
-    expect(runSummary('Fedora-40-20261103.n.0', ['fedora-minimal', 'fedora'])).toBe('Fedora-40: publish Fedora-40-20261103.n.0 → fedora, fedora-minimal');
-    const details = runStaticDetails({ composeId: 'Fedora-40-20261103.n.0', location: '/srv/a|b', registries: ['quay.io/fedora'], repositories: ['fedora'] });
+    expect(runSummary('Fedora-40-20261103.n.0', ['fedora-minimal', 'fedora'])).toBe(
+      'Fedora-40: publish Fedora-40-20261103.n.0 → fedora, fedora-minimal',
+    );
+    const details = runStaticDetails({
+      composeId: 'Fedora-40-20261103.n.0',
+      location: '/srv/a|b',
+      registries: ['quay.io/fedora'],
+      repositories: ['fedora'],
+    });
     expect(details).toContain('`/srv/a\\|b`');
     expect(tableRows(details)[2]).toEqual(['fedora', 'quay.io/fedora']);
   });

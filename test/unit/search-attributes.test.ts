@@ -10,7 +10,10 @@ function fakeServer(custom: Record<string, number>, options: { listError?: Error
   const added: Array<Record<string, unknown>> = [];
   const connection = {
     operatorService: {
-      listSearchAttributes: () => (options.listError ? Promise.reject(options.listError) : Promise.resolve({ customAttributes: { ...custom }, systemAttributes: {}, storageSchema: {} })),
+      listSearchAttributes: () =>
+        options.listError
+          ? Promise.reject(options.listError)
+          : Promise.resolve({ customAttributes: { ...custom }, systemAttributes: {}, storageSchema: {} }),
       addSearchAttributes: (request: { searchAttributes?: Record<string, number> | null }) => {
         if (options.addError) return Promise.reject(options.addError);
         added.push({ ...request.searchAttributes });
@@ -22,11 +25,15 @@ function fakeServer(custom: Record<string, number>, options: { listError?: Error
   return { connection, added };
 }
 
-const grpcError = (code: number, details: string) => Object.assign(new Error(`${code} ${details}`), { code, details, metadata: {} });
+const grpcError = (code: number, details: string) =>
+  Object.assign(new Error(`${code} ${details}`), { code, details, metadata: {} });
 const ALL = { ComposeId: KEYWORD, Release: KEYWORD, GateDecision: KEYWORD_LIST, StaleRepositories: KEYWORD_LIST };
 
 async function failure(promise: Promise<unknown>): Promise<ClientError> {
-  const error = await promise.then(() => undefined, (e: unknown) => e);
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(error).toBeInstanceOf(ClientError);
   return error as ClientError;
 }
@@ -40,26 +47,43 @@ describe('ensureSearchAttributes', () => {
 
   it('names each missing one with its create command, and the config key', async () => {
     const { connection } = fakeServer({ ComposeId: KEYWORD, Release: KEYWORD });
-    const error = await failure(ensureSearchAttributes(connection, 'prod', { create: false, what: 'the worker does not start' }));
+    const error = await failure(
+      ensureSearchAttributes(connection, 'prod', { create: false, what: 'the worker does not start' }),
+    );
     expect(error.kind).toBe('namespace');
-    expect(error.message).toContain('namespace prod has no search attribute GateDecision (KeywordList), StaleRepositories (KeywordList), and the workflows write them: the worker does not start.');
-    expect(error.message).toContain('  temporal operator search-attribute create --namespace prod --name GateDecision --type KeywordList');
-    expect(error.message).toContain('  temporal operator search-attribute create --namespace prod --name StaleRepositories --type KeywordList');
+    expect(error.message).toContain(
+      'namespace prod has no search attribute GateDecision (KeywordList), StaleRepositories (KeywordList), and the workflows write them: the worker does not start.',
+    );
+    expect(error.message).toContain(
+      '  temporal operator search-attribute create --namespace prod --name GateDecision --type KeywordList',
+    );
+    expect(error.message).toContain(
+      '  temporal operator search-attribute create --namespace prod --name StaleRepositories --type KeywordList',
+    );
     expect(error.message).toContain('[temporal] create_search_attributes = true');
   });
 
   it('creates the missing ones when asked to, with their types, and says so', async () => {
     const { connection, added } = fakeServer({ ComposeId: KEYWORD, Release: KEYWORD, GateDecision: KEYWORD_LIST });
     const logged: string[] = [];
-    await ensureSearchAttributes(connection, 'default', { create: true, what: 'x', log: (level, message) => logged.push(`${level} ${message}`) });
+    await ensureSearchAttributes(connection, 'default', {
+      create: true,
+      what: 'x',
+      log: (level, message) => logged.push(`${level} ${message}`),
+    });
     expect(added).toEqual([{ StaleRepositories: KEYWORD_LIST }]);
     expect(logged).toEqual(['info created search attribute StaleRepositories (KeywordList) in namespace default']);
   });
 
   it('says why when the server refuses to create them, with the commands', async () => {
-    const { connection } = fakeServer({ ComposeId: KEYWORD, Release: KEYWORD, GateDecision: KEYWORD_LIST }, { addError: grpcError(7, 'Request unauthorized.') });
+    const { connection } = fakeServer(
+      { ComposeId: KEYWORD, Release: KEYWORD, GateDecision: KEYWORD_LIST },
+      { addError: grpcError(7, 'Request unauthorized.') },
+    );
     const error = await failure(ensureSearchAttributes(connection, 'default', { create: true, what: 'x' }));
-    expect(error.message).toContain('The server refused to create it ([temporal] create_search_attributes = true): Request unauthorized.');
+    expect(error.message).toContain(
+      'The server refused to create it ([temporal] create_search_attributes = true): Request unauthorized.',
+    );
     expect(error.message).toContain('--name StaleRepositories --type KeywordList');
   });
 
@@ -67,14 +91,24 @@ describe('ensureSearchAttributes', () => {
     const { connection, added } = fakeServer({ ...ALL, GateDecision: KEYWORD });
     const error = await failure(ensureSearchAttributes(connection, 'default', { create: true, what: 'x' }));
     expect(added).toEqual([]);
-    expect(error.message).toContain('namespace default has search attribute GateDecision as Keyword, but the workflows write it as KeywordList');
-    expect(error.message).toContain('temporal operator search-attribute remove --namespace default --name GateDecision');
+    expect(error.message).toContain(
+      'namespace default has search attribute GateDecision as Keyword, but the workflows write it as KeywordList',
+    );
+    expect(error.message).toContain(
+      'temporal operator search-attribute remove --namespace default --name GateDecision',
+    );
   });
 
   it('warns and goes on when the server will not list them (no operator permission)', async () => {
     const { connection } = fakeServer({}, { listError: grpcError(7, 'Request unauthorized.') });
     const logged: string[] = [];
-    await ensureSearchAttributes(connection, 'default', { create: false, what: 'x', log: (level, message) => logged.push(`${level} ${message}`) });
-    expect(logged).toEqual(['warn cannot check the search attributes of namespace default (Request unauthorized.): make sure it has ComposeId, Release, GateDecision, StaleRepositories']);
+    await ensureSearchAttributes(connection, 'default', {
+      create: false,
+      what: 'x',
+      log: (level, message) => logged.push(`${level} ${message}`),
+    });
+    expect(logged).toEqual([
+      'warn cannot check the search attributes of namespace default (Request unauthorized.): make sure it has ComposeId, Release, GateDecision, StaleRepositories',
+    ]);
   });
 });

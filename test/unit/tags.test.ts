@@ -4,7 +4,11 @@ import type { ComposeInfo } from '../../src/domain/types.js';
 import { domainErrorOf } from './helpers/domain-error.js';
 
 const f40: ComposeInfo = { composeId: 'Fedora-40-20240501.n.0', releaseShort: 'Fedora', releaseVersion: '40' };
-const rawhide: ComposeInfo = { composeId: 'Fedora-Rawhide-20240501.n.1', releaseShort: 'Fedora', releaseVersion: 'Rawhide' };
+const rawhide: ComposeInfo = {
+  composeId: 'Fedora-Rawhide-20240501.n.1',
+  releaseShort: 'Fedora',
+  releaseVersion: 'Rawhide',
+};
 
 describe('archTag', () => {
   it('is <release>-<compose arch>', () => {
@@ -15,7 +19,10 @@ describe('archTag', () => {
 
 describe('releaseTags', () => {
   it('tags the current release "latest" too', () => {
-    expect(releaseTags(f40, { latest: '40', rawhide: '41' })).toEqual({ release: '40', manifestTags: ['40', 'latest'] });
+    expect(releaseTags(f40, { latest: '40', rawhide: '41' })).toEqual({
+      release: '40',
+      manifestTags: ['40', 'latest'],
+    });
   });
 
   it('tags another release with its version only', () => {
@@ -24,7 +31,10 @@ describe('releaseTags', () => {
   });
 
   it('publishes Rawhide as the configured number and "rawhide"', () => {
-    expect(releaseTags(rawhide, { latest: '40', rawhide: '41' })).toEqual({ release: '41', manifestTags: ['41', 'rawhide'] });
+    expect(releaseTags(rawhide, { latest: '40', rawhide: '41' })).toEqual({
+      release: '41',
+      manifestTags: ['41', 'rawhide'],
+    });
   });
 
   it('recognizes Rawhide in any case', () => {
@@ -58,8 +68,12 @@ describe('releaseTags', () => {
 describe('[releases] allowed', () => {
   const info = (composeId: string, releaseVersion: string) => ({ composeId, releaseShort: 'Fedora', releaseVersion });
   it('publishes a compose of an allowed release, Rawhide included', () => {
-    expect(releaseTags(info('Fedora-43-20251023.0', '43'), { latest: '43', allowed: ['42', '43', 'Rawhide'] }).manifestTags).toEqual(['43', 'latest']);
-    expect(releaseTags(info('Fedora-Rawhide-20251201.n.0', 'Rawhide'), { rawhide: '44', allowed: ['rawhide'] }).release).toBe('44');
+    expect(
+      releaseTags(info('Fedora-43-20251023.0', '43'), { latest: '43', allowed: ['42', '43', 'Rawhide'] }).manifestTags,
+    ).toEqual(['43', 'latest']);
+    expect(
+      releaseTags(info('Fedora-Rawhide-20251201.n.0', 'Rawhide'), { rawhide: '44', allowed: ['rawhide'] }).release,
+    ).toBe('44');
   });
   it('refuses a compose of any other release, naming the key to change', () => {
     const error = domainErrorOf(() => releaseTags(info('Fedora-41-20241025.0', '41'), { allowed: ['42', '43'] }));

@@ -96,13 +96,22 @@ export async function runDemoCommand(options: DemoOptions): Promise<number> {
   const workerConnection = await NativeConnection.connect({ address: temporal.address });
   const client = new Client({ connection: await Connection.connect({ address: temporal.address }) });
   try {
-    const worker = await createPublisherWorker({ connection: workerConnection, namespace: 'default', taskQueue: config.temporal.task_queue, workDir: config.publish.work_dir, settings: publishSettings(config) });
+    const worker = await createPublisherWorker({
+      connection: workerConnection,
+      namespace: 'default',
+      taskQueue: config.temporal.task_queue,
+      workDir: config.publish.work_dir,
+      settings: publishSettings(config),
+    });
     const blocked: Array<{ composeId: string; repository: string }> = [];
     await worker.runUntil(async () => {
       for (const sample of SAMPLES) {
         say();
         say(`demo: building sample compose ${sample.composeId} (real OCI images with buildah) …`);
-        const compose = await makeCompose(sample, { dir: join(dataDir, 'composes'), storage: { root: join(dataDir, 'factory', 'storage'), runroot: join(dataDir, 'factory', 'run') } });
+        const compose = await makeCompose(sample, {
+          dir: join(dataDir, 'composes'),
+          storage: { root: join(dataDir, 'factory', 'storage'), runroot: join(dataDir, 'factory', 'run') },
+        });
         say(`demo: compose-publisher publish ${shellQuote(compose.root)} --wait`);
         const run = await startPublishRun(client, config, compose.root);
         const status = await waitForRun(run.handle, run.composeId);
@@ -110,15 +119,24 @@ export async function runDemoCommand(options: DemoOptions): Promise<number> {
         say();
         say('now published:');
         for (const repository of Object.values(config.repositories)) {
-          for (const tag of status.manifestTags) await describePublished(`${config.registries[0]!.url}/${repository}:${tag}`);
+          for (const tag of status.manifestTags)
+            await describePublished(`${config.registries[0]!.url}/${repository}:${tag}`);
         }
-        for (const r of status.repositories) if (r.awaitingOverrideUntil) blocked.push({ composeId: status.composeId, repository: r.repository });
+        for (const r of status.repositories)
+          if (r.awaitingOverrideUntil) blocked.push({ composeId: status.composeId, repository: r.repository });
       }
       say();
       say('demo: compose-publisher report   (how far each published arch lags; the blocked arch shows here)');
       for (const line of formatReport(await runStalenessReport(client, config))) say(line);
       say();
-      for (const line of closingNote({ uiUrl: temporal.uiUrl!, registryHost: registry.host, configFile, blocked, keep })) say(line);
+      for (const line of closingNote({
+        uiUrl: temporal.uiUrl!,
+        registryHost: registry.host,
+        configFile,
+        blocked,
+        keep,
+      }))
+        say(line);
       if (keep) await untilInterrupted();
     });
     return 0;
@@ -133,7 +151,13 @@ const DEFAULT_UI_PORT = 8233;
 const BLOCKED_QUERY = '`GateDecision` = "blocked"';
 
 /** What to do next: the UI's list of blocked runs, the registry, and the CLI commands with the demo's config. */
-export function closingNote(demo: { uiUrl: string; registryHost: string; configFile: string; blocked: Array<{ composeId: string; repository: string }>; keep: boolean }): string[] {
+export function closingNote(demo: {
+  uiUrl: string;
+  registryHost: string;
+  configFile: string;
+  blocked: Array<{ composeId: string; repository: string }>;
+  keep: boolean;
+}): string[] {
   const cli = `npx compose-publisher --config ${shellQuote(demo.configFile)}`;
   const lines = [
     `Temporal UI:  ${demo.uiUrl}/namespaces/default/workflows?query=${encodeURIComponent(BLOCKED_QUERY)}`,
@@ -151,7 +175,12 @@ export function closingNote(demo: { uiUrl: string; registryHost: string; configF
       `  (or in the UI: More Actions → Send an Update, name override, data {"repository": "${repository}", "mode": "hybrid", "reason": "…", "operator": "…"})`,
     );
   }
-  lines.push('', demo.keep ? 'demo: Temporal, the registry and a worker keep running; Ctrl-C stops them.' : 'demo: stopping everything (--no-keep, or CI is set).');
+  lines.push(
+    '',
+    demo.keep
+      ? 'demo: Temporal, the registry and a worker keep running; Ctrl-C stops them.'
+      : 'demo: stopping everything (--no-keep, or CI is set).',
+  );
   return lines;
 }
 
@@ -168,6 +197,8 @@ async function describePublished(reference: string): Promise<void> {
   if (manifest.kind === 'image') return say(`  ${reference}: single-arch ${manifest.architecture} ${manifest.digest}`);
   say(`  ${reference}: index ${manifest.digest}`);
   for (const instance of manifest.instances) {
-    say(`    ${instance.architecture.padEnd(8)} ${instance.digest}  from ${instance.annotations[COMPOSE_ID_ANNOTATION] ?? '?'}`);
+    say(
+      `    ${instance.architecture.padEnd(8)} ${instance.digest}  from ${instance.annotations[COMPOSE_ID_ANNOTATION] ?? '?'}`,
+    );
   }
 }

@@ -27,7 +27,8 @@ function quote(value: string): string {
 export async function runListCommand(config: Config, options: ListOptions): Promise<number> {
   const client = await connectClient(config);
   try {
-    const rows: Array<{ composeId: string; release: string; decisions: string[]; status: string; started: string }> = [];
+    const rows: Array<{ composeId: string; release: string; decisions: string[]; status: string; started: string }> =
+      [];
     for await (const execution of client.workflow.list({ query: listQuery(options) })) {
       const attributes = execution.searchAttributes ?? {};
       rows.push({
@@ -46,7 +47,10 @@ export async function runListCommand(config: Config, options: ListOptions): Prom
       console.log(`no runs match: ${listQuery(options)}`);
       return 0;
     }
-    const table = [['COMPOSE ID', 'RELEASE', 'DECISIONS', 'STATUS', 'STARTED'], ...rows.map((r) => [r.composeId, r.release, r.decisions.join(','), r.status, r.started])];
+    const table = [
+      ['COMPOSE ID', 'RELEASE', 'DECISIONS', 'STATUS', 'STARTED'],
+      ...rows.map((r) => [r.composeId, r.release, r.decisions.join(','), r.status, r.started]),
+    ];
     for (const line of formatTable(table)) console.log(line);
     return 0;
   } finally {

@@ -11,7 +11,9 @@ import { connectClient } from '../../client/connection.js';
  */
 export async function runListenCommand(config: Config, logLevel: LogLevel = 'INFO'): Promise<void> {
   if (!config.amqp) {
-    throw new ConfigError(`${config.source}: no [amqp] table; \`listen\` needs one with at least url = "amqp://user:password@host:5672/%2F"`);
+    throw new ConfigError(
+      `${config.source}: no [amqp] table; \`listen\` needs one with at least url = "amqp://user:password@host:5672/%2F"`,
+    );
   }
   const logger = new JsonLogger(logLevel);
   for (const warning of configWarnings(config)) logger.warn(warning);

@@ -24,7 +24,9 @@ export async function runOverrideCommand(config: Config, composeId: string, opti
       ...(options.repository ? { repository: options.repository } : {}),
     });
     if (options.json) console.log(JSON.stringify(records, null, 2));
-    else for (const r of records) console.log(`accepted: ${r.repository} → ${r.mode} by ${r.operator} at ${r.at}: ${r.reason}`);
+    else
+      for (const r of records)
+        console.log(`accepted: ${r.repository} → ${r.mode} by ${r.operator} at ${r.at}: ${r.reason}`);
     return EXIT.done;
   } finally {
     await client.connection.close();

@@ -16,13 +16,17 @@ export async function runPublishCommand(config: Config, location: string, option
   try {
     const run = await startRunForCompose(client, config, compose.root, compose.composeId);
     if (!options.wait) {
-      if (options.json) console.log(JSON.stringify({ composeId: run.composeId, workflowId: run.workflowId, started: run.started }));
+      if (options.json)
+        console.log(JSON.stringify({ composeId: run.composeId, workflowId: run.workflowId, started: run.started }));
       else console.log(`${run.started ? 'started' : 'already exists, not started again:'} ${run.workflowId}`);
       return EXIT.done;
     }
     if (!options.json) console.error(`${run.started ? 'started' : 'waiting for the existing run'} ${run.workflowId} …`);
     const status = await waitForRun(run.handle, run.composeId, {
-      onNoWorker: (taskQueue) => console.error(`no worker polls task queue ${taskQueue}: the run waits until one does; start one with \`compose-publisher worker\` (still waiting …)`),
+      onNoWorker: (taskQueue) =>
+        console.error(
+          `no worker polls task queue ${taskQueue}: the run waits until one does; start one with \`compose-publisher worker\` (still waiting …)`,
+        ),
     });
     console.log(options.json ? JSON.stringify(status, null, 2) : formatStatus(status));
     return exitCodeFor(status);

@@ -29,7 +29,10 @@ export async function runReportCommand(config: Config, options: ReportOptions): 
       log: (_level, message) => console.error(`compose-publisher: ${message}`),
     });
     if (!(await workerPolls(client, config.temporal.task_queue))) {
-      throw new CliError(`no worker polls task queue ${config.temporal.task_queue}, and the report runs on one (it reads the registries with the worker's credentials): start one with \`compose-publisher worker\``, EXIT.failed);
+      throw new CliError(
+        `no worker polls task queue ${config.temporal.task_queue}, and the report runs on one (it reads the registries with the worker's credentials): start one with \`compose-publisher worker\``,
+        EXIT.failed,
+      );
     }
     const report = await runStalenessReport(client, config, {
       deadlineMs: options.deadlineMs ?? 60_000,
@@ -45,7 +48,9 @@ export async function runReportCommand(config: Config, options: ReportOptions): 
 
 export function formatReport(report: StalenessReport): string[] {
   const stale = report.rows.filter((row) => row.stale);
-  const lines = [`staleness of ${report.rows.length} index arches at ${report.at}: ${stale.length} stale (warn after ${report.warnAfter})`];
+  const lines = [
+    `staleness of ${report.rows.length} index arches at ${report.at}: ${stale.length} stale (warn after ${report.warnAfter})`,
+  ];
   if (report.rows.length === 0) return [...lines, 'nothing published yet by this task queue'];
   const table = [
     ['REPOSITORY', 'TAG', 'ARCH', 'REGISTRY', 'INDEX SERVES', 'NEWEST', 'BEHIND', 'ARCH TAG MOVED ON'],
@@ -56,12 +61,22 @@ export function formatReport(report: StalenessReport): string[] {
       row.registry,
       row.servedComposeId ?? '?',
       row.newestComposeId ?? '?',
-      row.stale ? `${row.composesBehind} compose${row.composesBehind === 1 ? '' : 's'}, ${row.lagDays} d${row.overThreshold ? ' (over warn_after)' : ''}` : '-',
+      row.stale
+        ? `${row.composesBehind} compose${row.composesBehind === 1 ? '' : 's'}, ${row.lagDays} d${row.overThreshold ? ' (over warn_after)' : ''}`
+        : '-',
       row.archTagMovedOn ? 'yes' : 'no',
     ]),
   ];
   lines.push('', ...formatTable(table));
-  const fixes = [...new Set(stale.map((row) => fixCommand(row, report.waiting) ?? `${row.repository}: publish a compose that builds ${row.arch} (no run is waiting for an override)`))];
+  const fixes = [
+    ...new Set(
+      stale.map(
+        (row) =>
+          fixCommand(row, report.waiting) ??
+          `${row.repository}: publish a compose that builds ${row.arch} (no run is waiting for an override)`,
+      ),
+    ),
+  ];
   if (fixes.length > 0) lines.push('', 'to fix:', ...fixes.map((fix) => `  ${fix}`));
   return lines;
 }

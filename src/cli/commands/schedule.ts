@@ -13,7 +13,9 @@ export async function runScheduleCommand(config: Config): Promise<number> {
       log: (_level, message) => console.error(`compose-publisher: ${message}`),
     });
     const outcome = await ensureStalenessSchedule(client, config);
-    console.log(`${outcome} Schedule ${stalenessScheduleId(config)}: reportStaleness every ${config.staleness.every} on task queue ${config.temporal.task_queue} (warn after ${config.staleness.warn_after})`);
+    console.log(
+      `${outcome} Schedule ${stalenessScheduleId(config)}: reportStaleness every ${config.staleness.every} on task queue ${config.temporal.task_queue} (warn after ${config.staleness.warn_after})`,
+    );
     return 0;
   } finally {
     await client.connection.close();

@@ -5,7 +5,11 @@ import type { Config } from '../../config.js';
 import { connectClient } from '../../client/connection.js';
 
 /** `compose-publisher status <compose id>`: the run's phase and per-repository decisions. */
-export async function runStatusCommand(config: Config, composeId: string, options: { json?: boolean }): Promise<number> {
+export async function runStatusCommand(
+  config: Config,
+  composeId: string,
+  options: { json?: boolean },
+): Promise<number> {
   const client = await connectClient(config);
   try {
     const status = await readRunStatus(client, composeId);

@@ -2,7 +2,14 @@ import { resolve } from 'node:path';
 import { NativeConnection, Runtime } from '@temporalio/worker';
 import type { LogLevel } from '@temporalio/common';
 import { WorkDirInUse } from '../../activities/work-dir-lock.js';
-import { allowedLocations, brokerSettings, ConfigError, configWarnings, publishSettings, type Config } from '../../config.js';
+import {
+  allowedLocations,
+  brokerSettings,
+  ConfigError,
+  configWarnings,
+  publishSettings,
+  type Config,
+} from '../../config.js';
 import { ALLOWED_LOCATIONS_KEY } from '../../domain/allowed-location.js';
 import { durationMs } from '../../domain/duration.js';
 import { parseSize } from '../../domain/byte-size.js';
@@ -26,11 +33,15 @@ export async function runWorkerCommand(config: Config, logLevel: LogLevel): Prom
     Runtime.install({
       logger,
       shutdownSignals: ['SIGINT', 'SIGTERM'],
-      ...(config.metrics ? { telemetryOptions: { metrics: { prometheus: { bindAddress: config.metrics.address } } } } : {}),
+      ...(config.metrics
+        ? { telemetryOptions: { metrics: { prometheus: { bindAddress: config.metrics.address } } } }
+        : {}),
     });
   } catch (error) {
     if (config.metrics && /address already in use/i.test((error as Error).message)) {
-      throw new ConfigError(`[metrics] address ${config.metrics.address} is already in use by another process: choose a free port (each worker on a host needs its own), or remove [metrics]`);
+      throw new ConfigError(
+        `[metrics] address ${config.metrics.address} is already in use by another process: choose a free port (each worker on a host needs its own), or remove [metrics]`,
+      );
     }
     throw error;
   }
@@ -44,7 +55,11 @@ export async function runWorkerCommand(config: Config, logLevel: LogLevel): Prom
   }
   const workDir = resolve(config.publish.work_dir);
   const cacheMaxBytes = parseSize(config.publish.cache_max_size) ?? DEFAULT_CACHE_MAX_BYTES;
-  const spaceWarning = cacheSpaceWarning(workDir, cacheMaxBytes, new CacheBudget(cacheDirOf(workDir), cacheMaxBytes).heldBytes());
+  const spaceWarning = cacheSpaceWarning(
+    workDir,
+    cacheMaxBytes,
+    new CacheBudget(cacheDirOf(workDir), cacheMaxBytes).heldBytes(),
+  );
   if (spaceWarning) logger.warn(`${config.source}: ${spaceWarning}`, { workDir, cacheMaxBytes });
   const temporal = await ensureTemporal(config);
   const options = config.temporal.address ? connectionOptions(config) : { address: temporal.address };
@@ -75,9 +90,12 @@ export async function runWorkerCommand(config: Config, logLevel: LogLevel): Prom
     });
     for (const signal of ['SIGINT', 'SIGTERM'] as const) {
       process.once(signal, () =>
-        logger.info(`${signal}: no new tasks; in-flight activities have ${config.worker.shutdown_grace_time} to finish`, {
-          graceMs: durationMs(config.worker.shutdown_grace_time),
-        }),
+        logger.info(
+          `${signal}: no new tasks; in-flight activities have ${config.worker.shutdown_grace_time} to finish`,
+          {
+            graceMs: durationMs(config.worker.shutdown_grace_time),
+          },
+        ),
       );
     }
     logger.info('worker polling', {

@@ -26,7 +26,10 @@ export type ClusterService = 'frontend' | 'history' | 'matching' | 'worker';
 export function readClusterState(): ClusterState {
   const clusterDir = process.env.CLUSTER_DIR ?? join(PROJECT_DIR, '.data', 'cluster');
   const file = join(clusterDir, 'cluster.json');
-  if (!existsSync(file)) throw new Error(`no cluster: ${file} does not exist. Start one with \`bash scripts/cluster.sh up\`, then run npm run test:cluster`);
+  if (!existsSync(file))
+    throw new Error(
+      `no cluster: ${file} does not exist. Start one with \`bash scripts/cluster.sh up\`, then run npm run test:cluster`,
+    );
   return JSON.parse(readFileSync(file, 'utf8')) as ClusterState;
 }
 
@@ -40,7 +43,9 @@ export async function checkCluster(state: ClusterState): Promise<void> {
       await connection.close();
     }
   } catch (error) {
-    throw new Error(`the cluster at ${state.address} (namespace ${state.namespace}) does not answer: ${(error as Error).message}. See \`bash scripts/cluster.sh status\` and ${state.logDir}; \`bash scripts/cluster.sh up\` starts what is stopped`);
+    throw new Error(
+      `the cluster at ${state.address} (namespace ${state.namespace}) does not answer: ${(error as Error).message}. See \`bash scripts/cluster.sh status\` and ${state.logDir}; \`bash scripts/cluster.sh up\` starts what is stopped`,
+    );
   }
 }
 
@@ -48,7 +53,8 @@ export async function checkCluster(state: ClusterState): Promise<void> {
 export function servicePid(runDir: string, service: ClusterService): number {
   const file = join(runDir, `${service}.pid`);
   const pid = Number(readFileSync(file, 'utf8').trim());
-  if (!Number.isInteger(pid) || !existsSync(`/proc/${pid}`)) throw new Error(`${service} is not running (pid file ${file}): run bash scripts/cluster.sh up`);
+  if (!Number.isInteger(pid) || !existsSync(`/proc/${pid}`))
+    throw new Error(`${service} is not running (pid file ${file}): run bash scripts/cluster.sh up`);
   return pid;
 }
 
@@ -71,6 +77,7 @@ export async function killService(runDir: string, service: ClusterService): Prom
 /** `bash scripts/cluster.sh up`: starts whatever is not running (here, the service a test killed). */
 export async function clusterUp(): Promise<string> {
   const result = await execa('bash', [CLUSTER_SCRIPT, 'up'], { reject: false, all: true, stdin: 'ignore' });
-  if (result.exitCode !== 0) throw new Error(`bash scripts/cluster.sh up exited with ${result.exitCode}:\n${result.all}`);
+  if (result.exitCode !== 0)
+    throw new Error(`bash scripts/cluster.sh up exited with ${result.exitCode}:\n${result.all}`);
   return result.all;
 }

@@ -29,7 +29,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const scratchDir = mkdtempSync(join(tmpdir(), 'compose-publisher-cluster-test-'));
   const registries: RegistryServer[] = [];
   try {
-    for (const name of ['registry-a', 'registry-b']) registries.push(await startRegistry({ dataDir: join(scratchDir, name), accessLog: true }));
+    for (const name of ['registry-a', 'registry-b'])
+      registries.push(await startRegistry({ dataDir: join(scratchDir, name), accessLog: true }));
   } catch (error) {
     await Promise.allSettled(registries.map((registry) => registry.stop()));
     throw error;
@@ -37,8 +38,14 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide('temporalAddress', state.address);
   project.provide('temporalNamespace', state.namespace);
   project.provide('registryHost', registries[0]!.host);
-  project.provide('registryHosts', registries.map((registry) => registry.host));
-  project.provide('registryLogs', registries.map((registry) => registry.logFile));
+  project.provide(
+    'registryHosts',
+    registries.map((registry) => registry.host),
+  );
+  project.provide(
+    'registryLogs',
+    registries.map((registry) => registry.logFile),
+  );
   project.provide('clusterRunDir', state.runDir);
   project.provide('scratchDir', scratchDir);
   return async () => {

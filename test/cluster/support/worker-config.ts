@@ -10,10 +10,15 @@ export const LATEST_RELEASE = '41';
  * The config of one `compose-publisher worker` on the cluster, as an operator writes it: the cluster's address,
  * one task queue for all workers, both registries (under `registryNamespace`), and a work dir of its own.
  */
-export function writeClusterWorkerConfig(home: string, options: { taskQueue: string; registryNamespace: string }): string {
+export function writeClusterWorkerConfig(
+  home: string,
+  options: { taskQueue: string; registryNamespace: string },
+): string {
   mkdirSync(home, { recursive: true });
   const file = join(home, 'config.toml');
-  const registries = inject('registryHosts').map((host) => `[[registries]]\nurl = "${host}/${options.registryNamespace}"\ntls_verify = false\n`);
+  const registries = inject('registryHosts').map(
+    (host) => `[[registries]]\nurl = "${host}/${options.registryNamespace}"\ntls_verify = false\n`,
+  );
   writeFileSync(
     file,
     `[temporal]
@@ -26,7 +31,9 @@ ${registries.join('\n')}
 Container_Base = "fedora"
 
 [architectures]
-${Object.entries(ARCHES).map(([compose, oci]) => `${compose} = "${oci}"`).join('\n')}
+${Object.entries(ARCHES)
+  .map(([compose, oci]) => `${compose} = "${oci}"`)
+  .join('\n')}
 
 [releases]
 latest = "${LATEST_RELEASE}"
