@@ -10,6 +10,7 @@ import { DEFAULT_IMAGE_SELECTION } from './domain/image-selection.js';
 import { WAIT_END_POLICIES, type PublishSettings } from './domain/settings.js';
 import type { BrokerSettings } from './tools/broker-connection.js';
 import { PUNGI_STATUSES } from './domain/pungi-status.js';
+import type { SigningSettings } from './domain/signing.js';
 
 /**
  * Arch images a run pushes at once, by default: twice the host's cores (pushing waits on the network and the
@@ -120,6 +121,31 @@ const amqpSchema = z
     if ((amqp.ca_cert || amqp.cert) && !amqp.url.startsWith('amqps://'))
       ctx.addIssue({ code: 'custom', path: ['url'], message: 'certificates need TLS: use an amqps:// URL' });
   });
+
+/**
+ * [signing]: sign every published image and index with a cosign key, and verify it from the registry. Key-based only:
+ * keyless signing (Fulcio, Rekor) would come as keys of its own, next to these. Checked for real at worker start
+ * (src/activities/signing-key.ts): the key must decrypt and public_keys must hold its public key.
+ */
+const signingSchema = z
+  .object({
+    private_key: z
+      .string()
+      .min(1, 'must be the path of a cosign private key, e.g. "/etc/compose-publisher/cosign.key"'),
+    passphrase_env: z
+      .string()
+      .regex(
+        ENV_PREFIX,
+        'must be the name of an environment variable of the worker that holds the passphrase, like "SIGSTORE_PASSPHRASE"',
+      ),
+    public_keys: z
+      .array(z.string().min(1))
+      .min(
+        1,
+        'list at least the private key\'s own public key, e.g. ["/etc/compose-publisher/cosign.pub"] (two during a key rotation)',
+      ),
+  })
+  .strict();
 
 export const configSchema = z
   .object({
@@ -240,6 +266,7 @@ export const configSchema = z
       .strict()
       .prefault({}),
     amqp: amqpSchema.optional(),
+    signing: signingSchema.optional(),
   })
   .strict()
   .superRefine((config, ctx) => {
@@ -353,6 +380,16 @@ export function configWarnings(config: Config): string[] {
     );
   }
   return warnings;
+}
+
+/** [signing] of a worker, or undefined: nothing is signed. */
+export function signingSettings(config: Config): SigningSettings | undefined {
+  if (!config.signing) return undefined;
+  return {
+    privateKey: config.signing.private_key,
+    passphraseEnv: config.signing.passphrase_env,
+    publicKeys: config.signing.public_keys,
+  };
 }
 
 /** How workers and listeners reach the broker of [amqp]. */

@@ -35,6 +35,11 @@ export const FAILURE_TYPES = {
   WorkerStorageError: 'retry',
   /** The worker could not start a tool (setpriv, tar, xz, skopeo, buildah): not installed, or its directory is gone. */
   WorkerToolMissing: 'retry',
+  /**
+   * [signing] private_key or its passphrase cannot be used any more on this worker (checked at start, so the file
+   * changed since): retried, in case another worker has it.
+   */
+  SigningKeyUnusable: 'retry',
   // The run itself.
   /** An activity failed with no type of its own (its message says why). */
   ActivityFailed: 'final',
@@ -48,6 +53,11 @@ export const FAILURE_TYPES = {
   RegistryUnauthorized: 'final',
   NotFound: 'final',
   ConcurrentPublisher: 'final',
+  /**
+   * A signature in the registry does not verify against [signing] public_keys (none, or none by those keys), or a
+   * published tag resolves to an image that has none: the registry serves something this run did not sign.
+   */
+  SignatureNotVerified: 'final',
   TransientRegistryError: 'retry',
   ComposeHostBusy: 'retry',
   PublishedIndexMismatch: 'retry',

@@ -22,6 +22,7 @@ describe('DomainError', () => {
     ).toEqual([
       'ComposeHostBusy',
       'PublishedIndexMismatch',
+      'SigningKeyUnusable',
       'ToolFailed',
       'TransientRegistryError',
       'WorkerStorageError',
