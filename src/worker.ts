@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { bundleWorkflowCode, NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from './activities/index.js';
 import { activityEnvironment } from './activities/environment.js';
+import type { SigningKey } from './activities/signing-key.js';
 import type { AllowedLocations } from './domain/allowed-location.js';
 import type { PublishSettings } from './domain/settings.js';
 import type { BrokerSettings } from './tools/broker-connection.js';
@@ -34,6 +35,8 @@ export interface PublisherWorkerOptions {
   maxConcurrentActivityTaskExecutions?: number;
   /** After shutdown starts, in-flight activities get this long before they are cancelled. */
   shutdownGraceTime?: string;
+  /** [signing], checked by checkSigningKey before the worker is created; undefined: nothing is signed. */
+  signing?: SigningKey | undefined;
 }
 
 /** The workflow bundle `npm run build` writes next to the built workflows (scripts/bundle-workflows.mjs). */
@@ -64,6 +67,7 @@ export async function createPublisherWorker(options: PublisherWorkerOptions): Pr
         ...(options.broker ? { broker: options.broker } : {}),
         ...(options.cacheMaxBytes ? { cacheMaxBytes: options.cacheMaxBytes } : {}),
         ...(options.allowedLocations ? { allowedLocations: options.allowedLocations } : {}),
+        ...(options.signing ? { signing: options.signing } : {}),
       }),
     ),
     workflowBundle: options.workflowBundle ?? prebuiltBundle() ?? (await bundleWorkflows()),

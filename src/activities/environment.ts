@@ -8,6 +8,7 @@ import type { BrokerSettings } from '../tools/broker-connection.js';
 import { useToolTempDir } from '../tools/run-tool.js';
 import type { ContainerStorage } from '../tools/storage.js';
 import { AUTHFILE_DIR_PREFIX } from './registry-credentials.js';
+import type { SigningKey } from './signing-key.js';
 import { lockWorkDir } from './work-dir-lock.js';
 
 /** What activities need from the host they run on. Nothing here is shared between hosts. */
@@ -38,6 +39,11 @@ export interface ActivityEnvironment {
    * these, else it is refused before it is requested. Undefined: any location (the worker warns at start).
    */
   allowedLocations?: AllowedLocations;
+  /**
+   * [signing] of this worker, checked at start (checkSigningKey): signImages signs with it and verifies against its
+   * public keys. Undefined: nothing is signed. The passphrase stays in `env`, read at each call.
+   */
+  signing?: SigningKey;
 }
 
 export interface ActivityEnvironmentOptions {
@@ -49,13 +55,15 @@ export interface ActivityEnvironmentOptions {
   broker?: BrokerSettings;
   /** [publish] cache_max_size in bytes. */
   cacheMaxBytes?: number;
+  /** [signing], as checkSigningKey returned it; undefined: nothing is signed. */
+  signing?: SigningKey | undefined;
 }
 
 /** Default [publish] cache_max_size. */
 export const DEFAULT_CACHE_MAX_BYTES = 20 * 1024 ** 3;
 
 export function activityEnvironment(options: ActivityEnvironmentOptions): ActivityEnvironment {
-  const { settings, env = process.env, broker, allowedLocations } = options;
+  const { settings, env = process.env, broker, allowedLocations, signing } = options;
   const root = resolve(options.workDir);
   const cacheDir = cacheDirOf(root);
   const environment = {
@@ -69,6 +77,7 @@ export function activityEnvironment(options: ActivityEnvironmentOptions): Activi
     env,
     ...(broker ? { broker } : {}),
     ...(allowedLocations ? { allowedLocations } : {}),
+    ...(signing ? { signing } : {}),
   };
   mkdirSync(root, { recursive: true });
   lockWorkDir(root);

@@ -2,12 +2,14 @@ import { resolve } from 'node:path';
 import { NativeConnection, Runtime } from '@temporalio/worker';
 import type { LogLevel } from '@temporalio/common';
 import { WorkDirInUse } from '../../activities/work-dir-lock.js';
+import { checkSigningKey, SigningKeyError, type SigningKey } from '../../activities/signing-key.js';
 import {
   allowedLocations,
   brokerSettings,
   ConfigError,
   configWarnings,
   publishSettings,
+  signingSettings,
   type Config,
 } from '../../config.js';
 import { ALLOWED_LOCATIONS_KEY } from '../../domain/allowed-location.js';
@@ -53,6 +55,7 @@ export async function runWorkerCommand(config: Config, logLevel: LogLevel): Prom
         `Set it to the prefixes your composes come from, e.g. [compose] allowed_locations = ["https://kojipkgs.fedoraproject.org/compose/"]`,
     );
   }
+  const signing = await workerSigningKey(config, logger);
   const workDir = resolve(config.publish.work_dir);
   const cacheMaxBytes = parseSize(config.publish.cache_max_size) ?? DEFAULT_CACHE_MAX_BYTES;
   const spaceWarning = cacheSpaceWarning(
@@ -84,6 +87,7 @@ export async function runWorkerCommand(config: Config, logLevel: LogLevel): Prom
       shutdownGraceTime: config.worker.shutdown_grace_time,
       maxConcurrentActivityTaskExecutions: config.worker.max_concurrent_activities,
       allowedLocations: allowed,
+      signing,
       ...(config.amqp ? { broker: brokerSettings(config.amqp) } : {}),
     }).catch((error: unknown) => {
       throw error instanceof WorkDirInUse ? new ConfigError(error.message) : error;
@@ -111,4 +115,25 @@ export async function runWorkerCommand(config: Config, logLevel: LogLevel): Prom
     await connection.close();
     await temporal.stop();
   }
+}
+
+/**
+ * [signing], checked before anything starts: a key that cannot be read or decrypted, an unset passphrase variable or
+ * public_keys without the key's own is a ConfigError naming the file and the fix. No [signing]: nothing is signed.
+ */
+export async function workerSigningKey(
+  config: Config,
+  logger: Pick<JsonLogger, 'info'>,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<SigningKey | undefined> {
+  const settings = signingSettings(config);
+  if (!settings) {
+    logger.info(`${config.source}: no [signing]: published images and indexes are not signed`);
+    return undefined;
+  }
+  const key = await checkSigningKey(settings, env, config.source).catch((error: unknown) => {
+    throw error instanceof SigningKeyError ? new ConfigError(error.message) : error;
+  });
+  logger.info('signing published images', { privateKey: key.privateKey, publicKeys: key.publicKeys });
+  return key;
 }
