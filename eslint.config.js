@@ -1,88 +1,50 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
-const workflowImportRule = {
-  patterns: [
-    {
-      regex: '^(?!\\.|@temporalio/workflow$)',
-      message:
-        'Workflow code is deterministic: it may import only @temporalio/workflow, src/domain and activity types.',
-    },
-    {
-      regex: '^\\.\\./(?!domain/)',
-      allowTypeImports: true,
-      message: 'Workflow code may import only types from outside src/workflows and src/domain (use `import type`).',
-    },
-  ],
-};
+import { importLayers } from './eslint/import-layers.js';
+
+const ALL_LAYERS = [
+  'domain',
+  'tools',
+  'observability',
+  'compose',
+  'config',
+  'activities',
+  'workflows',
+  'worker',
+  'client',
+  'listener',
+  'cli',
+  'dev',
+];
+const except = (...allowed) => ALL_LAYERS.filter((layer) => !allowed.includes(layer));
 
 /**
- * The layers, and the folders each may not import from (relative imports only; see README "How the code is laid out"):
+ * The layers (folders of src/), and those each may not import from (README, "How the code is laid out"):
  * domain ← compose, tools ← activities ← workflows (types only) … worker.ts; client ← listener, cli; dev is for cli and tests.
  */
 const LAYERS = {
-  'src/tools/**/*.ts': [
-    'compose',
-    'activities',
-    'workflows',
-    'client',
-    'listener',
-    'cli',
-    'dev',
-    'observability',
-    'config',
-    'worker',
-  ],
-  'src/observability/**/*.ts': [
-    'compose',
-    'activities',
-    'workflows',
-    'client',
-    'listener',
-    'cli',
-    'dev',
-    'config',
-    'worker',
-  ],
-  'src/compose/**/*.ts': [
-    'activities',
-    'workflows',
-    'client',
-    'listener',
-    'cli',
-    'dev',
-    'observability',
-    'config',
-    'worker',
-  ],
-  'src/config.ts': [
-    'compose',
-    'activities',
-    'workflows',
-    'client',
-    'listener',
-    'cli',
-    'dev',
-    'observability',
-    'worker',
-  ],
-  'src/activities/**/*.ts': ['workflows', 'client', 'listener', 'cli', 'dev', 'config', 'worker'],
-  'src/worker.ts': ['client', 'listener', 'cli', 'dev', 'compose'],
-  'src/client/**/*.ts': ['activities', 'listener', 'cli', 'dev', 'worker', 'tools'],
-  'src/listener/**/*.ts': ['activities', 'cli', 'dev', 'worker'],
-  'src/dev/**/*.ts': ['activities', 'workflows', 'listener', 'cli', 'worker'],
+  srcDir: `${import.meta.dirname}/src`,
+  forbidden: {
+    domain: except('domain'),
+    tools: except('domain', 'tools'),
+    observability: except('domain', 'tools', 'observability'),
+    compose: except('domain', 'tools', 'compose'),
+    config: except('domain', 'tools', 'config'),
+    activities: ['workflows', 'client', 'listener', 'cli', 'dev', 'config', 'worker'],
+    worker: ['client', 'listener', 'cli', 'dev', 'compose'],
+    client: ['activities', 'listener', 'cli', 'dev', 'worker', 'tools'],
+    listener: ['activities', 'cli', 'dev', 'worker'],
+    dev: ['activities', 'workflows', 'listener', 'cli', 'worker'],
+  },
+  // Workflow code is deterministic: values from src/domain only, types from the activities and the rest.
+  valuesFrom: { workflows: ['domain'] },
+  packages: { workflows: '^@temporalio/workflow$', domain: '^zod$' },
+  packageWhy: {
+    workflows: 'workflow code is deterministic and may import only @temporalio/workflow (and src/domain).',
+    domain: 'src/domain is pure: no I/O, no packages (zod is allowed for parsing).',
+  },
 };
-
-function layerRule(forbidden) {
-  return {
-    patterns: [
-      {
-        regex: `^(\\.\\./)+(${forbidden.join('|')})(/|\\.js$)`,
-        message: `Imports go one way only (README, "How the code is laid out"): this layer may not import from ${forbidden.join(', ')}.`,
-      },
-    ],
-  };
-}
 
 export default tseslint.config(
   { ignores: ['dist/', 'node_modules/', '.tools/', '.data/', 'coverage/'] },
@@ -107,7 +69,6 @@ export default tseslint.config(
   {
     files: ['src/workflows/**/*.ts'],
     rules: {
-      '@typescript-eslint/no-restricted-imports': ['error', workflowImportRule],
       'no-restricted-properties': [
         'error',
         {
@@ -124,26 +85,10 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/domain/**/*.ts'],
-    rules: {
-      '@typescript-eslint/no-restricted-imports': [
-        'error',
-        {
-          patterns: [
-            {
-              regex: '^(?!\\./|zod$)',
-              message:
-                'src/domain is pure: no I/O and no imports from outside src/domain (zod is allowed for parsing).',
-            },
-          ],
-        },
-      ],
-    },
+    files: ['src/**/*.ts'],
+    plugins: { layers: { rules: { 'import-layers': importLayers } } },
+    rules: { 'layers/import-layers': ['error', LAYERS] },
   },
-  ...Object.entries(LAYERS).map(([files, forbidden]) => ({
-    files: [files],
-    rules: { '@typescript-eslint/no-restricted-imports': ['error', layerRule(forbidden)] },
-  })),
   {
     files: ['**/*.js'],
     ...tseslint.configs.disableTypeChecked,

@@ -367,12 +367,12 @@ wait_for_tls_frontend() {
   done
 }
 
-# Name=Type of every search attribute the code registers: the project's one list (src/domain/search-attributes.ts),
+# Name=Type of every search attribute the code registers: the project's one list (src/domain/run-contract/search-attributes.ts),
 # read from the source so the two never drift apart.
 search_attributes() {
-  node --import tsx --input-type=module -e "const { SEARCH_ATTRIBUTES } = await import('./src/domain/search-attributes.ts');
+  node --import tsx --input-type=module -e "const { SEARCH_ATTRIBUTES } = await import('./src/domain/run-contract/search-attributes.ts');
     for (const [name, type] of Object.entries(SEARCH_ATTRIBUTES)) console.log(name + '=' + type);" \
-    || fail "cannot read SEARCH_ATTRIBUTES from src/domain/search-attributes.ts: run bash scripts/setup.sh (npm dependencies) first"
+    || fail "cannot read SEARCH_ATTRIBUTES from src/domain/run-contract/search-attributes.ts: run bash scripts/setup.sh (npm dependencies) first"
 }
 
 # The server does not create a namespace by itself (temporalio/auto-setup does): the same namespace, retention and

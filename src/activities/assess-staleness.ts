@@ -1,5 +1,5 @@
 import { Context } from '@temporalio/activity';
-import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import { durationMs } from '../domain/duration.js';
 import {
   assessStaleness as assess,
@@ -11,16 +11,23 @@ import {
   type StalenessRow,
 } from '../domain/staleness.js';
 import type { ReleaseSettings } from '../domain/tags.js';
-import type { GateDecisionKind, OciArch, PublishedManifest } from '../domain/types.js';
+import type { OciArch, PublishedManifest } from '../domain/types.js';
+import {
+  COMPOSE_ID,
+  decisionsOfMemo,
+  keywordOf,
+  overThresholdOfMemo,
+  PUBLISH_WORKFLOW_TYPE,
+  RELEASE,
+  REPORT_WORKFLOW_TYPE,
+  runsOfType,
+} from '../domain/run-contract/index.js';
 import type { ActivityEnvironment } from './environment.js';
 import { translatingFailures } from './failures.js';
 import { makeInspectPublished } from './inspect-published.js';
 
 /** The default of [staleness] warn_after. */
 export const DEFAULT_WARN_AFTER = '3d';
-
-/** The report workflow's type name, as the activity finds earlier reports by it. */
-export const REPORT_WORKFLOW_TYPE = 'reportStaleness';
 
 /**
  * Reads, for this worker's registries and repositories, every index tag and arch tag of every release this task
@@ -116,36 +123,23 @@ interface PublishRun {
   waitingRepositories: string[];
 }
 
-interface GateMemoEntry {
-  repository?: unknown;
-  decision?: unknown;
-  built?: unknown;
-}
-
 /** Every publish run of this task queue, with what its memo says it decided per repository. */
 async function listPublishRuns(client: Client, taskQueue: string): Promise<PublishRun[]> {
   const runs: PublishRun[] = [];
   for await (const execution of client.workflow.list({
-    query: `WorkflowType = 'publishCompose' AND TaskQueue = '${taskQueue}'`,
+    query: runsOfType(PUBLISH_WORKFLOW_TYPE, taskQueue),
   })) {
     Context.current().heartbeat();
-    const composeId = keyword(execution, 'ComposeId');
+    const composeId = keywordOf(execution.searchAttributes, COMPOSE_ID);
     if (!composeId) continue;
-    const gate = Array.isArray(execution.memo?.gate) ? (execution.memo.gate as GateMemoEntry[]) : [];
-    const outcomes = gate.flatMap((entry): RunOutcome[] =>
-      typeof entry.repository === 'string' && typeof entry.decision === 'string'
-        ? [
-            {
-              composeId,
-              repository: entry.repository,
-              decision: entry.decision as GateDecisionKind,
-              built: Array.isArray(entry.built) ? entry.built.filter((a): a is OciArch => typeof a === 'string') : [],
-            },
-          ]
-        : [],
-    );
+    const outcomes = decisionsOfMemo(execution.memo).map(({ repository, decision, built }): RunOutcome => ({
+      composeId,
+      repository,
+      decision,
+      built,
+    }));
     const running = execution.status.name === 'RUNNING';
-    const release = keyword(execution, 'Release');
+    const release = keywordOf(execution.searchAttributes, RELEASE);
     runs.push({
       workflowId: execution.workflowId,
       composeId,
@@ -159,22 +153,16 @@ async function listPublishRuns(client: Client, taskQueue: string): Promise<Publi
   return runs;
 }
 
-function keyword(execution: WorkflowExecutionInfo, name: string): string | undefined {
-  const value = execution.searchAttributes[name];
-  return Array.isArray(value) && typeof value[0] === 'string' ? value[0] : undefined;
-}
-
 /** The crossings the newest earlier report of this task queue found over warn_after (from its memo). */
 async function previousOverThreshold(client: Client, taskQueue: string, self: string): Promise<string[]> {
   let newest: { closed: number; keys: string[] } | undefined;
   for await (const execution of client.workflow.list({
-    query: `WorkflowType = '${REPORT_WORKFLOW_TYPE}' AND TaskQueue = '${taskQueue}' AND ExecutionStatus = 'Completed'`,
+    query: `${runsOfType(REPORT_WORKFLOW_TYPE, taskQueue)} AND ExecutionStatus = 'Completed'`,
   })) {
     if (execution.workflowId === self) continue;
     const closed = execution.closeTime?.getTime() ?? 0;
-    const keys = (execution.memo?.report as { overThreshold?: unknown } | undefined)?.overThreshold;
-    if (Array.isArray(keys) && (!newest || closed > newest.closed))
-      newest = { closed, keys: keys.filter((k): k is string => typeof k === 'string') };
+    const keys = overThresholdOfMemo(execution.memo);
+    if (keys && (!newest || closed > newest.closed)) newest = { closed, keys };
   }
   return newest?.keys ?? [];
 }

@@ -1,4 +1,4 @@
-import type { PublishStatus } from '../workflows/messages.js';
+import type { PublishStatus } from '../domain/run-contract/index.js';
 
 /** Exit codes, as the README's "Using it" gives them. */
 export const EXIT = { done: 0, failed: 1, usage: 2, blocked: 3 } as const;

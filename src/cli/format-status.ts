@@ -1,7 +1,7 @@
 import { formatTable } from './table.js';
 import { OVERRIDE_MODES } from '../domain/override.js';
 import { LOCATION_UNCHECKED_NOTE, NO_IMAGE, OVERRIDE_MODE_EFFECTS, overrideCommand } from '../domain/run-details.js';
-import type { PublishStatus } from '../workflows/messages.js';
+import { publishes, type PublishStatus } from '../domain/run-contract/index.js';
 import type { RunStatus } from '../client/publish-runs.js';
 
 const DECISION_MEANING: Record<string, string> = {
@@ -84,8 +84,7 @@ export function formatStatus(status: RunStatus): string {
 
 /** What a decision means now: a pass is "published" only once its indexes are written. */
 function meaning(repository: PublishStatus['repositories'][number], status: PublishStatus): string {
-  const publishes = repository.decision === 'pass' || repository.decision === 'overridden';
-  if (publishes && repository.manifests.length === 0) {
+  if (publishes(repository) && repository.manifests.length === 0) {
     return status.phase === 'failed'
       ? 'NOT published: the run failed (see error)'
       : status.phase === 'done'

@@ -15,7 +15,8 @@ import { checkRunRequest } from '../domain/run-input.js';
 import { runStaticDetails, runSummary } from '../domain/run-details.js';
 import { publishCompose } from '../workflows/publish-compose.js';
 import type { OverrideRecord, OverrideRequest } from '../domain/override.js';
-import { overrideUpdate, publishWorkflowId, statusQuery, type PublishStatus } from '../workflows/messages.js';
+import { overrideUpdate, statusQuery } from '../workflows/messages.js';
+import { decisionsOfMemo, publishWorkflowId, type PublishStatus } from '../domain/run-contract/index.js';
 
 /** Runs that ended without success may be started again by `publish`. */
 const RESTARTABLE = new Set(['FAILED', 'TERMINATED', 'CANCELLED', 'TIMED_OUT']);
@@ -261,12 +262,9 @@ async function finishedStatus(
   }
 }
 
-/** The decisions a run recorded in its memo (gate), as status entries. */
+/** The decisions a run recorded in its memo, as status entries. */
 function recordedDecisions(memo: Record<string, unknown> | undefined): PublishStatus['repositories'] {
-  const gate = (memo?.gate as Array<Partial<PublishStatus['repositories'][number]>> | undefined) ?? [];
-  return gate.map(
-    (r) => ({ ...r, pushed: r.pushed ?? [], manifests: r.manifests ?? [] }) as PublishStatus['repositories'][number],
-  );
+  return decisionsOfMemo(memo).map((record) => ({ ...record, pushed: [], manifests: [] }));
 }
 
 /**

@@ -1,5 +1,5 @@
 import { isGrpcServiceError, type OperatorService } from '@temporalio/client';
-import { createSearchAttributeCommand, SEARCH_ATTRIBUTES } from '../domain/search-attributes.js';
+import { createSearchAttributeCommand, SEARCH_ATTRIBUTES } from '../domain/run-contract/search-attributes.js';
 import { ClientError } from './client-error.js';
 
 /** temporal.api.enums.v1.IndexedValueType, as the operator service sends it, by the Temporal CLI's type name. */

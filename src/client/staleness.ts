@@ -9,11 +9,12 @@ import {
 import type { Config } from '../config.js';
 import type { StalenessReport } from '../domain/staleness.js';
 import { ClientError } from './client-error.js';
-import { reportStaleness, STALENESS_SCHEDULE_ID } from '../workflows/report-staleness.js';
+import { reportStaleness } from '../workflows/report-staleness.js';
+import { stalenessScheduleId as scheduleIdOf } from '../domain/run-contract/index.js';
 
 /** The Schedule of this config's task queue: one per task queue, so deployments sharing a namespace keep theirs. */
 export function stalenessScheduleId(config: Config): string {
-  return `${STALENESS_SCHEDULE_ID}:${config.temporal.task_queue}`;
+  return scheduleIdOf(config.temporal.task_queue);
 }
 
 /**

@@ -4,9 +4,9 @@ import { Connection } from '@temporalio/client';
 import { startService, waitUntilReady, type ServiceProcess } from './child-process.js';
 import { freePort } from './free-port.js';
 import { temporalCliPath } from './temporal-cli.js';
-import { SEARCH_ATTRIBUTES } from '../domain/search-attributes.js';
+import { SEARCH_ATTRIBUTES } from '../domain/run-contract/search-attributes.js';
 
-/** Search attributes every namespace this project uses must have (name → type): src/domain/search-attributes.ts. */
+/** Search attributes every namespace this project uses must have (name → type): src/domain/run-contract/search-attributes.ts. */
 export { SEARCH_ATTRIBUTES };
 
 export interface DevServerOptions {

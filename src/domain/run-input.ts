@@ -2,13 +2,7 @@ import { isFetchableLocation } from './compose-location.js';
 import { MAX_COMPOSE_ID_LENGTH, parseComposeId } from './compose-id.js';
 import { DomainError } from './errors.js';
 import { hasControlCharacter } from './printable.js';
-
-/** What whoever starts a run may choose: which compose. Everything else comes from the worker's own config. */
-export interface RunRequest {
-  /** The compose: http(s) URL or absolute local path of its top or compose/ directory. */
-  location: string;
-  composeId: string;
-}
+import type { RunRequest } from './run-contract/run-status.js';
 
 const MAX_LOCATION_LENGTH = 2048;
 const DAY_MS = 24 * 60 * 60 * 1000;

@@ -2,14 +2,13 @@ import { patched } from '@temporalio/workflow';
 import type { PublishedManifest, RepositoryPlan } from '../domain/types.js';
 import { pushArchImage } from './activities.js';
 import { withIndexLock } from './index-lock.js';
-import type { RepositoryStatus } from './messages.js';
+import { publishes, type RepositoryStatus } from '../domain/run-contract/index.js';
 import { forEachBounded } from './for-each-bounded.js';
 import {
   announce,
   awaitOverride,
   gate,
   inspect,
-  publishes,
   recordDecisions,
   repositoryStatus,
   writeIndexComparing,

@@ -21,17 +21,14 @@ import { cleanup, fetchCompose, prepareImage, workerSettings } from './activitie
 import { forEachBounded } from './for-each-bounded.js';
 import { limiter } from './limiter.js';
 import { finishRepository, pushArchImages } from './legacy-publication.js';
+import { overrideSignal, overrideUpdate, statusQuery } from './messages.js';
 import {
   COMPOSE_ID,
-  overrideSignal,
-  overrideUpdate,
   RELEASE,
-  statusQuery,
-  type PublishComposeInput,
-  type PublishComposeResult,
   type PublishStatus,
   type RepositoryStatus,
-} from './messages.js';
+  type RunRequest,
+} from '../domain/run-contract/index.js';
 import { repositoryLocks } from './repository-lock.js';
 import { publishRepositories } from './repository-publication.js';
 import { failureMessage, gate, inspect, recordDecisions, repositoryStatus, showDetails, type Run } from './run.js';
@@ -51,9 +48,9 @@ const ROOT_CAUSE_FAILURE_PATCH = 'root-cause-failure';
 const WORKER_SETTINGS_PATCH = 'worker-settings';
 
 /** Publishes one compose: per-arch images everywhere, then the index of every repository the gate (or an operator) lets through. */
-export async function publishCompose(input: PublishComposeInput): Promise<PublishComposeResult> {
+export async function publishCompose(input: RunRequest): Promise<PublishStatus> {
   // The input is checked below (runSettings); until then it may be anything, and the details must still render.
-  const claimedId = String((input as Partial<PublishComposeInput> | null | undefined)?.composeId);
+  const claimedId = String((input as Partial<RunRequest> | null | undefined)?.composeId);
   const status: PublishStatus = {
     composeId: claimedId,
     manifestTags: [],
@@ -192,7 +189,7 @@ function asRunFailure(error: unknown): unknown {
  * The settings a run publishes with: the worker's own, asked for by an activity (so the history records them).
  * The input may name only a compose; a run whose input names anything else, or a malformed compose, fails at once.
  */
-async function runSettings(input: PublishComposeInput): Promise<PublishSettings> {
+async function runSettings(input: RunRequest): Promise<PublishSettings> {
   if (!patched(WORKER_SETTINGS_PATCH)) {
     if (!input.settings)
       throw ApplicationFailure.nonRetryable(

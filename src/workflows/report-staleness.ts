@@ -3,16 +3,10 @@ import type { StalenessReport } from '../domain/staleness.js';
 import { staleNotification } from '../domain/notification.js';
 import { crossingKey } from '../domain/staleness.js';
 import { renderStalenessDetails } from '../domain/staleness-details.js';
-import { STALE_REPOSITORIES } from '../domain/search-attributes.js';
+import { reportMemo, STALE_REPOSITORIES } from '../domain/run-contract/index.js';
 import { notify, workerSettings } from './activities.js';
 import { assessStaleness } from './staleness-activities.js';
 import type { FailureType } from '../domain/failure-types.js';
-
-// Defined with the project's whole list of search attributes (src/domain/search-attributes.ts).
-export { STALE_REPOSITORIES };
-
-/** The Schedule that `compose-publisher schedule` creates, and the prefix of the ids of the runs it starts. */
-export const STALENESS_SCHEDULE_ID = 'staleness-report';
 
 /**
  * How stale each published arch is, on this worker's registries (run every [staleness] every by a Schedule, or
@@ -39,15 +33,7 @@ export async function reportStaleness(input?: unknown): Promise<StalenessReport>
       });
     }
   }
-  upsertMemo({
-    report: {
-      at: report.at,
-      warnAfter: report.warnAfter,
-      stale: report.rows.filter((row) => row.stale),
-      staleRepositories: report.staleRepositories,
-      overThreshold: report.overThreshold,
-    },
-  });
+  upsertMemo(reportMemo(report));
   upsertSearchAttributes([{ key: STALE_REPOSITORIES, value: report.staleRepositories }]);
   setCurrentDetails(renderStalenessDetails(report.rows, report.waiting, report.at));
   return report;

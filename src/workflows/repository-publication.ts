@@ -6,7 +6,7 @@ import type { PublishedManifest, RepositoryPlan } from '../domain/types.js';
 import { tagArchImages, uploadArchImage } from './activities.js';
 import { limiter } from './limiter.js';
 import { settleAll } from './settle-all.js';
-import type { RepositoryStatus } from './messages.js';
+import { publishes, type RepositoryStatus } from '../domain/run-contract/index.js';
 import type { RepositoryLocks } from './repository-lock.js';
 import {
   announce,
@@ -14,7 +14,6 @@ import {
   failureMessage,
   gate,
   inspect,
-  publishes,
   recordDecisionChanges,
   repositoryStatus,
   writeIndexComparing,

@@ -17,7 +17,15 @@ import { renderRunDetails } from '../domain/run-details.js';
 import type { PublishSettings } from '../domain/settings.js';
 import type { OciArch, PublishedManifest, PublishPlan, RepositoryPlan } from '../domain/types.js';
 import { inspectPublished, notify, pushManifest } from './activities.js';
-import { GATE_DECISION, type PublishComposeInput, type PublishStatus, type RepositoryStatus } from './messages.js';
+import {
+  decisionRecords,
+  decisionsMemo,
+  GATE_DECISION,
+  publishes,
+  type PublishStatus,
+  type RepositoryStatus,
+  type RunRequest,
+} from '../domain/run-contract/index.js';
 import type { FailureType } from '../domain/failure-types.js';
 
 /** How often a tag that changed under us is re-inspected before the run gives up. */
@@ -25,7 +33,7 @@ export const MAX_REGATES = 3;
 
 /** Everything one run knows, shared by the steps below. */
 export interface Run {
-  input: PublishComposeInput;
+  input: RunRequest;
   /** The worker's settings (or, in runs started before WORKER_SETTINGS_PATCH, those of the input). */
   settings: PublishSettings;
   plan: PublishPlan;
@@ -67,7 +75,7 @@ export function gate(run: Run, repository: RepositoryPlan, published: PublishedM
 /** The decision and its inputs go into history (memo) and the visibility store (search attributes). */
 export function recordDecisions(status: PublishStatus): void {
   const decisions = decisionRecords(status);
-  upsertMemo({ gate: decisions });
+  upsertMemo(decisionsMemo(decisions));
   upsertSearchAttributes([{ key: GATE_DECISION, value: [...new Set(decisions.map((d) => d.decision))].sort() }]);
   showDetails(status);
 }
@@ -84,22 +92,6 @@ export function recordDecisionChanges(run: Run): void {
   if (snapshot === run.recorded) return;
   run.recorded = snapshot;
   recordDecisions(run.status);
-}
-
-function decisionRecords(status: PublishStatus) {
-  return status.repositories.map(
-    ({ repository, decision, built, published, missing, override, dropped, skipped, error }) => ({
-      repository,
-      decision,
-      built,
-      published,
-      missing,
-      ...(override ? { override } : {}),
-      ...(dropped ? { dropped } : {}),
-      ...(skipped ? { skipped } : {}),
-      ...(error ? { error } : {}),
-    }),
-  );
 }
 
 /**
@@ -178,10 +170,6 @@ export function updateWaitingPhase(status: PublishStatus): void {
   );
   status.phase = waiting && !busy ? 'awaiting-override' : 'publishing-manifests';
   showDetails(status);
-}
-
-export function publishes(repository: RepositoryStatus): boolean {
-  return repository.decision === 'pass' || repository.decision === 'overridden';
 }
 
 /**

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../src/dev/free-port.js';
-import type { PublishStatus } from '../../src/workflows/messages.js';
+import type { PublishStatus } from '../../src/domain/run-contract/index.js';
 import { execa } from 'execa';
 import { CLI, cli } from '../support/cli.js';
 import { makeCompose } from '../support/compose-factory.js';

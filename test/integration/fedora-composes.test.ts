@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { locateCompose } from '../../src/compose/read-compose.js';
 import { buildImageArchive, buildRootfsArchive } from '../../src/dev/sample-compose.js';
 import { inspectRemote, type RemoteManifest } from '../../src/tools/skopeo.js';
-import type { PublishStatus } from '../../src/workflows/messages.js';
+import type { PublishStatus } from '../../src/domain/run-contract/index.js';
 import { cli } from '../support/cli.js';
 import { makeCompose, serveCompose } from '../support/compose-factory.js';
 import { writeHarnessConfig } from '../support/config-file.js';

@@ -7,7 +7,7 @@ import { startRabbitMq, type RabbitMqServer } from '../../src/dev/rabbitmq-serve
 import { SEED_TOPIC } from '../../src/domain/message-schemas.js';
 import { startListener, type Listener } from '../../src/listener/listener.js';
 import type { ListenerLogEntry } from '../../src/listener/log.js';
-import { publishWorkflowId, type PublishStatus } from '../../src/workflows/messages.js';
+import { publishWorkflowId, type PublishStatus } from '../../src/domain/run-contract/index.js';
 import type { publishCompose } from '../../src/workflows/publish-compose.js';
 import { makeCompose, type MadeCompose } from '../support/compose-factory.js';
 import { recordHistory } from '../support/histories.js';

@@ -12,7 +12,7 @@ import { startRabbitMq, type RabbitMqServer } from '../../src/dev/rabbitmq-serve
 import { startListener, type Listener } from '../../src/listener/listener.js';
 import { jsonLines, type DeliveryLog, type ListenerLogEntry } from '../../src/listener/log.js';
 import { deadLetterQueue } from '../../src/listener/topology.js';
-import { publishWorkflowId } from '../../src/workflows/messages.js';
+import { publishWorkflowId } from '../../src/domain/run-contract/index.js';
 import { makeCompose, type MadeCompose } from '../support/compose-factory.js';
 import { withPublisherWorker } from '../support/publisher.js';
 import { connectTestEnvironment, scratchSubdir, uniqueTaskQueue } from '../support/temporal.js';

@@ -11,7 +11,7 @@ import { checkSearchAttributes } from '../../src/client/search-attributes.js';
 import { runStalenessReport } from '../../src/client/staleness.js';
 import { loadConfig, publishSettings } from '../../src/config.js';
 import { startTemporalDevServer, type DevServer } from '../../src/dev/temporal-dev-server.js';
-import { SEARCH_ATTRIBUTES } from '../../src/domain/search-attributes.js';
+import { SEARCH_ATTRIBUTES } from '../../src/domain/run-contract/search-attributes.js';
 import { createPublisherWorker } from '../../src/worker.js';
 import { cli } from '../support/cli.js';
 import { workflowBundle } from '../support/publisher.js';

@@ -13,7 +13,7 @@ import { startRegistry } from '../../src/dev/registry-server.js';
 import { startTemporalDevServer } from '../../src/dev/temporal-dev-server.js';
 import type { PublishSettings, RegistrySettings } from '../../src/domain/settings.js';
 import { createPublisherWorker } from '../../src/worker.js';
-import { publishWorkflowId, type PublishStatus } from '../../src/workflows/messages.js';
+import { publishWorkflowId, type PublishStatus } from '../../src/domain/run-contract/index.js';
 import { publishCompose } from '../../src/workflows/publish-compose.js';
 import { makeCompose, serveCompose, type MadeCompose, type MadeImage } from '../support/compose-factory.js';
 import { writeHarnessConfig } from '../support/config-file.js';

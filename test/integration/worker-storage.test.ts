@@ -12,7 +12,7 @@ import { DomainError } from '../../src/domain/errors.js';
 import type { ImageArtifact } from '../../src/domain/types.js';
 import { inspectRemote } from '../../src/tools/skopeo.js';
 import { workerFaultOf } from '../../src/tools/worker-fault.js';
-import { publishWorkflowId } from '../../src/workflows/messages.js';
+import { publishWorkflowId } from '../../src/domain/run-contract/index.js';
 import { publishCompose } from '../../src/workflows/publish-compose.js';
 import { cli } from '../support/cli.js';
 import { workerStartWarnings } from '../support/faults.js';

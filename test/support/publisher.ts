@@ -7,7 +7,8 @@ import { inject } from 'vitest';
 import { loadConfig, publishSettings } from '../../src/config.js';
 import type { PublishSettings } from '../../src/domain/settings.js';
 import { bundleWorkflows, createPublisherWorker } from '../../src/worker.js';
-import { statusQuery, type PublishStatus } from '../../src/workflows/messages.js';
+import { statusQuery } from '../../src/workflows/messages.js';
+import { type PublishStatus } from '../../src/domain/run-contract/index.js';
 import { publishCompose } from '../../src/workflows/publish-compose.js';
 import { uniqueTaskQueue } from './temporal.js';
 

@@ -1,6 +1,6 @@
 // There is no Docker engine where the tests run, so the stack is checked structurally: what `docker compose`
 // would trip over (unknown services, unpinned images, commands the CLI lacks, mismatched names) fails here.
-import { SEARCH_ATTRIBUTES } from '../../src/domain/search-attributes.js';
+import { SEARCH_ATTRIBUTES } from '../../src/domain/run-contract/search-attributes.js';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';

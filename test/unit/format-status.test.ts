@@ -2,7 +2,7 @@ import { execaSync } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { formatStatus } from '../../src/cli/format-status.js';
 import { shellQuote } from '../../src/cli/shell-quote.js';
-import type { PublishStatus } from '../../src/workflows/messages.js';
+import type { PublishStatus } from '../../src/domain/run-contract/index.js';
 
 describe('formatStatus', () => {
   it('says why a configured repository got nothing from the compose, instead of a bare noop', () => {

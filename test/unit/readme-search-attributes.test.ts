@@ -1,12 +1,12 @@
 // The README names the search attributes a namespace needs in more than one place; the code writes the ones in
-// src/domain/search-attributes.ts. This keeps every list in the README equal to that one.
+// src/domain/run-contract/search-attributes.ts. This keeps every list in the README equal to that one.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
   createSearchAttributeCommand,
   SEARCH_ATTRIBUTES,
   searchAttributesInProse,
-} from '../../src/domain/search-attributes.js';
+} from '../../src/domain/run-contract/search-attributes.js';
 
 const readme = readFileSync('README.md', 'utf8').replace(/\s+/g, ' ');
 const TYPE = '(?:Text|Keyword|Int|Double|Bool|Datetime|KeywordList)';
@@ -21,7 +21,7 @@ describe("the README's search attributes", () => {
     expect(lists.length).toBeGreaterThanOrEqual(3);
   });
 
-  it('lists every one of src/domain/search-attributes.ts, with its type, and no other, each time', () => {
+  it('lists every one of src/domain/run-contract/search-attributes.ts, with its type, and no other, each time', () => {
     for (const list of lists) expect(list).toBe(searchAttributesInProse());
   });
 

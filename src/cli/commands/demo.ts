@@ -16,6 +16,7 @@ import { preferredPort } from '../../dev/free-port.js';
 import { inspectRemote } from '../../tools/skopeo.js';
 import { EMBEDDED_TEMPORAL } from '../../client/connection.js';
 import { createPublisherWorker } from '../../worker.js';
+import { GATE_DECISION } from '../../domain/run-contract/index.js';
 
 /** The demo's sample composes, built under <data dir>/composes (README "Using it" publishes the first). */
 export const SAMPLES: ComposeSpec[] = [
@@ -148,7 +149,7 @@ export async function runDemoCommand(options: DemoOptions): Promise<number> {
 }
 
 const DEFAULT_UI_PORT = 8233;
-const BLOCKED_QUERY = '`GateDecision` = "blocked"';
+const BLOCKED_QUERY = `\`${GATE_DECISION.name}\` = "blocked"`;
 
 /** What to do next: the UI's list of blocked runs, the registry, and the CLI commands with the demo's config. */
 export function closingNote(demo: {

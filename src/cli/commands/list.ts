@@ -1,6 +1,17 @@
 import type { Config } from '../../config.js';
 import { connectClient } from '../../client/connection.js';
 import { formatTable } from '../table.js';
+import {
+  COMPOSE_ID,
+  composeIdOfWorkflowId,
+  GATE_DECISION,
+  keywordListOf,
+  keywordOf,
+  PUBLISH_WORKFLOW_TYPE,
+  quoteQueryValue,
+  RELEASE,
+  runsOfType,
+} from '../../domain/run-contract/index.js';
 
 export interface ListOptions {
   decision?: string;
@@ -13,14 +24,10 @@ export interface ListOptions {
  * quoted with backticks: RELEASE is a reserved word of the query language.
  */
 export function listQuery(options: ListOptions): string {
-  const clauses = ["WorkflowType = 'publishCompose'"];
-  if (options.decision) clauses.push(`\`GateDecision\` = '${quote(options.decision)}'`);
-  if (options.release) clauses.push(`\`Release\` = '${quote(options.release)}'`);
+  const clauses = [runsOfType(PUBLISH_WORKFLOW_TYPE)];
+  if (options.decision) clauses.push(`\`${GATE_DECISION.name}\` = ${quoteQueryValue(options.decision)}`);
+  if (options.release) clauses.push(`\`${RELEASE.name}\` = ${quoteQueryValue(options.release)}`);
   return clauses.join(' AND ');
-}
-
-function quote(value: string): string {
-  return value.replace(/['\\]/g, '\\$&');
 }
 
 /** `compose-publisher list`: runs by decision and release, newest first, through the search attributes. */
@@ -30,11 +37,12 @@ export async function runListCommand(config: Config, options: ListOptions): Prom
     const rows: Array<{ composeId: string; release: string; decisions: string[]; status: string; started: string }> =
       [];
     for await (const execution of client.workflow.list({ query: listQuery(options) })) {
-      const attributes = execution.searchAttributes ?? {};
+      const attributes = execution.searchAttributes;
       rows.push({
-        composeId: String(attributes.ComposeId?.[0] ?? execution.workflowId.replace(/^publish:/, '')),
-        release: String(attributes.Release?.[0] ?? ''),
-        decisions: (attributes.GateDecision ?? []).map(String),
+        composeId:
+          keywordOf(attributes, COMPOSE_ID) ?? composeIdOfWorkflowId(execution.workflowId) ?? execution.workflowId,
+        release: keywordOf(attributes, RELEASE) ?? '',
+        decisions: keywordListOf(attributes, GATE_DECISION),
         status: execution.status.name,
         started: execution.startTime.toISOString(),
       });

@@ -45,3 +45,20 @@ export function searchAttributesInProse(): string {
   const items = Object.entries(SEARCH_ATTRIBUTES).map(([name, type]) => `\`${name}\` (${type})`);
   return `${items.slice(0, -1).join(', ')} and ${items.at(-1)}`;
 }
+
+type VisibilityAttributes = Readonly<Record<string, unknown>> | undefined;
+
+/** A Keyword attribute as a visibility listing returns it (a one-element array), or undefined. */
+export function keywordOf(
+  attributes: VisibilityAttributes,
+  key: { name: string; type: 'KEYWORD' },
+): string | undefined {
+  const value = attributes?.[key.name];
+  return Array.isArray(value) && typeof value[0] === 'string' ? value[0] : undefined;
+}
+
+/** A KeywordList attribute as a visibility listing returns it. */
+export function keywordListOf(attributes: VisibilityAttributes, key: { name: string; type: 'KEYWORD_LIST' }): string[] {
+  const value = attributes?.[key.name];
+  return Array.isArray(value) ? value.filter((item): item is string => typeof item === 'string') : [];
+}

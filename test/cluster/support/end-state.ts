@@ -1,6 +1,6 @@
 import { readFileSync, statSync } from 'node:fs';
 import { expect } from 'vitest';
-import type { PublishStatus } from '../../../src/workflows/messages.js';
+import type { PublishStatus } from '../../../src/domain/run-contract/index.js';
 import type { MadeCompose } from '../../support/compose-factory.js';
 import { manifestDigestInArchive, readTag } from '../../support/faults.js';
 
