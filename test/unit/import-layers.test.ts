@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 
 const linter = new Linter({ configType: 'flat' });
 // The project's own config, as `npm run lint` reads it (a .js module: imported by a path TypeScript does not resolve).
-const config = ((await import('../../eslint.config.js' as string)) as { default: Linter.Config[] }).default;
+const config = ((await import('../../eslint.config.js')) as { default: Linter.Config[] }).default;
 const layerConfig = config.find((entry) => entry.rules?.['layers/import-layers']);
 
 function problems(file: string, code: string): string[] {
@@ -13,7 +13,7 @@ function problems(file: string, code: string): string[] {
     .verify(
       code,
       [
-        { files: ['**/*.ts'], languageOptions: { parser: tseslint.parser as Linter.Parser } },
+        { files: ['**/*.ts'], languageOptions: { parser: tseslint.parser } },
         { ...layerConfig!, files: ['**/*.ts'] },
       ],
       { filename: `${process.cwd()}/${file}` },
