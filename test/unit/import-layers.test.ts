@@ -4,8 +4,9 @@ import tseslint from 'typescript-eslint';
 import { describe, expect, it } from 'vitest';
 
 const linter = new Linter({ configType: 'flat' });
-// The project's own config, as `npm run lint` reads it (a .js module: imported by a path TypeScript does not resolve).
-const config = ((await import('../../eslint.config.js')) as { default: Linter.Config[] }).default;
+// The project's own config, as `npm run lint` reads it (plain JavaScript, without types: imported by a computed path).
+const ESLINT_CONFIG = '../../eslint.config.js';
+const config = ((await import(ESLINT_CONFIG)) as { default: Linter.Config[] }).default;
 const layerConfig = config.find((entry) => entry.rules?.['layers/import-layers']);
 
 function problems(file: string, code: string): string[] {
