@@ -6,8 +6,10 @@
  *   d) the identical respin: a new compose id, byte-identical images, to the registries of (c).
  * (c) and (d) are timed twice: through the client library (startPublishRun, then the run's result) and through the
  * CLI (`compose-publisher publish --wait`), each pair with its own worker and registries.
- * Prints the wall times and their ratio to (b); for (c) the history's events, per activity type count and durations,
- * per tool call count and durations, and the worker's peak RSS (VmHWM).
+ * Prints the wall times and their ratio to (b), the CPU-seconds and their ratio to (b)'s (bench/cpu.ts: for the plain
+ * tools the children this process ran; for compose-publisher the worker and the tools it waited for, the Temporal
+ * dev server, and the CLI process or, through the client, this process); for (c) the history's events, per activity
+ * type count and durations, per tool call count and durations, and the worker's peak RSS (VmHWM).
  *
  *   npx tsx bench/e2e.ts [--repos 3] [--arches 4] [--size-mib 20] [--registries 2] [--runs 1] [--keep] [--skip-cli]
  */
@@ -22,6 +24,7 @@ import { execa } from 'execa';
 import { startPublishRun } from '../src/client/publish-runs.js';
 import { loadConfig } from '../src/config.js';
 import { startTemporalDevServer } from '../src/dev/temporal-dev-server.js';
+import { childPidsMatching, ownCpuSeconds, processTreeCpuSeconds, waitedChildrenCpuSeconds } from './cpu.js';
 import { BENCH_ARCHES, copyCompose, makeBenchCompose, type BenchCompose, type ComposeShape } from './compose.js';
 import { eventsWithin, profileHistory, type HistoryProfile } from './history-profile.js';
 import { publishWithPlainTools } from './plain-tools.js';
@@ -131,6 +134,16 @@ interface Measure {
   key: string;
   label: string;
   times: number[];
+  /** CPU-seconds of each run, and (compose-publisher) how they split between the processes. */
+  cpu: number[];
+  cpuParts: CpuParts[];
+}
+
+/** CPU-seconds of one compose-publisher run: the worker with its tools, the Temporal server, the client side. */
+interface CpuParts {
+  worker: number;
+  temporal: number;
+  client: number;
 }
 
 interface WorkerReport {
@@ -151,6 +164,7 @@ interface PublisherRunReport {
   /** Events other workflows (the repository locks) wrote while the run ran. */
   otherEvents: Array<{ workflowId: string; events: number }>;
   tools: ToolCall[];
+  cpu: CpuParts;
 }
 
 async function benchmark(options: BenchOptions): Promise<void> {
@@ -183,7 +197,10 @@ async function benchmark(options: BenchOptions): Promise<void> {
   const connection = await Connection.connect({ address: temporal.address });
   onCleanup('the Temporal client connection', () => connection.close());
   const client = new Client({ connection, namespace: temporal.namespace });
-  say(`e2e: Temporal dev server on ${temporal.address} (${seconds(Date.now() - phase)})`);
+  const temporalPids = childPidsMatching(['start-dev', '--port', temporal.address.split(':').pop()!]);
+  say(
+    `e2e: Temporal dev server on ${temporal.address} (${seconds(Date.now() - phase)}; pid ${temporalPids.join(', ') || 'not found: its CPU is not counted'})`,
+  );
 
   phase = Date.now();
   const composes = join(dir, 'composes');
@@ -199,14 +216,38 @@ async function benchmark(options: BenchOptions): Promise<void> {
   );
 
   const measures: Measure[] = [
-    { key: 'a', label: 'a) sequential plain tools (xz -d, skopeo copy, buildah manifest)', times: [] },
-    { key: 'b', label: `b) parallel plain tools (${PLAIN_CONCURRENCY} at a time)`, times: [] },
-    { key: 'c', label: 'c) compose-publisher, worker running (client: start + result)', times: [] },
-    { key: 'd', label: 'd) identical respin (client: start + result)', times: [] },
+    {
+      key: 'a',
+      label: 'a) sequential plain tools (xz -d, skopeo copy, buildah manifest)',
+      times: [],
+      cpu: [],
+      cpuParts: [],
+    },
+    { key: 'b', label: `b) parallel plain tools (${PLAIN_CONCURRENCY} at a time)`, times: [], cpu: [], cpuParts: [] },
+    {
+      key: 'c',
+      label: 'c) compose-publisher, worker running (client: start + result)',
+      times: [],
+      cpu: [],
+      cpuParts: [],
+    },
+    { key: 'd', label: 'd) identical respin (client: start + result)', times: [], cpu: [], cpuParts: [] },
     ...(options.cli
       ? [
-          { key: 'c-cli', label: "c') compose-publisher publish --wait (CLI process)", times: [] },
-          { key: 'd-cli', label: "d') identical respin, publish --wait (CLI process)", times: [] },
+          {
+            key: 'c-cli',
+            label: "c') compose-publisher publish --wait (CLI process)",
+            times: [],
+            cpu: [],
+            cpuParts: [],
+          },
+          {
+            key: 'd-cli',
+            label: "d') identical respin, publish --wait (CLI process)",
+            times: [],
+            cpu: [],
+            cpuParts: [],
+          },
         ]
       : []),
   ];
@@ -231,12 +272,15 @@ async function benchmark(options: BenchOptions): Promise<void> {
       mkdirSync(work, { recursive: true });
       const plainEnv = { ...env, TMPDIR: work };
       const from = Date.now();
+      const cpuFrom = waitedChildrenCpuSeconds();
       await publishWithPlainTools(base, target, { concurrency, workDir: work, env: plainEnv });
       const ms = Date.now() - from;
+      const cpu = waitedChildrenCpuSeconds() - cpuFrom;
       await verifyPublished(base, target.registries);
       measure(key).times.push(ms);
+      measure(key).cpu.push(cpu);
       toolProfiles.set(key, readToolCalls(trace, from, from + ms));
-      say(`e2e: ${measure(key).label}: ${seconds(ms)}${tag}`);
+      say(`e2e: ${measure(key).label}: ${seconds(ms)}, ${cpu.toFixed(2)} CPU-s${tag}`);
       rmSync(work, { recursive: true, force: true });
       await registries.stop();
     }
@@ -258,10 +302,11 @@ async function benchmark(options: BenchOptions): Promise<void> {
         shape,
       });
       const worker = await startWorker(configFile, join(dir, `worker-c${suffix}-${run}`, 'worker.log'), env, client);
-      const firstReport = await publishOnce(client, configFile, first, via, trace);
+      const cpuOf = { worker: worker.pid, temporal: temporalPids };
+      const firstReport = await publishOnce(client, configFile, first, via, trace, cpuOf);
       await verifyPublished(first, registryUrls);
       const afterFirstKiB = peakRssKiB(worker.pid);
-      const respinReport = await publishOnce(client, configFile, respin, via, trace);
+      const respinReport = await publishOnce(client, configFile, respin, via, trace, cpuOf);
       await verifyPublished(respin, registryUrls);
       const afterRespinKiB = peakRssKiB(worker.pid);
       await worker.stop();
@@ -271,6 +316,13 @@ async function benchmark(options: BenchOptions): Promise<void> {
       rmSync(respin.root, { recursive: true, force: true });
       measure(`c${suffix}`).times.push(firstReport.wallMs);
       measure(`d${suffix}`).times.push(respinReport.wallMs);
+      for (const [key, r] of [
+        [`c${suffix}`, firstReport],
+        [`d${suffix}`, respinReport],
+      ] as const) {
+        measure(key).cpu.push(r.cpu.worker + r.cpu.temporal + r.cpu.client);
+        measure(key).cpuParts.push(r.cpu);
+      }
       toolProfiles.set(`c${suffix}`, firstReport.tools);
       toolProfiles.set(`d${suffix}`, respinReport.tools);
       workerReports.push({
@@ -281,8 +333,14 @@ async function benchmark(options: BenchOptions): Promise<void> {
         afterFirstKiB,
         afterRespinKiB,
       });
-      say(`e2e: ${measure(`c${suffix}`).label}: ${seconds(firstReport.wallMs)} (${firstReport.decisions})${tag}`);
-      say(`e2e: ${measure(`d${suffix}`).label}: ${seconds(respinReport.wallMs)} (${respinReport.decisions})${tag}`);
+      for (const [key, r] of [
+        [`c${suffix}`, firstReport],
+        [`d${suffix}`, respinReport],
+      ] as const) {
+        say(
+          `e2e: ${measure(key).label}: ${seconds(r.wallMs)}, ${(r.cpu.worker + r.cpu.temporal + r.cpu.client).toFixed(2)} CPU-s (${r.decisions})${tag}`,
+        );
+      }
       if (via === 'client') profiled = { c: firstReport, d: respinReport };
     }
   }
@@ -308,8 +366,18 @@ async function publishOnce(
   compose: BenchCompose,
   via: 'client' | 'cli',
   trace: ToolTrace,
+  cpuOf: { worker: number; temporal: number[] },
 ): Promise<PublisherRunReport> {
   const config = loadConfig(configFile);
+  // The client side: this process's own CPU through the client library; the CLI process (a child this process waits
+  // for) through publish --wait.
+  const clientCpu = via === 'client' ? ownCpuSeconds : waitedChildrenCpuSeconds;
+  const temporalCpu = () => cpuOf.temporal.reduce((sum, pid) => sum + processTreeCpuSeconds(pid), 0);
+  const cpuFrom: CpuParts = {
+    worker: processTreeCpuSeconds(cpuOf.worker),
+    temporal: temporalCpu(),
+    client: clientCpu(),
+  };
   const startedAt = Date.now();
   if (via === 'client') {
     const run = await startPublishRun(client, config, compose.root);
@@ -328,6 +396,11 @@ async function publishOnce(
       throw new Error(`compose-publisher publish --wait exited with ${code}; its output:\n${tail(logFile)}`);
   }
   const endedAt = Date.now();
+  const cpu: CpuParts = {
+    client: clientCpu() - cpuFrom.client,
+    worker: processTreeCpuSeconds(cpuOf.worker) - cpuFrom.worker,
+    temporal: temporalCpu() - cpuFrom.temporal,
+  };
   const handle = client.workflow.getHandle(`publish:${compose.composeId}`);
   const status = (await handle.result()) as {
     phase: string;
@@ -368,6 +441,7 @@ async function publishOnce(
     history,
     otherEvents,
     tools: readToolCalls(trace, startedAt, endedAt),
+    cpu,
   };
 }
 
@@ -393,6 +467,7 @@ function report(
   profiled: { c?: PublisherRunReport; d?: PublisherRunReport },
 ): void {
   const parallel = median(measures.find((m) => m.key === 'b')!.times);
+  const parallelCpu = median(measures.find((m) => m.key === 'b')!.cpu);
   const { shape } = options;
   say();
   say(
@@ -406,16 +481,39 @@ function report(
         options.runs > 1 ? `wall time (median of ${options.runs})` : 'wall time',
         ...(options.runs > 1 ? ['min – max'] : []),
         '× parallel (b)',
+        options.runs > 1 ? `CPU-s (median of ${options.runs})` : 'CPU-s',
+        'CPU × parallel (b)',
       ],
       measures.map((m) => [
         m.label,
         seconds(median(m.times)),
         ...(options.runs > 1 ? [`${seconds(Math.min(...m.times))} – ${seconds(Math.max(...m.times))}`] : []),
         (median(m.times) / parallel).toFixed(2),
+        median(m.cpu).toFixed(2),
+        (median(m.cpu) / parallelCpu).toFixed(2),
       ]),
-      options.runs > 1 ? [1, 2, 3] : [1, 2],
+      options.runs > 1 ? [1, 2, 3, 4, 5] : [1, 2, 3, 4],
     ),
   );
+  say(
+    "CPU-s (/proc/<pid>/stat, utime+stime+cutime+cstime): for (a) and (b) the tools this process ran (xz, skopeo, buildah); for compose-publisher the worker process with the tools it ran, the Temporal dev server, and the CLI process (c', d') or this process as the client (c, d). The registries are not counted in either.",
+  );
+  const parted = measures.filter((m) => m.cpuParts.length > 0);
+  if (parted.length > 0) {
+    say();
+    say(
+      table(
+        ['CPU-s by process', 'worker + its tools', 'Temporal server', 'client / CLI process'],
+        parted.map((m) => [
+          m.label,
+          ...(['worker', 'temporal', 'client'] as const).map((part) =>
+            median(m.cpuParts.map((p) => p[part])).toFixed(2),
+          ),
+        ]),
+        [1, 2, 3],
+      ),
+    );
+  }
   say();
   say(
     table(
