@@ -8,6 +8,7 @@ import { makePushArchImage, makeUploadArchImage } from './push-arch-image.js';
 import { makeTagArchImages } from './tag-arch-image.js';
 import { makeNotify } from './notify.js';
 import { makePushManifest } from './push-manifest.js';
+import { makeSignImages } from './sign-images.js';
 import { makeWorkerSettings } from './worker-settings.js';
 
 /** Every activity the publishCompose workflow calls, bound to this host's environment. */
@@ -21,6 +22,7 @@ export function createActivities(environment: ActivityEnvironment) {
     uploadArchImage: makeUploadArchImage(environment),
     tagArchImages: makeTagArchImages(environment),
     pushManifest: makePushManifest(environment),
+    signImages: makeSignImages(environment),
     notify: makeNotify(environment),
     cleanup: makeCleanup(environment),
     assessStaleness: makeAssessStaleness(environment),
@@ -33,5 +35,6 @@ export type { InspectPublishedInput } from './inspect-published.js';
 export type { ArchImagePush, PushArchImageInput, UploadArchImageInput } from './push-arch-image.js';
 export type { TagArchImagesInput } from './tag-arch-image.js';
 export type { PushManifestInput, PushManifestResult } from './push-manifest.js';
+export type { ImageSignature, SignImagesInput, SignImagesResult } from './sign-images.js';
 export type { CleanupResult } from './cleanup.js';
 export type { NotifyInput } from './notify.js';
