@@ -18,9 +18,8 @@ import { archTag } from '../domain/tags.js';
 import type { PublishSettings } from '../domain/settings.js';
 import type { PublishPlan, RepositoryPlan } from '../domain/types.js';
 import { cleanup, fetchCompose, prepareImage, workerSettings } from './activities.js';
-import { forEachBounded } from './for-each-bounded.js';
 import { limiter } from './limiter.js';
-import { finishRepository, pushArchImages } from './legacy-publication.js';
+import { finishRepository, prepareAll, pushArchImages } from './legacy/publication.js';
 import { overrideSignal, overrideUpdate, statusQuery } from './messages.js';
 import {
   COMPOSE_ID,
@@ -31,7 +30,8 @@ import {
 } from '../domain/run-contract/index.js';
 import { repositoryLocks } from './repository-lock.js';
 import { publishRepositories } from './repository-publication.js';
-import { failureMessage, gate, inspect, recordDecisions, repositoryStatus, showDetails, type Run } from './run.js';
+import { gate, inspect, recordDecisions, showDetails } from './decisions.js';
+import { failureMessage, repositoryStatus, type Run } from './run.js';
 import type { FailureType } from '../domain/failure-types.js';
 
 /**
@@ -281,15 +281,6 @@ function failedRepository(repository: RepositoryPlan, error: unknown): Repositor
     error: failureMessage(error),
     ...(repository.skipped ? { skipped: repository.skipped } : {}),
   };
-}
-
-async function prepareAll(plan: PublishPlan, parallel: number): Promise<Map<string, string>> {
-  const digests = new Map<string, string>();
-  const images = plan.repositories.flatMap((repository) => repository.images);
-  await forEachBounded(images, parallel, async (image) => {
-    digests.set(image.sha256, await prepareImage(image));
-  });
-  return digests;
 }
 
 /**

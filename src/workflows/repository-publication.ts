@@ -8,17 +8,11 @@ import { limiter } from './limiter.js';
 import { settleAll } from './settle-all.js';
 import { publishes, type RepositoryStatus } from '../domain/run-contract/index.js';
 import type { RepositoryLocks } from './repository-lock.js';
-import {
-  announce,
-  awaitOverride,
-  failureMessage,
-  gate,
-  inspect,
-  recordDecisionChanges,
-  repositoryStatus,
-  writeIndexComparing,
-  type Run,
-} from './run.js';
+import { announce } from './announce.js';
+import { gate, inspect, recordDecisionChanges } from './decisions.js';
+import { writeIndexComparing } from './index-write.js';
+import { awaitOverride } from './override-wait.js';
+import { failureMessage, repositoryStatus, type Run } from './run.js';
 import type { FailureType } from '../domain/failure-types.js';
 
 /**

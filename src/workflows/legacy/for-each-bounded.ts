@@ -1,3 +1,5 @@
+// LEGACY, for replay only: how runs started before the patch `repository-lock` bounded their image preparation
+// (limiter.ts replaced it). Delete with publication.ts (docs/operators.md, "Retiring old-history code").
 /** Runs `body` for every item, at most `limit` at a time; stops starting new items after the first failure. */
 export async function forEachBounded<T>(
   items: readonly T[],

@@ -1,3 +1,6 @@
+// LEGACY, for replay only: the lock of runs started before the patch `repository-lock` (repository-lock.ts replaced
+// it). The indexLock workflow stays registered while any run that may start it is open. Delete with publication.ts
+// (docs/operators.md, "Retiring old-history code").
 import {
   CancellationScope,
   condition,

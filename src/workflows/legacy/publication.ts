@@ -1,22 +1,20 @@
+// LEGACY, for replay only. How runs started before the patch `repository-lock` (publish-compose.ts) published:
+// every image prepared before anything else (prepareAll), arch tags written before any lock by every run not
+// superseded at the first gate, then each index under the polled index lock (index-lock.ts, patch `index-lock`),
+// and blocked repositories waiting for an override (patch `wait-for-override`).
+// Delete with index-lock.ts and for-each-bounded.ts once no open run predates `repository-lock`: the retirement
+// procedure is in docs/operators.md ("Retiring old-history code").
 import { patched } from '@temporalio/workflow';
-import type { PublishedManifest, RepositoryPlan } from '../domain/types.js';
-import { pushArchImage } from './activities.js';
+import type { PublishedManifest, PublishPlan, RepositoryPlan } from '../../domain/types.js';
+import { prepareImage, pushArchImage } from '../activities.js';
 import { withIndexLock } from './index-lock.js';
-import { publishes, type RepositoryStatus } from '../domain/run-contract/index.js';
+import { publishes, type RepositoryStatus } from '../../domain/run-contract/index.js';
 import { forEachBounded } from './for-each-bounded.js';
-import {
-  announce,
-  awaitOverride,
-  gate,
-  inspect,
-  recordDecisions,
-  repositoryStatus,
-  writeIndexComparing,
-  type Run,
-} from './run.js';
-
-// How runs started before the repository lock published (see repository-publication.ts): kept unchanged so their
-// histories replay. Arch tags were written before the index lock, by every run that was not superseded at the first gate.
+import { announce } from '../announce.js';
+import { gate, inspect, recordDecisions } from '../decisions.js';
+import { writeIndexComparing } from '../index-write.js';
+import { awaitOverride } from '../override-wait.js';
+import { repositoryStatus, type Run } from '../run.js';
 
 /** Runs started before blocked repositories waited for an override ended them at once. */
 const WAIT_FOR_OVERRIDE_PATCH = 'wait-for-override';
@@ -106,4 +104,14 @@ function writeIndex(
     regate(run, repository, current, seen);
     recordDecisions(run.status);
   });
+}
+
+/** Prepares every image before anything else; the first failure fails the run. */
+export async function prepareAll(plan: PublishPlan, parallel: number): Promise<Map<string, string>> {
+  const digests = new Map<string, string>();
+  const images = plan.repositories.flatMap((repository) => repository.images);
+  await forEachBounded(images, parallel, async (image) => {
+    digests.set(image.sha256, await prepareImage(image));
+  });
+  return digests;
 }
