@@ -95,6 +95,7 @@ const VALUE_FLAGS = new Set([
   '--annotation',
   '--label',
   '--compression-format',
+  '--multi-arch',
 ]);
 
 function callKind(tool: string, args: string[]): string {
@@ -116,7 +117,10 @@ function callKind(tool: string, args: string[]): string {
     tool === 'xz' || tool === 'tar'
       ? words.filter((w) => /^(-d|--decompress|--compress|-z|--list|-t|-x|--extract|-c|--create)$/.test(w)).slice(0, 1)
       : words;
-  return [tool, ...main, ...(transports.length > 0 ? [transports.join('→')] : [])].join(' ');
+  // `skopeo copy --multi-arch index-only oci:… docker://…` writes an index, not an image: a row of its own.
+  const multiArch = args.indexOf('--multi-arch');
+  const mode = multiArch >= 0 && args[multiArch + 1] ? [`--multi-arch ${args[multiArch + 1]}`] : [];
+  return [tool, ...main, ...mode, ...(transports.length > 0 ? [transports.join('→')] : [])].join(' ');
 }
 
 export interface ToolProfileRow {

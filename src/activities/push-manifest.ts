@@ -1,29 +1,34 @@
-import { randomUUID } from 'node:crypto';
-import { join } from 'node:path';
+import { createHash, randomUUID } from 'node:crypto';
 import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { Context } from '@temporalio/activity';
+import { composeIndex, describeInstance, type InstanceDescriptor } from '../domain/compose-index.js';
 import { DomainError } from '../domain/errors.js';
 import type { RegistrySettings } from '../domain/settings.js';
 import type { IndexInstance } from '../domain/types.js';
-import { COMPOSE_ID_ANNOTATION } from '../domain/types.js';
-import { manifestAdd, manifestAnnotate, manifestCreate, manifestPush, removeImages } from '../tools/buildah.js';
-import { inspectRemote, remoteDigest } from '../tools/skopeo.js';
+import {
+  copyIndexOnly,
+  inspectRemote,
+  readRemoteConfig,
+  readRemoteManifest,
+  remoteDigest,
+  writeIndexLayout,
+} from '../tools/skopeo.js';
 import type { RegistryAccess } from '../tools/registry-access.js';
+import { ToolError } from '../tools/tool-error.js';
 import type { ActivityEnvironment } from './environment.js';
 import { translatingFailures } from './failures.js';
 import { withWorkDirFaults } from './work-dir-faults.js';
 import { withHeartbeats } from './heartbeat.js';
 import { withRegistryAccess } from './registry-credentials.js';
-import { localListName, runIdOf } from './local-names.js';
 import { logContext } from './log-context.js';
 import { publisherMetrics } from '../observability/metrics.js';
-
-/** The compose an instance came from: this compose, or an older one for a carried-forward (hybrid) instance. */
 
 export interface PushManifestInput {
   repository: string;
   registry: RegistrySettings;
   tags: string[];
+  /** Each instance must already be in the repository (by digest); an instance with a platform saves a config read. */
   instances: IndexInstance[];
   /** Compare-before-write: the digest each tag had when the run inspected it (null: absent). */
   expected: Record<string, string | null>;
@@ -35,8 +40,11 @@ export type PushManifestResult =
   | { outcome: 'changed'; registry: string; tag: string; expected: string | null; found: string | null };
 
 /**
- * Builds the index from instances by digest, annotates each with its compose id, pushes it to every tag of one
- * registry and reads it back. Idempotent: a retry rebuilds the same local list and pushes the same index.
+ * Publishes the index of one repository on one registry: reads each instance's manifest (and config, for its
+ * platform) from the repository by digest, which is also the check that every instance is there; composes the OCI
+ * index (src/domain/compose-index.ts, each instance annotated with its compose id); writes it to each tag with one
+ * `skopeo copy --multi-arch index-only` from a temporary OCI layout, and reads each tag back. Idempotent: the same
+ * instances give the same index bytes, so a retry writes the same digest.
  */
 export function makePushManifest(environment: ActivityEnvironment) {
   return function pushManifest(input: PushManifestInput): Promise<PushManifestResult> {
@@ -47,33 +55,38 @@ export function makePushManifest(environment: ActivityEnvironment) {
         withHeartbeats((heartbeat) =>
           withRegistryAccess(input.registry.url, environment, async (access) => {
             const signal = Context.current().cancellationSignal;
-            for (const tag of input.tags) {
-              const found = await remoteDigest(`${where}:${tag}`, access, { signal });
+            const context = Context.current();
+            const started = Date.now();
+            // The tags' digests (compare-before-write) and the instances' descriptors are read at once; a tag that
+            // changed wins over anything the descriptors' reads found, as when they were read one after the other.
+            const [tagDigests, described] = await Promise.all([
+              Promise.all(input.tags.map((tag) => remoteDigest(`${where}:${tag}`, access, { signal }))),
+              describeInstances(where, input.instances, access, signal).then(
+                (descriptors) => ({ descriptors }),
+                (error: unknown) => ({ error }),
+              ),
+            ]);
+            for (const [n, tag] of input.tags.entries()) {
+              const found = tagDigests[n]!;
               const expected = input.expected[tag] ?? null;
               if (found !== expected) return { outcome: 'changed', registry: input.registry.url, tag, expected, found };
             }
-            const context = Context.current();
-            const started = Date.now();
-            const listName = localListName(runIdOf(context), input.repository, input.registry.url);
-            await removeImages(environment.storage, [listName]);
+            if ('error' in described) throw described.error;
+            const { descriptors } = described;
+            heartbeat({ described: where });
+            const index = composeIndex(descriptors);
+            const layout = join(environment.scratchDir, `index-${randomUUID()}`);
             try {
-              await buildList(environment, listName, where, input.instances, access);
+              const indexDigest = await writeIndexLayout(layout, index);
               const digests: Record<string, string> = {};
               for (const tag of input.tags) {
                 const digestFile = join(environment.scratchDir, `${randomUUID()}.digest`);
                 try {
-                  digests[tag] = await manifestPush(
-                    environment.storage,
-                    listName,
-                    `${where}:${tag}`,
-                    access,
-                    digestFile,
-                    { signal },
-                  );
+                  digests[tag] = await copyIndexOnly(layout, `${where}:${tag}`, access, digestFile, { signal });
                 } finally {
                   await rm(digestFile, { force: true });
                 }
-                await verifyPublished(`${where}:${tag}`, input.instances, access, signal);
+                await verifyPublished(`${where}:${tag}`, input.instances, indexDigest, access, signal);
                 heartbeat({ pushed: `${where}:${tag}` });
               }
               publisherMetrics(context.metricMeter).manifestDuration.record(Date.now() - started, {
@@ -87,7 +100,7 @@ export function makePushManifest(environment: ActivityEnvironment) {
               });
               return { outcome: 'pushed', registry: input.registry.url, digests };
             } finally {
-              await removeImages(environment.storage, [listName]);
+              await rm(layout, { recursive: true, force: true });
             }
           }),
         ),
@@ -96,34 +109,63 @@ export function makePushManifest(environment: ActivityEnvironment) {
   };
 }
 
-async function buildList(
-  environment: ActivityEnvironment,
-  listName: string,
+/**
+ * Each instance's descriptor, read from the repository by digest (all at once): its manifest (media type, size)
+ * and, unless the input names its platform, its config. An instance the repository lacks fails the activity
+ * before anything is written: an index must not point at an image that is not there.
+ */
+function describeInstances(
   where: string,
   instances: IndexInstance[],
   access: RegistryAccess,
-) {
-  await manifestCreate(environment.storage, listName);
-  for (const instance of instances) {
-    const added = await manifestAdd(environment.storage, listName, `${where}@${instance.digest}`, access);
-    if (instance.composeId)
-      await manifestAnnotate(environment.storage, listName, added, { [COMPOSE_ID_ANNOTATION]: instance.composeId });
-  }
+  signal: AbortSignal,
+): Promise<InstanceDescriptor[]> {
+  return Promise.all(
+    instances.map(async (instance) => {
+      const reference = `${where}@${instance.digest}`;
+      try {
+        const [rawManifest, platform] = await Promise.all([
+          readRemoteManifest(reference, access, { signal }),
+          instance.platform ?? readRemoteConfig(reference, access, { signal }),
+        ]);
+        if (`sha256:${createHash('sha256').update(rawManifest, 'utf8').digest('hex')}` !== instance.digest)
+          throw new DomainError(
+            'PublishedIndexMismatch',
+            `${reference} (${instance.ociArch}) reads back with another digest: the registry served another manifest`,
+          );
+        return describeInstance({
+          digest: instance.digest,
+          rawManifest,
+          platform,
+          ...(instance.composeId ? { composeId: instance.composeId } : {}),
+        });
+      } catch (error) {
+        if (error instanceof ToolError && error.kind === 'not-found')
+          throw new DomainError(
+            'NotFound',
+            `${reference} (${instance.ociArch}) is not in ${where}: the index would point at an image the repository does not have; the arch image is pushed before its index`,
+          );
+        throw error;
+      }
+    }),
+  );
 }
 
+/** The tag reads back as the index just composed, listing every instance. */
 async function verifyPublished(
   reference: string,
   instances: IndexInstance[],
+  indexDigest: string,
   access: RegistryAccess,
   signal: AbortSignal,
 ) {
   const published = await inspectRemote(reference, access, { signal });
   const want = instances.map((i) => `${i.ociArch}@${i.digest}`).sort();
   const got = published.kind === 'index' ? published.instances.map((i) => `${i.architecture}@${i.digest}`).sort() : [];
-  if (want.join() !== got.join()) {
+  if (want.join() !== got.join() || published.kind !== 'index' || published.digest !== indexDigest) {
     throw new DomainError(
       'PublishedIndexMismatch',
-      `${reference} reads back as [${got.join(', ')}] after the push, expected [${want.join(', ')}]`,
+      `${reference} reads back as ${published.kind === 'absent' ? 'nothing' : `${published.digest} [${got.join(', ')}]`} after the push, expected ${indexDigest} [${want.join(', ')}]`,
     );
   }
 }

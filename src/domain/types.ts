@@ -56,6 +56,11 @@ export interface IndexInstance {
   digest: string;
   /** From the instance's org.fedoraproject.compose.id annotation, when it has one. */
   composeId?: string;
+  /**
+   * The platform the index lists for the instance (from its image config: os, architecture, variant). Optional: when
+   * absent, pushManifest reads the config from the registry (one more request per instance and registry).
+   */
+  platform?: { architecture: string; os: string; variant?: string };
 }
 
 /** What one registry holds at one repository:tag. digest null means the tag does not exist yet. */

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { readFile, rm } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { z } from 'zod';
 import { accessArgs, type RegistryAccess } from './registry-access.js';
 import { runTool, type RunOptions } from './run-tool.js';
@@ -155,4 +156,66 @@ export function tagInRegistry(
     options,
     access,
   );
+}
+
+/** The manifest at `docker://<reference>` byte for byte (a ToolError of kind not-found when it is not there). */
+export function readRemoteManifest(
+  reference: string,
+  access: RegistryAccess,
+  options: RunOptions = {},
+): Promise<string> {
+  return runTool('skopeo', ['inspect', '--raw', ...accessArgs(access), `docker://${reference}`], options);
+}
+
+/** The image config of the single-arch image at `docker://<reference>`, as JSON text. */
+export function readRemoteConfig(reference: string, access: RegistryAccess, options: RunOptions = {}): Promise<string> {
+  return runTool('skopeo', ['inspect', '--config', '--raw', ...accessArgs(access), `docker://${reference}`], options);
+}
+
+/**
+ * Writes the index an OCI layout holds (its index.json names one index) to `docker://<destination>` without its
+ * instances (`--multi-arch index-only`: the registry must have them), byte for byte (`--preserve-digests`); returns
+ * the digest the registry stored.
+ */
+export async function copyIndexOnly(
+  layoutDir: string,
+  destination: string,
+  access: RegistryAccess,
+  digestFile: string,
+  options: RunOptions = {},
+): Promise<string> {
+  await rm(digestFile, { force: true });
+  await runTool(
+    'skopeo',
+    [
+      'copy',
+      '--multi-arch',
+      'index-only',
+      '--preserve-digests',
+      '--digestfile',
+      digestFile,
+      ...accessArgs(access, 'dest-'),
+      `oci:${layoutDir}`,
+      `docker://${destination}`,
+    ],
+    options,
+  );
+  return (await readFile(digestFile, 'utf8')).trim();
+}
+
+/** Writes an OCI layout at `dir` whose index.json points at `index` (an image index's JSON text), for `copyIndexOnly`. */
+export async function writeIndexLayout(dir: string, index: string): Promise<string> {
+  const digest = digestOf(index);
+  const blobs = join(dir, 'blobs', 'sha256');
+  await mkdir(blobs, { recursive: true });
+  await writeFile(join(blobs, digest.slice('sha256:'.length)), index);
+  await writeFile(join(dir, 'oci-layout'), JSON.stringify({ imageLayoutVersion: '1.0.0' }));
+  await writeFile(
+    join(dir, 'index.json'),
+    JSON.stringify({
+      schemaVersion: 2,
+      manifests: [{ mediaType: OCI_INDEX, digest, size: Buffer.byteLength(index, 'utf8') }],
+    }),
+  );
+  return digest;
 }

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ScheduleOverlapPolicy, type WorkflowHandle } from '@temporalio/client';
@@ -244,8 +245,11 @@ describe.sequential(
           const victim = await until(
             'a push in flight on a worker, and no short activity pending',
             async () => {
-              const index = homes.findIndex(
-                (home) => pidsRunning('skopeo', 'copy', 'oci:', `${join(home, 'work', 'scratch')}/`).length > 0,
+              const index = homes.findIndex((home) =>
+                // An image upload, not an index write (`skopeo copy --multi-arch index-only oci:<scratch>/index-…`).
+                pidsRunning('skopeo', 'copy', 'oci:', `${join(home, 'work', 'scratch')}/`).some(
+                  (pid) => !isIndexWrite(pid),
+                ),
               );
               if (index < 0) return undefined;
               const pending = await Promise.all(
@@ -512,3 +516,12 @@ describe.sequential(
     });
   },
 );
+
+/** Whether a process is a skopeo writing an index (pushManifest), not an image; false once it is gone. */
+function isIndexWrite(pid: number): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes('index-only');
+  } catch {
+    return false;
+  }
+}

@@ -10,7 +10,15 @@ import {
   manifestPush,
   removeImages,
 } from '../../src/tools/buildah.js';
-import { copyToRegistry, inspectRemote } from '../../src/tools/skopeo.js';
+import { composeIndex, describeInstance } from '../../src/domain/compose-index.js';
+import {
+  copyIndexOnly,
+  copyToRegistry,
+  inspectRemote,
+  readRemoteConfig,
+  readRemoteManifest,
+  writeIndexLayout,
+} from '../../src/tools/skopeo.js';
 import { ToolError } from '../../src/tools/tool-error.js';
 import { makeCompose, type MadeCompose } from '../support/compose-factory.js';
 import { scratchSubdir } from '../support/temporal.js';
@@ -70,6 +78,26 @@ describe('buildah and skopeo wrappers against the real registry', () => {
       ['amd64', digests.amd64, `${compose.composeId}/amd64`],
       ['arm64', digests.arm64, `${compose.composeId}/arm64`],
     ]);
+
+    // The index composed from the instances' descriptors (what pushManifest writes with one skopeo call per tag) is
+    // byte for byte the one buildah wrote: same digest.
+    const descriptors = await Promise.all(
+      Object.entries(digests).map(async ([arch, digest]) =>
+        describeInstance({
+          digest,
+          rawManifest: await readRemoteManifest(`${repo}@${digest}`, anonymous),
+          platform: await readRemoteConfig(`${repo}@${digest}`, anonymous),
+          composeId: `${compose.composeId}/${arch}`,
+        }),
+      ),
+    );
+    const composed = composeIndex(descriptors);
+    const layoutDigest = await writeIndexLayout(join(dir, 'composed-index'), composed);
+    expect(layoutDigest).toBe(indexDigest);
+    expect(
+      await copyIndexOnly(join(dir, 'composed-index'), `${repo}:40-composed`, anonymous, join(dir, 'composed-digest')),
+    ).toBe(indexDigest);
+    expect(await inspectRemote(`${repo}:40-composed`, anonymous)).toEqual(index);
 
     const single = await inspectRemote(`${repo}:40-aarch64`, anonymous);
     expect(single).toMatchObject({ kind: 'image', architecture: 'arm64', digest: digests.arm64 });
