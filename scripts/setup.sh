@@ -12,6 +12,10 @@ SEED_MESSAGES_VERSION=1.2.0
 COSIGN_VERSION=2.6.5
 TOOLS_DIR=$PROJECT_DIR/.tools
 COSIGN_DIR=$TOOLS_DIR/cosign-$COSIGN_VERSION
+# A skopeo with sigstore enabled, for the test that verifies as podman users do (policy.json sigstoreSigned):
+# Debian's has it disabled. Only for tests: the worker uses the skopeo on PATH.
+SKOPEO_SIGSTORE_VERSION=1.16.1
+SKOPEO_SIGSTORE_DIR=$TOOLS_DIR/skopeo-sigstore-$SKOPEO_SIGSTORE_VERSION
 
 say() { printf 'setup: %s\n' "$*" >&2; }
 fail() { printf 'setup: ERROR: %s\n' "$*" >&2; exit 1; }
@@ -95,6 +99,31 @@ install_cosign() {
   mv "$partial" "$COSIGN_DIR"
 }
 
+# Built from the module's source as the main module (like scripts/cluster.sh builds the Temporal UI), without cgo:
+# containers_image_openpgp (no gpgme), no btrfs or devicemapper graph drivers. About 5 minutes cold on 2 cores.
+install_skopeo_sigstore() {
+  [ -x "$SKOPEO_SIGSTORE_DIR/skopeo" ] && return 0
+  local partial=$SKOPEO_SIGSTORE_DIR.partial log=$TOOLS_DIR/build-logs/skopeo-sigstore.log started=$SECONDS module
+  command -v go >/dev/null \
+    || fail "Go is needed to build skopeo $SKOPEO_SIGSTORE_VERSION with sigstore (for the tests): install Go 1.25 or newer"
+  rm -rf "$partial"
+  mkdir -p "$partial" "$(dirname "$log")"
+  say "building skopeo $SKOPEO_SIGSTORE_VERSION with sigstore from its Go module, for the tests (minutes the first time; log: $log)"
+  module=$(GOTOOLCHAIN=local go mod download -json "github.com/containers/skopeo@v$SKOPEO_SIGSTORE_VERSION" 2>>"$log" \
+    | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p') && [ -d "$module/cmd/skopeo" ] \
+    || fail "cannot download github.com/containers/skopeo@v$SKOPEO_SIGSTORE_VERSION: see $log"
+  # The module's vendor/ holds only modules.txt: build against the module cache instead.
+  cp -R "$module" "$partial/src" && chmod -R u+w "$partial/src" && rm -rf "$partial/src/vendor"
+  (cd "$partial/src" && CGO_ENABLED=0 GOTOOLCHAIN=local GOFLAGS=-mod=mod go build -ldflags='-s -w' \
+    -tags 'containers_image_openpgp exclude_graphdriver_btrfs exclude_graphdriver_devicemapper' \
+    -o "$partial/skopeo" ./cmd/skopeo) >>"$log" 2>&1 \
+    || fail "building skopeo $SKOPEO_SIGSTORE_VERSION failed: see $log (the last lines say why)"
+  rm -rf "$partial/src"
+  rm -rf "$SKOPEO_SIGSTORE_DIR"
+  mv "$partial" "$SKOPEO_SIGSTORE_DIR"
+  say "built skopeo $SKOPEO_SIGSTORE_VERSION with sigstore in $((SECONDS - started)) s"
+}
+
 install_npm_dependencies() {
   if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
     say "installing npm dependencies (npm ci)"
@@ -106,4 +135,5 @@ install_apt_packages
 find_temporal_cli
 install_messaging_venv
 install_cosign
+install_skopeo_sigstore
 install_npm_dependencies

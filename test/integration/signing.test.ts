@@ -4,6 +4,7 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { execa } from 'execa';
@@ -23,6 +24,8 @@ import { scratchSubdir, uniqueTaskQueue } from '../support/temporal.js';
 
 const PASSPHRASE = 'correct horse battery staple';
 const COSIGN = cosignPath();
+/** skopeo with sigstore enabled (scripts/setup.sh builds it): Debian's refuses every sigstoreSigned policy. */
+const SKOPEO_SIGSTORE = fileURLToPath(new URL('../../.tools/skopeo-sigstore-1.16.1/skopeo', import.meta.url));
 
 /** `cosign generate-key-pair` into dir/<name>.key and .pub, as an operator makes the key. */
 async function keyPair(dir: string, name: string, passphrase: string): Promise<{ key: string; pub: string }> {
@@ -138,6 +141,55 @@ function userVerifies(reference: string, publicKey: string) {
     ].concat(['--output', 'json', reference]),
     { reject: false, env: { HOME: join(inject('scratchDir'), 'cosign-home') } },
   );
+}
+
+/**
+ * Copies reference out of the registry as podman users pull it: containers/image with a policy.json that requires a
+ * sigstore signature by publicKey for the repository, and registries.d reading sigstore attachments.
+ */
+async function podmanStylePull(dir: string, reference: string, publicKey: string) {
+  const repository = reference.replace(/@.*$/, '').replace(/:[^/:]*$/, '');
+  const policy = join(dir, `policy-${++layouts}.json`);
+  writeFileSync(
+    policy,
+    JSON.stringify({
+      default: [{ type: 'reject' }],
+      transports: {
+        docker: {
+          [repository]: [{ type: 'sigstoreSigned', keyPath: publicKey, signedIdentity: { type: 'matchRepository' } }],
+        },
+        dir: { '': [{ type: 'insecureAcceptAnything' }] },
+      },
+    }),
+  );
+  const registriesD = join(dir, 'registries.d');
+  mkdirSync(registriesD, { recursive: true });
+  writeFileSync(
+    join(registriesD, 'sigstore.yaml'),
+    `docker:\n  ${repository.split('/')[0]}:\n    use-sigstore-attachments: true\n`,
+  );
+  const result = await execa(
+    SKOPEO_SIGSTORE,
+    [
+      '--policy',
+      policy,
+      '--registries.d',
+      registriesD,
+      'copy',
+      '--quiet',
+      '--src-tls-verify=false',
+      `docker://${reference}`,
+      `dir:${join(dir, `pulled-${layouts}`)}`,
+    ],
+    { reject: false },
+  );
+  return { exitCode: result.exitCode, error: /msg="(.*)"/.exec(result.stderr)?.[1] ?? result.stderr };
+}
+
+/** The digests of an index's instances. */
+async function indexInstances(reference: string): Promise<string[]> {
+  const raw = await execa('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${reference}`]);
+  return (JSON.parse(raw.stdout) as { manifests: Array<{ digest: string }> }).manifests.map((m) => m.digest);
 }
 
 /** How many signatures the digest's sigstore attachment (sha256-<hex>.sig) holds: one layer each. */
@@ -275,6 +327,37 @@ describe('signed publication', () => {
     expect(message).toContain('it has no sigstore signature');
     expect(forged).not.toBe(index);
     expect(await signatureCount(registry, 'fedora', index)).toBe(1);
+  });
+
+  it('a containers/image policy.json requiring the signature accepts what was signed and refuses another key, an unsigned or a replaced image', async () => {
+    const arch = await pushImage(dir, `${registry}/fedora:45-x86_64`, ['fedora 45 x86_64']);
+    const index = await pushImage(dir, `${registry}/fedora:45`, ['fedora 45 amd64', 'fedora 45 arm64']);
+    // Pulling through an index, containers/image checks the signature of the instance it copies (not the index's):
+    // the arch images of an index are signed, as the run signs them before it writes the index.
+    const instances = await indexInstances(`${registry}/fedora:45`);
+    await signImages(signing, {
+      repository: 'fedora',
+      registries: settings.registries,
+      images: [
+        { registry, digest: arch, tags: ['45-x86_64'] },
+        ...instances.map((digest) => ({ registry, digest, tags: [] })),
+        { registry, digest: index, tags: ['45'] },
+      ],
+    });
+    for (const reference of [`${registry}/fedora:45-x86_64`, `${registry}/fedora:45`]) {
+      expect(await podmanStylePull(dir, reference, ours.pub)).toEqual({ exitCode: 0, error: '' });
+      const refused = await podmanStylePull(dir, reference, other.pub);
+      expect(refused.exitCode).toBe(1);
+      expect(refused.error).toMatch(
+        /^(copying system image from manifest list: )?Source image rejected: cryptographic signature verification failed: invalid signature when validating ASN.1 encoded signature$/,
+      );
+    }
+    await pushImage(dir, `${registry}/fedora:45`, ['replaced amd64', 'replaced arm64']);
+    expect(await podmanStylePull(dir, `${registry}/fedora:45`, ours.pub)).toEqual({
+      exitCode: 1,
+      error:
+        'copying system image from manifest list: Source image rejected: A signature was required, but no signature exists',
+    });
   });
 
   it('during a key rotation signs with the new key and reports every public key that verifies', async () => {
