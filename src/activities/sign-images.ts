@@ -83,7 +83,15 @@ export function makeSignImages(environment: ActivityEnvironment) {
                 const cosign = await cosignAccess(access, dir);
                 for (const image of images) {
                   const started = Date.now();
-                  const signature = await signOne(where, image, key, passphrase, cosign, signal, heartbeat);
+                  const signature = await signOne(
+                    where,
+                    image,
+                    key,
+                    passphrase,
+                    cosign,
+                    { signal, env: environment.env },
+                    heartbeat,
+                  );
                   signatures.push({ registry: registry.url, ...signature });
                   context.log.info(signature.signed ? 'image signed' : 'image already signed', {
                     ...logContext(context),
@@ -113,16 +121,17 @@ async function signOne(
   key: SigningKey,
   passphrase: string,
   cosign: CosignAccess,
-  signal: AbortSignal,
+  { signal, env }: { signal: AbortSignal; env: NodeJS.ProcessEnv },
   heartbeat: (progress: unknown) => void,
 ): Promise<Omit<ImageSignature, 'registry'>> {
   const reference = `${where}@${image.digest}`;
+  const run = { signal, env };
   heartbeat({ verifying: reference });
-  const before = await cosignVerify(reference, key.ownPublicKey, cosign, { signal });
+  const before = await cosignVerify(reference, key.ownPublicKey, cosign, run);
   const alreadySigned = verifies(before, image.digest);
   if (!alreadySigned) {
     heartbeat({ signing: reference });
-    await cosignSign(reference, key.privateKey, passphrase, cosign, { signal }).catch((error: unknown) => {
+    await cosignSign(reference, key.privateKey, passphrase, cosign, run).catch((error: unknown) => {
       throw keyFault(error, key) ?? error;
     });
   }
@@ -130,16 +139,14 @@ async function signOne(
   const keys: string[] = [];
   for (const publicKey of key.publicKeys) {
     const found =
-      alreadySigned && publicKey === key.ownPublicKey
-        ? before
-        : await cosignVerify(reference, publicKey, cosign, { signal });
+      alreadySigned && publicKey === key.ownPublicKey ? before : await cosignVerify(reference, publicKey, cosign, run);
     if (verifies(found, image.digest)) keys.push(publicKey);
     else if (publicKey === key.ownPublicKey) throw notVerified(reference, [publicKey], found);
   }
   for (const tag of image.tags) {
     const tagged = `${where}:${tag}`;
     heartbeat({ verifying: tagged });
-    const found = await cosignVerify(tagged, key.ownPublicKey, cosign, { signal });
+    const found = await cosignVerify(tagged, key.ownPublicKey, cosign, run);
     if (found.outcome === 'verified' && !found.digests.includes(image.digest)) {
       throw new DomainError(
         'ConcurrentPublisher',
