@@ -1,4 +1,4 @@
-import { ApplicationFailure, isCancellation } from '@temporalio/workflow';
+import { ApplicationFailure, isCancellation, patched } from '@temporalio/workflow';
 import { planArchTags, type ArchImage } from '../domain/arch-tags.js';
 import { nextDecision } from '../domain/decision.js';
 import { archTag } from '../domain/tags.js';
@@ -7,7 +7,8 @@ import { tagArchImages, uploadArchImage } from './activities.js';
 import { limiter } from './limiter.js';
 import { settleAll } from './settle-all.js';
 import { publishes, type RepositoryStatus } from '../domain/run-contract/index.js';
-import type { RepositoryLocks } from './repository-lock.js';
+import { withLocks, type RepositoryLocks } from './repository-lock.js';
+import { repositoryLockKeys } from '../domain/lock-keys.js';
 import { announce } from './announce.js';
 import { gate, inspect, recordDecisionChanges } from './decisions.js';
 import { writeIndexComparing } from './index-write.js';
@@ -112,6 +113,12 @@ async function publishRepository(
   if (notifications) await announce(run, current, notifications);
 }
 
+/**
+ * Runs started before this held one lock per repository (and registries) for every release: a compose of 42 waited
+ * for one of 43 though their tags never meet. Since: one lock per index tag, so releases publish side by side.
+ */
+const LOCK_PER_TAG_PATCH = 'lock-per-tag';
+
 async function publishUnderLock(
   run: Run,
   locks: RepositoryLocks,
@@ -120,7 +127,14 @@ async function publishUnderLock(
   images: ArchImage[],
 ): Promise<void> {
   const registries = run.settings.registries.map((registry) => registry.url);
-  await locks.withLock(`${[...registries].sort().join(',')}/${repository.repository}`, async (records, written) => {
+  const keys = repositoryLockKeys({
+    registries,
+    repository: repository.repository,
+    release: run.plan.release,
+    indexTags: run.plan.manifestTags,
+    perTag: patched(LOCK_PER_TAG_PATCH),
+  });
+  await withLocks(locks, keys.all, keys.records, async (records, written) => {
     const seen = await inspect(
       run,
       [repository],
