@@ -128,7 +128,7 @@ async function signOne(
   const run = { signal, env };
   heartbeat({ verifying: reference });
   const before = await cosignVerify(reference, key.ownPublicKey, cosign, run);
-  const alreadySigned = verifies(before, image.digest);
+  const alreadySigned = verifies(before, image.digest, where);
   if (!alreadySigned) {
     heartbeat({ signing: reference });
     await cosignSign(reference, key.privateKey, passphrase, cosign, run).catch((error: unknown) => {
@@ -140,7 +140,7 @@ async function signOne(
   for (const publicKey of key.publicKeys) {
     const found =
       alreadySigned && publicKey === key.ownPublicKey ? before : await cosignVerify(reference, publicKey, cosign, run);
-    if (verifies(found, image.digest)) keys.push(publicKey);
+    if (verifies(found, image.digest, where)) keys.push(publicKey);
     else if (publicKey === key.ownPublicKey) throw notVerified(reference, [publicKey], found);
   }
   for (const tag of image.tags) {
@@ -153,19 +153,34 @@ async function signOne(
         `${tagged} resolves to ${found.digests.join(', ')}, not to ${image.digest}, which this run published and signed there: another publisher wrote the tag since`,
       );
     }
-    if (!verifies(found, image.digest)) throw notVerified(tagged, [key.ownPublicKey], found, image.digest);
+    if (!verifies(found, image.digest, where)) throw notVerified(tagged, [key.ownPublicKey], found, image.digest);
   }
   return { digest: image.digest, tags: image.tags, signed: !alreadySigned, verified: true, keys };
 }
 
-function verifies(found: CosignVerification, digest: string): boolean {
-  return found.outcome === 'verified' && found.digests.length > 0 && found.digests.every((d) => d === digest);
+/**
+ * A signature over this digest whose signed identity is this registry's repository: what podman's matchRepository
+ * requires (a signature copied from another registry along with the image would not do there).
+ */
+function verifies(found: CosignVerification, digest: string, repository: string): boolean {
+  return (
+    found.outcome === 'verified' &&
+    found.digests.length > 0 &&
+    found.digests.every((d) => d === digest) &&
+    found.identities.some((identity) => sameRepository(identity, repository))
+  );
+}
+
+/** cosign writes Docker Hub's repositories as index.docker.io/…; the config names them docker.io/…. */
+function sameRepository(a: string, b: string): boolean {
+  const hub = (name: string) => name.replace(/^(index|registry-1)\.docker\.io\//, 'docker.io/');
+  return hub(a) === hub(b);
 }
 
 function notVerified(reference: string, keys: string[], found: CosignVerification, digest?: string): DomainError {
   const what =
     found.outcome === 'verified'
-      ? `its signatures are over ${found.digests.join(', ')}`
+      ? `its signatures are over ${found.digests.join(', ')} for ${found.identities.join(', ')}`
       : found.outcome === 'unsigned'
         ? 'it has no sigstore signature'
         : found.outcome === 'no-such-tag'

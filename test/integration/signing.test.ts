@@ -360,6 +360,35 @@ describe('signed publication', () => {
     });
   });
 
+  it('signs again where a signature was copied along with the image from another repository (its identity is that one)', async () => {
+    const digest = await pushImage(dir, `${registry}/fedora:46`, ['fedora 46']);
+    const input = (repository: string) => ({
+      repository,
+      registries: settings.registries,
+      images: [{ registry, digest, tags: ['46'] }],
+    });
+    expect((await signImages(signing, input('fedora'))).signatures[0]).toMatchObject({ signed: true });
+    for (const tag of ['46', signatureTag(digest)]) {
+      await execa('skopeo', [
+        'copy',
+        '--quiet',
+        '--preserve-digests',
+        '--src-tls-verify=false',
+        '--dest-tls-verify=false',
+        `docker://${registry}/fedora:${tag}`,
+        `docker://${registry}/fedora-minimal:${tag}`,
+      ]);
+    }
+    // cosign alone accepts the copy (it does not compare identities); podman's matchRepository would not.
+    expect((await userVerifies(`${registry}/fedora-minimal:46`, ours.pub)).exitCode).toBe(0);
+    expect((await signImages(signing, input('fedora-minimal'))).signatures[0]).toMatchObject({
+      signed: true,
+      keys: [ours.pub],
+    });
+    expect(await signatureCount(registry, 'fedora-minimal', digest)).toBe(2);
+    expect((await signImages(signing, input('fedora-minimal'))).signatures[0]).toMatchObject({ signed: false });
+  });
+
   it('during a key rotation signs with the new key and reports every public key that verifies', async () => {
     const digest = await pushImage(dir, `${registry}/fedora:42-x86_64`, ['fedora 42 x86_64']);
     const input = {
