@@ -14,6 +14,7 @@ import { createActivities, type SignImagesInput, type SignImagesResult } from '.
 import { checkSigningKey, type SigningKey } from '../../src/activities/signing-key.js';
 import { workerSigningKey } from '../../src/cli/commands/worker.js';
 import { ConfigError, parseConfig } from '../../src/config.js';
+import { freePort } from '../../src/dev/free-port.js';
 import type { PublishSettings } from '../../src/domain/settings.js';
 import { signatureTag } from '../../src/domain/signing.js';
 import { cosignPath } from '../../src/tools/cosign.js';
@@ -410,6 +411,27 @@ describe('signed publication', () => {
     expect(await signatureCount(registry, 'fedora', digest)).toBe(2);
     expect((await signImages(signing, input)).signatures[0]).toMatchObject({ signed: false });
     expect(await signatureCount(registry, 'fedora', digest)).toBe(2);
+  });
+
+  it('a registry that cannot be reached is a retryable failure', async () => {
+    const down = `127.0.0.1:${await freePort()}/down`;
+    const activities = createActivities(
+      activityEnvironment({
+        workDir: join(dir, 'down-worker'),
+        settings: { ...settings, registries: [{ url: down, tlsVerify: false }] },
+        env,
+        signing,
+      }),
+    );
+    const failure = await mock
+      .run<[SignImagesInput], SignImagesResult, typeof activities.signImages>(activities.signImages, {
+        repository: 'fedora',
+        registries: [{ url: down, tlsVerify: false }],
+        images: [{ registry: down, digest: `sha256:${'b'.repeat(64)}`, tags: [] }],
+      })
+      .catch((error: unknown) => error);
+    expect(failure).toMatchObject({ type: 'TransientRegistryError', nonRetryable: false });
+    expect((failure as Error).message).toContain('connection refused');
   });
 
   it('without [signing] signs nothing; a repository or registry outside the worker’s config is refused', async () => {
