@@ -72,6 +72,15 @@ export function formatStatus(status: RunStatus): string {
     r.manifests.map((m) => `  ${m.registry}/${r.repository}:${m.tag} → ${m.digest}`),
   );
   if (manifests.length) lines.push('', 'published indexes:', ...manifests);
+  const signatures = status.repositories.flatMap((r) =>
+    (r.signatures ?? []).map(
+      (s) =>
+        `  ${s.registry}/${r.repository}@${s.digest}${s.tags.length ? ` (${s.tags.join(', ')})` : ''}: ${s.signed ? 'signed' : 'already signed'}, verified with ${s.keys.join(', ')}`,
+    ),
+  );
+  if (signatures.length) lines.push('', 'signed and verified (cosign):', ...signatures);
+  else if (status.signing === 'off')
+    lines.push('', 'signatures: none (the worker has no [signing]: nothing is signed)');
   // What a running run is retrying, and why (a full work dir, a registry that is down): it waits, it has not failed.
   const retrying = (status.retrying ?? []).map(
     (r) =>

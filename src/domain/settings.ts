@@ -34,6 +34,11 @@ export interface PublishSettings {
   stalenessWarnAfter?: string;
   /** How many arch images are pushed at once. */
   maxParallelPushes: number;
+  /**
+   * The worker signs what runs publish ([signing]): each arch image and index, verified from the registry before
+   * the index moves. The key stays with the worker; absent: nothing is signed.
+   */
+  signing?: true;
   /** Announce decisions on this topic exchange ([amqp] in the config); absent: no notifications. */
   notifications?: {
     exchange: string;

@@ -113,6 +113,12 @@ export const pushManifest = summarized(
   (input) =>
     `publish index ${input.repository}:${input.tags.join(', ')} → ${input.registry.url} (${input.instances.map((instance) => instance.ociArch).join(', ')})`,
 );
+export const signImages = summarized(
+  manifests,
+  'signImages',
+  (input) =>
+    `sign and verify ${input.repository} ${[...new Set(input.images.map((image) => image.digest.slice(7, 19)))].join(', ')} on ${registriesOf(input.registries)}`,
+);
 export const tagArchImages = summarized(
   manifests,
   'tagArchImages',

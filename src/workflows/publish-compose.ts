@@ -87,6 +87,7 @@ export async function publishCompose(input: RunRequest): Promise<PublishStatus> 
   upsertSearchAttributes([{ key: COMPOSE_ID, value: claimedId.slice(0, 200) }]);
   try {
     const settings = await runSettings(input);
+    status.signing = settings.signing ? 'on' : 'off';
     const plan = await fetchCompose({ location: input.location, settings });
     if (plan.composeId !== input.composeId) {
       throw ApplicationFailure.nonRetryable(

@@ -6,6 +6,7 @@ import type { Worker } from '@temporalio/worker';
 import { inject } from 'vitest';
 import { loadConfig, publishSettings } from '../../src/config.js';
 import type { PublishSettings } from '../../src/domain/settings.js';
+import type { SigningKey } from '../../src/activities/signing-key.js';
 import { bundleWorkflows, createPublisherWorker } from '../../src/worker.js';
 import { statusQuery } from '../../src/workflows/messages.js';
 import { type PublishStatus } from '../../src/domain/run-contract/index.js';
@@ -45,7 +46,14 @@ export async function withPublisherWorker<T>(
   env: TestWorkflowEnvironment,
   workDir: string,
   body: (harness: PublisherHarness) => Promise<T>,
-  options: { env?: NodeJS.ProcessEnv; amqpUrl?: string; settings?: PublishSettings; taskQueue?: string } = {},
+  options: {
+    env?: NodeJS.ProcessEnv;
+    amqpUrl?: string;
+    settings?: PublishSettings;
+    taskQueue?: string;
+    /** [signing], as checkSigningKey returned it. */
+    signing?: SigningKey;
+  } = {},
 ): Promise<T> {
   const taskQueue = options.taskQueue ?? uniqueTaskQueue('publish');
   const settings = options.settings ?? testSettings();
@@ -57,6 +65,7 @@ export async function withPublisherWorker<T>(
     settings,
     env: { ...process.env, ...options.env },
     ...(options.amqpUrl ? { broker: { url: options.amqpUrl } } : {}),
+    ...(options.signing ? { signing: options.signing } : {}),
     workflowBundle: await workflowBundle(),
   });
   return worker.runUntil(body({ taskQueue, worker, workDir, settings }));

@@ -4,7 +4,7 @@
 import type { OverrideRecord } from '../override.js';
 import type { StalenessReport } from '../staleness.js';
 import type { GateDecisionKind, OciArch } from '../types.js';
-import type { PublishStatus } from './run-status.js';
+import type { DigestSignature, PublishStatus } from './run-status.js';
 
 /** The memo key of a publish run's decisions ("gate", from before they were called decisions). */
 const DECISIONS_KEY = 'gate';
@@ -22,11 +22,12 @@ export interface DecisionRecord {
   dropped?: OciArch[];
   skipped?: string[];
   error?: string;
+  signatures?: DigestSignature[];
 }
 
 export function decisionRecords(status: PublishStatus): DecisionRecord[] {
   return status.repositories.map(
-    ({ repository, decision, built, published, missing, override, dropped, skipped, error }) => ({
+    ({ repository, decision, built, published, missing, override, dropped, skipped, error, signatures }) => ({
       repository,
       decision,
       built,
@@ -36,6 +37,7 @@ export function decisionRecords(status: PublishStatus): DecisionRecord[] {
       ...(dropped ? { dropped } : {}),
       ...(skipped ? { skipped } : {}),
       ...(error ? { error } : {}),
+      ...(signatures?.length ? { signatures } : {}),
     }),
   );
 }

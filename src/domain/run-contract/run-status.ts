@@ -45,6 +45,20 @@ export interface RepositoryStatus extends RepositoryDecision {
   dropped?: OciArch[];
   /** Entries of this repository's subvariant the compose has but this run does not publish, and why. */
   skipped?: string[];
+  /** What this run signed and verified ([signing]): each digest on each registry, arch images then indexes. */
+  signatures?: DigestSignature[];
+}
+
+/** One digest signed (or found signed) by the worker's key and verified from the registry with cosign. */
+export interface DigestSignature {
+  registry: string;
+  digest: string;
+  /** The tags verified to resolve to this digest. */
+  tags: string[];
+  /** false: a signature by the worker's key was there already (an identical respin adds none). */
+  signed: boolean;
+  /** The [signing] public key files it verified with. */
+  keys: string[];
 }
 
 export interface RejectedOverride {
@@ -65,6 +79,8 @@ export interface PublishStatus {
   undeliveredNotifications?: Array<{ repository: string; topic: string; error: string }>;
   /** The worker has no [compose] allowed_locations: it read this compose without checking where it comes from. */
   locationUnchecked?: true;
+  /** Whether the worker signs what it publishes ([signing]); absent in runs started before signing existed. */
+  signing?: 'on' | 'off';
   error?: string;
 }
 
