@@ -14,7 +14,7 @@
  *   npx tsx bench/e2e.ts [--repos 3] [--arches 4] [--size-mib 20] [--registries 2] [--runs 1] [--keep] [--skip-cli]
  */
 import { spawn } from 'node:child_process';
-import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -190,6 +190,9 @@ async function benchmark(options: BenchOptions): Promise<void> {
       )}, ${Math.round(totalmem() / 2 ** 30)} GiB RAM; node ${process.version}; ${await toolVersion('skopeo')}; ${await toolVersion('buildah')}`,
   );
   say(`e2e: scratch directory ${dir}`);
+  say(
+    `e2e: the worker and the CLI run ${runsBuilt() ? 'dist/ (built, as installed)' : 'src/ through tsx (dist/ is missing or older than src/; `npm run build` to run them as installed)'}`,
+  );
 
   let phase = Date.now();
   const temporal = await startTemporalDevServer({ dataDir: join(dir, 'temporal') });
@@ -348,6 +351,19 @@ async function benchmark(options: BenchOptions): Promise<void> {
   report(options, measures, toolProfiles, workerReports, profiled);
   say();
   say(`e2e: done in ${seconds(Date.now() - started)} (including building the compose and starting servers)`);
+}
+
+/** What bin/compose-publisher.js runs: dist/ when it is there and at least as new as every file of src/. */
+function runsBuilt(): boolean {
+  const built = join(PROJECT, 'dist', 'cli', 'main.js');
+  if (!existsSync(built)) return false;
+  const newest = (dir: string): number =>
+    readdirSync(dir, { withFileTypes: true }).reduce(
+      (max, entry) =>
+        Math.max(max, entry.isDirectory() ? newest(join(dir, entry.name)) : statSync(join(dir, entry.name)).mtimeMs),
+      0,
+    );
+  return statSync(built).mtimeMs >= newest(join(PROJECT, 'src'));
 }
 
 function composeIdFor(dayOffset: number, respin: number): string {
