@@ -6,7 +6,7 @@ import { performance } from 'node:perf_hooks';
 import { compareComposeIds } from '../src/domain/compose-id.js';
 import { decideGate } from '../src/domain/gate.js';
 import { parseImages } from '../src/domain/productmd.js';
-import type { PublishedManifest } from '../src/domain/types.js';
+import type { PublishedTag } from '../src/domain/types.js';
 
 function measure(name: string, iterations: number, body: (i: number) => void): void {
   for (let i = 0; i < Math.min(iterations, 100); i++) body(i);
@@ -25,8 +25,8 @@ function measure(name: string, iterations: number, body: (i: number) => void): v
 const ARCHES = ['amd64', 'arm64', 'ppc64le', 's390x'];
 const digest = (n: number) => `sha256:${n.toString(16).padStart(64, '0')}`;
 
-function publishedIndexes(registries: number, tags: number): PublishedManifest[] {
-  const out: PublishedManifest[] = [];
+function publishedIndexes(registries: number, tags: number): PublishedTag[] {
+  const out: PublishedTag[] = [];
   for (let r = 0; r < registries; r++) {
     for (let t = 0; t < tags; t++) {
       out.push({

@@ -2,7 +2,7 @@ import { Context } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import { durationMs } from '../domain/duration.js';
 import {
-  assessStaleness as assess,
+  computeStaleness,
   crossingKey,
   newCrossings,
   staleRepositories,
@@ -11,7 +11,7 @@ import {
   type StalenessRow,
 } from '../domain/staleness.js';
 import type { ReleaseSettings } from '../domain/tags.js';
-import type { OciArch, PublishedManifest } from '../domain/types.js';
+import type { OciArch, PublishedTag } from '../domain/types.js';
 import {
   COMPOSE_ID,
   decisionsOfMemo,
@@ -46,7 +46,7 @@ export function makeAssessStaleness(environment: ActivityEnvironment) {
       const runs = await listPublishRuns(client, taskQueue);
       const releases = [...new Set(runs.flatMap((run) => (run.release ? [run.release] : [])))].sort();
       const repositories = [...new Set(Object.values(settings.repositories))].sort();
-      const published: PublishedManifest[] = [];
+      const published: PublishedTag[] = [];
       for (const release of releases) {
         published.push(
           ...(await inspect({
@@ -70,7 +70,7 @@ export function makeAssessStaleness(environment: ActivityEnvironment) {
           ? [{ registry: manifest.registry, repository: manifest.repository, arch, digest: manifest.digest }]
           : [];
       });
-      const rows = assess({
+      const rows = computeStaleness({
         indexes: indexes.map((index) => ({
           registry: index.registry,
           repository: index.repository,

@@ -7,7 +7,7 @@ import { makePrepareImage } from './prepare-image.js';
 import { makePushArchImage, makeUploadArchImage } from './push-arch-image.js';
 import { makeTagArchImages } from './tag-arch-image.js';
 import { makeNotify } from './notify.js';
-import { makePushManifest } from './push-manifest.js';
+import { makeWriteIndex } from './write-index.js';
 import { makeSignImages } from './sign-images.js';
 import { makeWorkerSettings } from './worker-settings.js';
 
@@ -21,7 +21,9 @@ export function createActivities(environment: ActivityEnvironment) {
     pushArchImage: makePushArchImage(environment),
     uploadArchImage: makeUploadArchImage(environment),
     tagArchImages: makeTagArchImages(environment),
-    pushManifest: makePushManifest(environment),
+    writeIndex: makeWriteIndex(environment),
+    /** writeIndex by its old name, for runs started before the index-vocabulary patch. */
+    pushManifest: makeWriteIndex(environment),
     signImages: makeSignImages(environment),
     notify: makeNotify(environment),
     cleanup: makeCleanup(environment),
@@ -34,7 +36,7 @@ export type { FetchComposeInput } from './fetch-compose.js';
 export type { InspectPublishedInput } from './inspect-published.js';
 export type { ArchImagePush, PushArchImageInput, UploadArchImageInput } from './push-arch-image.js';
 export type { TagArchImagesInput } from './tag-arch-image.js';
-export type { PushManifestInput, PushManifestResult } from './push-manifest.js';
+export type { WriteIndexInput, WriteIndexResult } from './write-index.js';
 export type { ImageSignature, SignImagesInput, SignImagesResult } from './sign-images.js';
 export type { CleanupResult } from './cleanup.js';
 export type { NotifyInput } from './notify.js';

@@ -1,6 +1,6 @@
 import { Context } from '@temporalio/activity';
 import type { RegistrySettings } from '../domain/settings.js';
-import { COMPOSE_ID_ANNOTATION, type PublishedManifest } from '../domain/types.js';
+import { COMPOSE_ID_ANNOTATION, type PublishedTag } from '../domain/types.js';
 import { inspectRemote, remoteDigest, type RemoteManifest } from '../tools/skopeo.js';
 import type { ActivityEnvironment } from './environment.js';
 import { translatingFailures } from './failures.js';
@@ -19,10 +19,10 @@ export interface InspectPublishedInput {
 
 /** What every registry publishes today at every repository × manifest tag. A missing tag is a first publication. */
 export function makeInspectPublished(environment: ActivityEnvironment) {
-  return function inspectPublished(input: InspectPublishedInput): Promise<PublishedManifest[]> {
+  return function inspectPublished(input: InspectPublishedInput): Promise<PublishedTag[]> {
     return translatingFailures('reading the published manifests', async () => {
       const signal = Context.current().cancellationSignal;
-      const results: PublishedManifest[] = [];
+      const results: PublishedTag[] = [];
       for (const registry of input.registries) {
         await withRegistryAccess(registry.url, environment, async (access) => {
           const lookups = input.repositories.flatMap((repository) => [
@@ -33,7 +33,7 @@ export function makeInspectPublished(environment: ActivityEnvironment) {
           results.push(
             ...(await pool(lookups, INSPECTIONS_AT_ONCE, async ({ repository, tag, digestOnly }) => {
               const reference = `${registry.url}/${repository}:${tag}`;
-              const found: PublishedManifest = digestOnly
+              const found: PublishedTag = digestOnly
                 ? {
                     registry: registry.url,
                     repository,
@@ -41,12 +41,7 @@ export function makeInspectPublished(environment: ActivityEnvironment) {
                     digest: await remoteDigest(reference, access, { signal }),
                     instances: [],
                   }
-                : toPublishedManifest(
-                    registry.url,
-                    repository,
-                    tag,
-                    await inspectRemote(reference, access, { signal }),
-                  );
+                : toPublishedTag(registry.url, repository, tag, await inspectRemote(reference, access, { signal }));
               Context.current().heartbeat({ registry: registry.url, repository, tag });
               return found;
             })),
@@ -58,12 +53,12 @@ export function makeInspectPublished(environment: ActivityEnvironment) {
   };
 }
 
-export function toPublishedManifest(
+export function toPublishedTag(
   registry: string,
   repository: string,
   tag: string,
   remote: RemoteManifest,
-): PublishedManifest {
+): PublishedTag {
   switch (remote.kind) {
     case 'absent':
       return { registry, repository, tag, digest: null, instances: [] };

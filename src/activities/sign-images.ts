@@ -17,7 +17,7 @@ import { withWorkDirFaults } from './work-dir-faults.js';
 export interface SignImagesInput {
   /** A repository of the worker's [repositories], e.g. "fedora". */
   repository: string;
-  /** The registries of the run (as in pushManifest); each is looked up in the worker's own [[registries]]. */
+  /** The registries of the run (as in writeIndex); each is looked up in the worker's own [[registries]]. */
   registries: RegistrySettings[];
   /**
    * What was published: each digest (an arch image or an index) on one registry, and the tags it is published as

@@ -1,5 +1,5 @@
 import { compareComposesAcrossReleases, tryParseComposeId } from './compose-id.js';
-import type { OciArch, PublishedManifest } from './types.js';
+import type { OciArch, PublishedTag } from './types.js';
 
 /** One arch image of this compose and the tag it goes to, e.g. 40-aarch64. */
 export interface ArchImage {
@@ -51,9 +51,9 @@ export function planArchTags(input: {
   registries: readonly string[];
   images: readonly ArchImage[];
   /** Every arch tag of `images` on every registry, as inspected under the lock. */
-  archTags: readonly PublishedManifest[];
+  archTags: readonly PublishedTag[];
   /** The repository's indexes, as inspected under the lock. */
-  indexes: readonly PublishedManifest[];
+  indexes: readonly PublishedTag[];
   /** The lock's records, by archTagKey. */
   records: Readonly<Record<string, ArchTagRecord>>;
 }): ArchTagPlan {

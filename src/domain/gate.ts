@@ -5,7 +5,7 @@ import {
   type ParsedComposeId,
 } from './compose-id.js';
 import { compareStrings, sortedUnique } from './sorting.js';
-import type { OciArch, PublishedManifest, RepositoryDecision } from './types.js';
+import type { OciArch, PublishedTag, RepositoryDecision } from './types.js';
 
 export interface GateInput {
   repository: string;
@@ -14,7 +14,7 @@ export interface GateInput {
   /** Every arch this compose built for the repository → the digest pushed for it, when known yet. */
   built: Record<OciArch, string | undefined>;
   /** Every registry × manifest tag for this repository; digest null means the tag is absent. */
-  published: PublishedManifest[];
+  published: PublishedTag[];
   /**
    * Order composes of different releases by release first (compareComposesAcrossReleases); runs started before
    * this rule ordered by date alone and keep doing so on replay.
@@ -50,7 +50,7 @@ export function decideGate(input: GateInput): RepositoryDecision {
 /** The newest compose id among the published instances that is newer than ours; ids that do not parse are ignored. */
 function newestNewerComposeId(
   ours: string,
-  published: PublishedManifest[],
+  published: PublishedTag[],
   compare: (a: ParsedComposeId, b: ParsedComposeId) => number,
 ): string | undefined {
   const own = tryParseComposeId(ours);
@@ -73,7 +73,7 @@ function newestNewerComposeId(
 function isAlreadyPublished(
   builtDigests: Record<OciArch, string | undefined>,
   built: OciArch[],
-  published: PublishedManifest[],
+  published: PublishedTag[],
 ): boolean {
   if (built.length === 0) return published.every((manifest) => manifest.instances.length === 0);
   if (published.length === 0 || built.some((arch) => builtDigests[arch] === undefined)) return false;

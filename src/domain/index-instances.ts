@@ -1,5 +1,5 @@
 import { sortedUnique } from './sorting.js';
-import type { IndexInstance, OciArch, PublishedManifest } from './types.js';
+import type { IndexInstance, OciArch, PublishedTag } from './types.js';
 
 /**
  * The instances of the index to publish on one registry: this compose's images, plus, for a hybrid override,
@@ -11,7 +11,7 @@ export function indexInstances(input: {
   carryMissing: boolean;
   missing: readonly OciArch[];
   /** What this registry publishes today for the repository, one entry per manifest tag. */
-  published: readonly PublishedManifest[];
+  published: readonly PublishedTag[];
 }): IndexInstance[] {
   const instances: IndexInstance[] = input.pushed.map((p) => ({
     ociArch: p.ociArch,

@@ -75,7 +75,7 @@ const DAY_MS = 86_400_000;
  * Per index tag, registry and arch: how far the image the index serves lags the newest compose of its release that
  * published any arch of the repository. Stale rows first, the most composes behind first.
  */
-export function assessStaleness(input: {
+export function computeStaleness(input: {
   indexes: ServedIndex[];
   archTags: ArchTagHeld[];
   runs: RunOutcome[];

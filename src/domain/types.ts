@@ -58,13 +58,16 @@ export interface IndexInstance {
   composeId?: string;
   /**
    * The platform the index lists for the instance (from its image config: os, architecture, variant). Optional: when
-   * absent, pushManifest reads the config from the registry (one more request per instance and registry).
+   * absent, writeIndex reads the config from the registry (one more request per instance and registry).
    */
   platform?: { architecture: string; os: string; variant?: string };
 }
 
-/** What one registry holds at one repository:tag. digest null means the tag does not exist yet. */
-export interface PublishedManifest {
+/**
+ * What one registry holds at one repository:tag: an index (instances listed) or an arch image (an arch tag: no
+ * instances). digest null means the tag does not exist yet.
+ */
+export interface PublishedTag {
   registry: string;
   repository: string;
   tag: string;

@@ -107,6 +107,13 @@ const manifests = proxyActivities<PublishActivities>({
     nonRetryableErrorTypes: NON_RETRYABLE,
   },
 });
+export const writeIndex = summarized(
+  manifests,
+  'writeIndex',
+  (input) =>
+    `publish index ${input.repository}:${input.tags.join(', ')} → ${input.registry.url} (${input.instances.map((instance) => instance.ociArch).join(', ')})`,
+);
+/** writeIndex under its old name, called by runs started before the index-vocabulary patch. */
 export const pushManifest = summarized(
   manifests,
   'pushManifest',

@@ -1,7 +1,7 @@
 import { setCurrentDetails, upsertMemo, upsertSearchAttributes } from '@temporalio/workflow';
 import { decideGate } from '../domain/gate.js';
 import { renderRunDetails } from '../domain/run-details.js';
-import type { PublishedManifest, RepositoryPlan } from '../domain/types.js';
+import type { PublishedTag, RepositoryPlan } from '../domain/types.js';
 import {
   decisionRecords,
   decisionsMemo,
@@ -15,11 +15,7 @@ import type { Run } from './run.js';
 // The gate's decisions: what the registries hold, what the gate makes of it, and where the decisions are recorded.
 
 /** What every registry holds at the manifest tags of `repositories` (and the digest at each of `archTags`). */
-export function inspect(
-  run: Run,
-  repositories: RepositoryPlan[],
-  archTags: string[] = [],
-): Promise<PublishedManifest[]> {
+export function inspect(run: Run, repositories: RepositoryPlan[], archTags: string[] = []): Promise<PublishedTag[]> {
   return inspectPublished({
     registries: run.settings.registries,
     repositories: repositories.map((repository) => repository.repository),
@@ -28,7 +24,7 @@ export function inspect(
   });
 }
 
-export function gate(run: Run, repository: RepositoryPlan, published: PublishedManifest[]): RepositoryStatus {
+export function gate(run: Run, repository: RepositoryPlan, published: PublishedTag[]): RepositoryStatus {
   const built = Object.fromEntries(repository.images.map((image) => [image.ociArch, run.digests.get(image.sha256)]));
   const decision = decideGate({
     repository: repository.repository,

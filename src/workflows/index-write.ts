@@ -1,9 +1,9 @@
 import { ApplicationFailure, patched } from '@temporalio/workflow';
 import { indexInstances } from '../domain/index-instances.js';
 import type { FailureType } from '../domain/failure-types.js';
-import type { OciArch, PublishedManifest, RepositoryPlan } from '../domain/types.js';
+import type { OciArch, PublishedTag, RepositoryPlan } from '../domain/types.js';
 import { publishes, type RepositoryStatus } from '../domain/run-contract/index.js';
-import { pushManifest, signImages } from './activities.js';
+import { pushManifest, signImages, writeIndex } from './activities.js';
 import { inspect } from './decisions.js';
 import { updateWaitingPhase } from './override-wait.js';
 import type { Run } from './run.js';
@@ -19,9 +19,9 @@ export async function writeIndexComparing(
   run: Run,
   repository: RepositoryPlan,
   current: RepositoryStatus,
-  inspected: PublishedManifest[],
+  inspected: PublishedTag[],
   images: ReadonlyArray<{ ociArch: OciArch; digest: string }>,
-  redecide: (seen: PublishedManifest[]) => void,
+  redecide: (seen: PublishedTag[]) => void,
 ): Promise<void> {
   let seen = inspected;
   for (let attempt = 0; publishes(current); attempt++) {
@@ -44,7 +44,7 @@ export async function writeIndexComparing(
 export async function pushToEveryRegistry(
   run: Run,
   current: RepositoryStatus,
-  seen: PublishedManifest[],
+  seen: PublishedTag[],
   images: ReadonlyArray<{ ociArch: OciArch; digest: string; tag?: string }>,
 ): Promise<'pushed' | 'changed'> {
   current.manifests = [];
@@ -75,7 +75,7 @@ export async function pushToEveryRegistry(
   }
   for (const { registry, onRegistry, instances } of writes) {
     const expected = Object.fromEntries(onRegistry.map((manifest) => [manifest.tag, manifest.digest]));
-    const result = await pushManifest({
+    const result = await (patched(INDEX_VOCABULARY_PATCH) ? writeIndex : pushManifest)({
       repository: current.repository,
       registry,
       tags: run.plan.manifestTags,
@@ -97,6 +97,9 @@ export async function pushToEveryRegistry(
   }
   return 'pushed';
 }
+
+/** Runs started before this called the activity that writes an index pushManifest. */
+const INDEX_VOCABULARY_PATCH = 'index-vocabulary';
 
 /** Runs started before this signed nothing, whatever their worker's config. */
 const SIGNED_PUBLICATION_PATCH = 'signed-publication';

@@ -2,7 +2,7 @@ import { ApplicationFailure, isCancellation, patched } from '@temporalio/workflo
 import { planArchTags, type ArchImage } from '../domain/arch-tags.js';
 import { nextDecision } from '../domain/decision.js';
 import { archTag } from '../domain/tags.js';
-import type { PublishedManifest, RepositoryPlan } from '../domain/types.js';
+import type { PublishedTag, RepositoryPlan } from '../domain/types.js';
 import { tagArchImages, uploadArchImage } from './activities.js';
 import { limiter } from './limiter.js';
 import { settleAll } from './settle-all.js';
@@ -25,7 +25,7 @@ export async function publishRepositories(
   locks: RepositoryLocks,
   failedEarlier: ReadonlyMap<string, unknown>,
   /** Every arch tag of the run on every registry, as the first inspection found them (digests only). */
-  archTags: readonly PublishedManifest[],
+  archTags: readonly PublishedTag[],
 ): Promise<void> {
   const limit = limiter(run.settings.maxParallelPushes);
   const outcomes = await Promise.allSettled(
@@ -64,7 +64,7 @@ async function publishRepository(
   locks: RepositoryLocks,
   limit: ReturnType<typeof limiter>,
   repository: RepositoryPlan,
-  archTags: readonly PublishedManifest[],
+  archTags: readonly PublishedTag[],
 ): Promise<void> {
   const current = repositoryStatus(run.status, repository.repository);
   const notifications = run.settings.notifications;
@@ -180,7 +180,7 @@ async function publishUnderLock(
 }
 
 /** The decision on what the registries hold now (nextDecision), recorded when it changed. */
-function decide(run: Run, repository: RepositoryPlan, current: RepositoryStatus, indexes: PublishedManifest[]): void {
+function decide(run: Run, repository: RepositoryPlan, current: RepositoryStatus, indexes: PublishedTag[]): void {
   const next = nextDecision(current, gate(run, repository, indexes));
   if (next === current) return;
   delete current.newerComposeId;

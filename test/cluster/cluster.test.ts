@@ -517,7 +517,7 @@ describe.sequential(
   },
 );
 
-/** Whether a process is a skopeo writing an index (pushManifest), not an image; false once it is gone. */
+/** Whether a process is a skopeo writing an index (writeIndex), not an image; false once it is gone. */
 function isIndexWrite(pid: number): boolean {
   try {
     return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes('index-only');

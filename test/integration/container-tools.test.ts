@@ -79,7 +79,7 @@ describe('buildah and skopeo wrappers against the real registry', () => {
       ['arm64', digests.arm64, `${compose.composeId}/arm64`],
     ]);
 
-    // The index composed from the instances' descriptors (what pushManifest writes with one skopeo call per tag) is
+    // The index composed from the instances' descriptors (what writeIndex writes with one skopeo call per tag) is
     // byte for byte the one buildah wrote: same digest.
     const descriptors = await Promise.all(
       Object.entries(digests).map(async ([arch, digest]) =>

@@ -34,7 +34,7 @@ async function lockedWindow(handle: WorkflowHandle): Promise<{ start: number; en
   }
   return {
     start: Math.min(...spans.filter((span) => span.type === 'tagArchImages').map((span) => span.start)),
-    end: Math.max(...spans.filter((span) => span.type === 'pushManifest').map((span) => span.end)),
+    end: Math.max(...spans.filter((span) => span.type === 'writeIndex').map((span) => span.end)),
   };
 }
 

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { archTagKey, planArchTags, type ArchImage, type ArchTagRecord } from '../../src/domain/arch-tags.js';
-import type { PublishedManifest } from '../../src/domain/types.js';
+import type { PublishedTag } from '../../src/domain/types.js';
 
 const d = (n: number) => `sha256:${String(n).padStart(64, '0')}`;
 const OURS = 'Fedora-40-20240502.n.0';
@@ -14,7 +14,7 @@ const images: ArchImage[] = [
   { ociArch: 'arm64', tag: '40-aarch64', digest: d(2) },
 ];
 
-function archTagHolding(tag: string, digest: string | null, registry = REGISTRY): PublishedManifest {
+function archTagHolding(tag: string, digest: string | null, registry = REGISTRY): PublishedTag {
   return { registry, repository: 'fedora', tag, digest, instances: digest ? [{ ociArch: 'amd64', digest }] : [] };
 }
 
@@ -22,11 +22,7 @@ function record(tag: string, digest: string, composeId: string, registry = REGIS
   return { [archTagKey(registry, tag)]: { registry, tag, digest, composeId } };
 }
 
-function plan(
-  archTags: PublishedManifest[],
-  records: Record<string, ArchTagRecord> = {},
-  indexes: PublishedManifest[] = [],
-) {
+function plan(archTags: PublishedTag[], records: Record<string, ArchTagRecord> = {}, indexes: PublishedTag[] = []) {
   return planArchTags({ composeId: OURS, registries: [REGISTRY], images, archTags, indexes, records });
 }
 
@@ -64,7 +60,7 @@ describe('planArchTags', () => {
   });
 
   it('knows an image by the compose-id annotation of the index instance with the same digest', () => {
-    const index: PublishedManifest = {
+    const index: PublishedTag = {
       registry: REGISTRY,
       repository: 'fedora',
       tag: '40',

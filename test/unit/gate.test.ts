@@ -1,12 +1,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { decideGate, type GateInput } from '../../src/domain/gate.js';
-import type { IndexInstance, PublishedManifest } from '../../src/domain/types.js';
+import type { IndexInstance, PublishedTag } from '../../src/domain/types.js';
 
 const OURS = 'Fedora-40-20240501.n.0';
 const d = (n: number) => `sha256:${String(n).padStart(64, '0')}`;
 
-function manifest(instances: IndexInstance[] | null, registry = 'quay.io/fedora', tag = '40'): PublishedManifest {
+function manifest(instances: IndexInstance[] | null, registry = 'quay.io/fedora', tag = '40'): PublishedTag {
   return {
     registry,
     repository: 'fedora',
@@ -21,7 +21,7 @@ const instance = (ociArch: string, digest: string, composeId?: string): IndexIns
   ...(composeId ? { composeId } : {}),
 });
 
-function gate(built: GateInput['built'], published: PublishedManifest[]) {
+function gate(built: GateInput['built'], published: PublishedTag[]) {
   return decideGate({ repository: 'fedora', composeId: OURS, built, published });
 }
 
@@ -207,7 +207,7 @@ describe('decideGate (properties)', () => {
       { maxLength: 4 },
     )
     .map((list) =>
-      list.map(({ registry, tag, present, instances }): PublishedManifest => ({
+      list.map(({ registry, tag, present, instances }): PublishedTag => ({
         registry,
         repository: 'fedora',
         tag,

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
-  assessStaleness,
+  computeStaleness,
   crossingKey,
   newCrossings,
   staleRepositories,
@@ -34,14 +34,14 @@ const runs = [
   run('Fedora-41-20261106.n.0', 'pass'),
 ];
 
-describe('assessStaleness', () => {
+describe('computeStaleness', () => {
   const served = index([
     { arch: 'amd64', digest: digest(1), composeId: 'Fedora-40-20261101.n.0' },
     { arch: 'arm64', digest: digest(2), composeId: 'Fedora-40-20261101.n.0' },
   ]);
 
   it('counts the composes of the same release that published after the one the index serves, and their days', () => {
-    const rows = assessStaleness({
+    const rows = computeStaleness({
       indexes: [served],
       archTags: [{ registry: 'quay.io/fedora', repository: 'fedora', arch: 'amd64', digest: digest(9) }],
       runs,
@@ -64,20 +64,20 @@ describe('assessStaleness', () => {
   });
 
   it('is not stale when the index serves the newest compose, and below warn_after is stale but not announced', () => {
-    const fresh = assessStaleness({
+    const fresh = computeStaleness({
       indexes: [index([{ arch: 'amd64', digest: digest(1), composeId: 'Fedora-40-20261105.n.0' }])],
       archTags: [],
       runs,
       warnAfterMs: DAY,
     });
     expect(fresh[0]).toMatchObject({ composesBehind: 0, stale: false, overThreshold: false });
-    const young = assessStaleness({ indexes: [served], archTags: [], runs, warnAfterMs: 5 * DAY });
+    const young = computeStaleness({ indexes: [served], archTags: [], runs, warnAfterMs: 5 * DAY });
     expect(young[0]).toMatchObject({ stale: true, overThreshold: false });
     expect(newCrossings(young, [])).toEqual([]);
   });
 
   it('an index instance without a compose annotation is unknown, not stale', () => {
-    const rows = assessStaleness({
+    const rows = computeStaleness({
       indexes: [index([{ arch: 'amd64', digest: digest(1) }])],
       archTags: [],
       runs,
@@ -88,10 +88,10 @@ describe('assessStaleness', () => {
   });
 
   it('announces a crossing once: the next report with the same served compose has nothing new, a new served compose crosses anew', () => {
-    const rows = assessStaleness({ indexes: [served], archTags: [], runs, warnAfterMs: DAY });
+    const rows = computeStaleness({ indexes: [served], archTags: [], runs, warnAfterMs: DAY });
     expect(newCrossings(rows, [])).toHaveLength(2);
     expect(newCrossings(rows, rows.map(crossingKey))).toEqual([]);
-    const moved = assessStaleness({
+    const moved = computeStaleness({
       indexes: [index([{ arch: 'arm64', digest: digest(3), composeId: 'Fedora-40-20261102.n.0' }])],
       archTags: [],
       runs,
@@ -118,7 +118,7 @@ describe('assessStaleness', () => {
           { maxLength: 12 },
         ),
         (entries) => {
-          const rows = assessStaleness({
+          const rows = computeStaleness({
             indexes: entries.map((e, i) => index([{ arch: e.arch, digest: digest(i), composeId: e.composeId }], e.tag)),
             archTags: [],
             runs,
@@ -134,7 +134,7 @@ describe('assessStaleness', () => {
 
 describe('renderStalenessDetails', () => {
   it('lists stale rows with the override of the run still waiting, and escapes what the registry says', () => {
-    const rows = assessStaleness({
+    const rows = computeStaleness({
       indexes: [
         {
           ...index([{ arch: 'arm64', digest: digest(2), composeId: 'Fedora-40-20261101.n.0' }]),

@@ -5,7 +5,7 @@
 // Delete with index-lock.ts and for-each-bounded.ts once no open run predates `repository-lock`: the retirement
 // procedure is in docs/operators.md ("Retiring old-history code").
 import { patched } from '@temporalio/workflow';
-import type { PublishedManifest, PublishPlan, RepositoryPlan } from '../../domain/types.js';
+import type { PublishedTag, PublishPlan, RepositoryPlan } from '../../domain/types.js';
 import { prepareImage, pushArchImage } from '../activities.js';
 import { withIndexLock } from './index-lock.js';
 import { publishes, type RepositoryStatus } from '../../domain/run-contract/index.js';
@@ -20,7 +20,7 @@ import { repositoryStatus, type Run } from '../run.js';
 const WAIT_FOR_OVERRIDE_PATCH = 'wait-for-override';
 
 /** Decides again on a fresh inspection. An operator's override stands unless a newer compose got published meanwhile. */
-function regate(run: Run, repository: RepositoryPlan, current: RepositoryStatus, seen: PublishedManifest[]): void {
+function regate(run: Run, repository: RepositoryPlan, current: RepositoryStatus, seen: PublishedTag[]): void {
   const fresh = gate(run, repository, seen);
   const { override } = current;
   const decision =
@@ -52,11 +52,7 @@ export async function pushArchImages(run: Run): Promise<void> {
 }
 
 /** After the arch images: publish the index, or, for a blocked repository, wait for an operator first. */
-export async function finishRepository(
-  run: Run,
-  repository: RepositoryPlan,
-  inspected: PublishedManifest[],
-): Promise<void> {
+export async function finishRepository(run: Run, repository: RepositoryPlan, inspected: PublishedTag[]): Promise<void> {
   const current = repositoryStatus(run.status, repository.repository);
   let seen = inspected.filter((manifest) => manifest.repository === repository.repository);
   if (current.decision === 'blocked') {
@@ -80,7 +76,7 @@ async function publishIndex(
   run: Run,
   repository: RepositoryPlan,
   current: RepositoryStatus,
-  inspected: PublishedManifest[],
+  inspected: PublishedTag[],
 ): Promise<void> {
   if (!publishes(current)) return;
   if (!patched(INDEX_LOCK_PATCH)) return writeIndex(run, repository, current, inspected);
@@ -98,7 +94,7 @@ function writeIndex(
   run: Run,
   repository: RepositoryPlan,
   current: RepositoryStatus,
-  inspected: PublishedManifest[],
+  inspected: PublishedTag[],
 ): Promise<void> {
   return writeIndexComparing(run, repository, current, inspected, current.pushed, (seen) => {
     regate(run, repository, current, seen);

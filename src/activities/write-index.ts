@@ -24,7 +24,7 @@ import { withRegistryAccess } from './registry-credentials.js';
 import { logContext } from './log-context.js';
 import { publisherMetrics } from '../observability/metrics.js';
 
-export interface PushManifestInput {
+export interface WriteIndexInput {
   repository: string;
   registry: RegistrySettings;
   tags: string[];
@@ -34,7 +34,7 @@ export interface PushManifestInput {
   expected: Record<string, string | null>;
 }
 
-export type PushManifestResult =
+export type WriteIndexResult =
   | { outcome: 'pushed'; registry: string; digests: Record<string, string> }
   /** A tag changed since inspection: nothing was written; the workflow re-inspects and decides again. */
   | { outcome: 'changed'; registry: string; tag: string; expected: string | null; found: string | null };
@@ -46,8 +46,8 @@ export type PushManifestResult =
  * `skopeo copy --multi-arch index-only` from a temporary OCI layout, and reads each tag back. Idempotent: the same
  * instances give the same index bytes, so a retry writes the same digest.
  */
-export function makePushManifest(environment: ActivityEnvironment) {
-  return function pushManifest(input: PushManifestInput): Promise<PushManifestResult> {
+export function makeWriteIndex(environment: ActivityEnvironment) {
+  return function writeIndex(input: WriteIndexInput): Promise<WriteIndexResult> {
     const where = `${input.registry.url}/${input.repository}`;
     const doing = `publishing the index of ${where}`;
     return translatingFailures(doing, () =>
