@@ -1,14 +1,17 @@
 /**
  * `npm run bench`: the micro-benchmarks of the pure code (bench/micro.ts), the end-to-end benchmark (bench/e2e.ts),
- * then the scale benchmark (bench/scale.ts, 50 composes in flight; 1 and 3 workers). Flags pass through to the
- * end-to-end benchmark (`npm run bench -- --runs 3 --size-mib 5`); `--no-scale` leaves the scale benchmark out.
- * Each also runs alone: `npx tsx bench/micro.ts`, `npx tsx bench/e2e.ts --help`, `npx tsx bench/scale.ts --help`.
+ * what [signing] adds (bench/signing.ts), then the scale benchmark (bench/scale.ts, 50 composes in flight; 1 and 3
+ * workers). Flags pass through to the end-to-end benchmark (`npm run bench -- --runs 3 --size-mib 5`); `--no-scale`
+ * leaves the scale benchmark out, `--no-signing` the signing one. Each also runs alone: `npx tsx bench/micro.ts`,
+ * `npx tsx bench/e2e.ts --help`, `npx tsx bench/signing.ts`, `npx tsx bench/scale.ts --help`.
  */
 import { runE2eBenchmark } from './e2e.js';
 import { runScaleBenchmark } from './scale.js';
+import { runSigningBenchmark } from './signing.js';
 
 const args = process.argv.slice(2);
 const scale = !args.includes('--no-scale');
+const signing = !args.includes('--no-signing');
 
 console.log('# micro-benchmarks (bench/micro.ts)');
 console.log();
@@ -17,7 +20,13 @@ try {
   console.log();
   console.log('# end-to-end (bench/e2e.ts)');
   console.log();
-  await runE2eBenchmark(args.filter((arg) => arg !== '--no-scale'));
+  await runE2eBenchmark(args.filter((arg) => arg !== '--no-scale' && arg !== '--no-signing'));
+  if (signing) {
+    console.log();
+    console.log('# signing (bench/signing.ts)');
+    console.log();
+    await runSigningBenchmark([]);
+  }
   if (scale) {
     console.log();
     console.log('# scale (bench/scale.ts)');
