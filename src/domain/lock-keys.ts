@@ -1,27 +1,20 @@
-/** The locks a run holds while it decides and writes one repository's arch tags and index on a set of registries. */
-export interface RepositoryLockKeys {
-  /** Every lock to hold, sorted: the order they are taken in. */
-  all: string[];
-  /** The one that keeps the records of the arch tags written (those of the release, e.g. 43-x86_64). */
-  records: string;
-}
-
 /**
- * One lock per index tag (`…/fedora:43`, `…/fedora:latest`): two composes of one release share their release's
- * lock and serialize; composes of different releases share none (unless both claim `latest`, say, and then they
- * take turns on it) and publish side by side. The arch tags of a release are under its release tag's lock.
- * `perTag` false: the one lock per repository of runs started before (`…/fedora`).
+ * The lock a run holds while it decides and writes one repository's arch tags and index on a set of registries.
+ * One per repository and release (`…/fedora:43`): two composes of one release serialize on it; composes of
+ * different releases publish side by side. The release owns its version tag and its arch tags (`43`,
+ * `43-x86_64`…), so their writers always share the lock. A tag that moves between releases (`latest`, `rawhide`) is
+ * claimed by one release at a time; while `[releases]` changes, two releases may both claim it, and then its
+ * compare-before-write (the index write re-reads each tag first) and the gate's release order keep the newer
+ * release's index there. A lock per such tag as well (tried) cost every run one more lock round trip per repository
+ * and tag: 46 more history events for 2 repositories, for that rare window. `perRelease` false: the one lock per
+ * repository of runs started before (`…/fedora`).
  */
-export function repositoryLockKeys(options: {
+export function repositoryLockKey(options: {
   registries: readonly string[];
   repository: string;
   release: string;
-  indexTags: readonly string[];
-  perTag: boolean;
-}): RepositoryLockKeys {
+  perRelease: boolean;
+}): string {
   const base = `${[...options.registries].sort().join(',')}/${options.repository}`;
-  if (!options.perTag) return { all: [base], records: base };
-  const records = `${base}:${options.release}`;
-  const all = [...new Set([options.release, ...options.indexTags])].map((tag) => `${base}:${tag}`).sort();
-  return { all, records };
+  return options.perRelease ? `${base}:${options.release}` : base;
 }

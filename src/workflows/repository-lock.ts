@@ -136,31 +136,6 @@ export interface RepositoryLocks {
   ): Promise<T>;
 }
 
-/**
- * Runs `body` holding every lock of `keys`, taken one after another in sorted order, so two runs that share some
- * keys never wait on each other crosswise. `body` sees the records of all of them; what it writes is kept by the
- * lock `recordsKey` (one of `keys`).
- */
-export function withLocks<T>(
-  locks: RepositoryLocks,
-  keys: readonly string[],
-  recordsKey: string,
-  body: (records: Readonly<Record<string, ArchTagRecord>>, written: ArchTagRecord[]) => Promise<T>,
-): Promise<T> {
-  const sorted = [...new Set(keys)].sort();
-  const records: Record<string, ArchTagRecord> = {};
-  let written: ArchTagRecord[] = [];
-  const take = (index: number): Promise<T> =>
-    index === sorted.length
-      ? body(records, written)
-      : locks.withLock(sorted[index]!, (held, writtenHere) => {
-          Object.assign(records, held);
-          if (sorted[index] === recordsKey) written = writtenHere;
-          return take(index + 1);
-        });
-  return take(0);
-}
-
 /** The requesting side, for one run: call once, before any withLock (it sets the run's lock signal handlers). */
 export function repositoryLocks(): RepositoryLocks {
   const grants = new Map<string, LockGrant | undefined>();

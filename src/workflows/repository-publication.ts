@@ -7,8 +7,8 @@ import { tagArchImages, uploadArchImage } from './activities.js';
 import { limiter } from './limiter.js';
 import { settleAll } from './settle-all.js';
 import { publishes, type RepositoryStatus } from '../domain/run-contract/index.js';
-import { withLocks, type RepositoryLocks } from './repository-lock.js';
-import { repositoryLockKeys } from '../domain/lock-keys.js';
+import type { RepositoryLocks } from './repository-lock.js';
+import { repositoryLockKey } from '../domain/lock-keys.js';
 import { announce } from './announce.js';
 import { gate, inspect, recordDecisionChanges } from './decisions.js';
 import { writeIndexComparing } from './index-write.js';
@@ -115,9 +115,10 @@ async function publishRepository(
 
 /**
  * Runs started before this held one lock per repository (and registries) for every release: a compose of 42 waited
- * for one of 43 though their tags never meet. Since: one lock per index tag, so releases publish side by side.
+ * for one of 43 though their tags never meet. Since: one lock per repository and release, so releases publish side
+ * by side.
  */
-const LOCK_PER_TAG_PATCH = 'lock-per-tag';
+const LOCK_PER_RELEASE_PATCH = 'lock-per-release';
 
 async function publishUnderLock(
   run: Run,
@@ -127,14 +128,13 @@ async function publishUnderLock(
   images: ArchImage[],
 ): Promise<void> {
   const registries = run.settings.registries.map((registry) => registry.url);
-  const keys = repositoryLockKeys({
+  const key = repositoryLockKey({
     registries,
     repository: repository.repository,
     release: run.plan.release,
-    indexTags: run.plan.manifestTags,
-    perTag: patched(LOCK_PER_TAG_PATCH),
+    perRelease: patched(LOCK_PER_RELEASE_PATCH),
   });
-  await withLocks(locks, keys.all, keys.records, async (records, written) => {
+  await locks.withLock(key, async (records, written) => {
     const seen = await inspect(
       run,
       [repository],

@@ -8,7 +8,7 @@ import { inspectRemote } from '../../src/tools/skopeo.js';
 import { overrideUpdate } from '../../src/workflows/messages.js';
 import { type PublishStatus } from '../../src/domain/run-contract/index.js';
 import { repositoryLockId } from '../../src/workflows/repository-lock.js';
-import { repositoryLockKeys } from '../../src/domain/lock-keys.js';
+import { repositoryLockKey } from '../../src/domain/lock-keys.js';
 import { publishCompose } from '../../src/workflows/publish-compose.js';
 import { makeCompose, type MadeCompose } from '../support/compose-factory.js';
 import { recordHistory } from '../support/histories.js';
@@ -198,13 +198,12 @@ describe('arch tags under the repository lock', () => {
       await recordHistory(
         env.client.workflow.getHandle(
           repositoryLockId(
-            repositoryLockKeys({
+            repositoryLockKey({
               registries: settings.registries.map((r) => r.url),
               repository: 'fedora',
               release: '40',
-              indexTags: ['40', 'latest'],
-              perTag: true,
-            }).records,
+              perRelease: true,
+            }),
           ),
         ),
         'repository-lock',

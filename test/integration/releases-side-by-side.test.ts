@@ -1,5 +1,5 @@
-// Composes of two releases publish at once: each index tag has its own lock, so fedora:36 does not wait for
-// fedora:35 (before the lock-per-tag patch, one lock per repository made them take turns).
+// Composes of two releases publish at once: each repository and release has its own lock, so fedora:36 does not
+// wait for fedora:35 (before the lock-per-release patch, one lock per repository made them take turns).
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { temporal } from '@temporalio/proto';
@@ -50,7 +50,7 @@ describe('two releases at once', () => {
     await env?.teardown();
   });
 
-  it('publish side by side, each to its own index, under locks of their own tags', async () => {
+  it('publish side by side, each to its own index, under locks of their own releases', async () => {
     const storage = { root: join(dir, 'storage'), runroot: join(dir, 'runroot') };
     const [older, newer] = await Promise.all(
       ['Fedora-35-20261203.0', 'Fedora-36-20261203.0'].map((composeId) =>
