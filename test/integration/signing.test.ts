@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { execa } from 'execa';
-import { beforeAll, describe, expect, inject, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { activityEnvironment } from '../../src/activities/environment.js';
 import { createActivities, type SignImagesInput, type SignImagesResult } from '../../src/activities/index.js';
 import { checkSigningKey, type SigningKey } from '../../src/activities/signing-key.js';
@@ -17,24 +17,15 @@ import { ConfigError, parseConfig } from '../../src/config.js';
 import { freePort } from '../../src/dev/free-port.js';
 import type { PublishSettings } from '../../src/domain/settings.js';
 import { signatureTag } from '../../src/domain/signing.js';
-import { cosignPath } from '../../src/tools/cosign.js';
 import { CLI } from '../support/cli.js';
+import { cosignKeyPair, userVerifies } from '../support/cosign.js';
 import { writeHarnessConfig } from '../support/config-file.js';
 import { testSettings } from '../support/publisher.js';
 import { scratchSubdir, uniqueTaskQueue } from '../support/temporal.js';
 
 const PASSPHRASE = 'correct horse battery staple';
-const COSIGN = cosignPath();
 /** skopeo with sigstore enabled (scripts/setup.sh builds it): Debian's refuses every sigstoreSigned policy. */
 const SKOPEO_SIGSTORE = fileURLToPath(new URL('../../.tools/skopeo-sigstore-1.16.1/skopeo', import.meta.url));
-
-/** `cosign generate-key-pair` into dir/<name>.key and .pub, as an operator makes the key. */
-async function keyPair(dir: string, name: string, passphrase: string): Promise<{ key: string; pub: string }> {
-  await execa(COSIGN, ['generate-key-pair', '--output-key-prefix', join(dir, name)], {
-    env: { COSIGN_PASSWORD: passphrase },
-  });
-  return { key: join(dir, `${name}.key`), pub: join(dir, `${name}.pub`) };
-}
 
 /** A tiny single-layer image, or an index of such images, as an OCI layout at dir (tag "t"). */
 function ociLayout(dir: string, contents: string[]): void {
@@ -128,22 +119,6 @@ async function pushImage(dir: string, reference: string, contents: string[]): Pr
   return readFileSync(digestFile, 'utf8').trim();
 }
 
-/** What a user's `cosign verify --key` says of a reference. */
-function userVerifies(reference: string, publicKey: string) {
-  return execa(
-    COSIGN,
-    [
-      'verify',
-      '--key',
-      publicKey,
-      '--insecure-ignore-tlog',
-      '--allow-insecure-registry',
-      '--allow-http-registry',
-    ].concat(['--output', 'json', reference]),
-    { reject: false, env: { HOME: join(inject('scratchDir'), 'cosign-home') } },
-  );
-}
-
 /**
  * Copies reference out of the registry as podman users pull it: containers/image with a policy.json that requires a
  * sigstore signature by publicKey for the repository, and registries.d reading sigstore attachments.
@@ -228,7 +203,10 @@ describe('signed publication', () => {
 
   beforeAll(async () => {
     dir = scratchSubdir('signing');
-    [ours, other] = await Promise.all([keyPair(dir, 'ours', PASSPHRASE), keyPair(dir, 'other', 'another one')]);
+    [ours, other] = await Promise.all([
+      cosignKeyPair(dir, 'ours', PASSPHRASE),
+      cosignKeyPair(dir, 'other', 'another one'),
+    ]);
     settings = testSettings();
     registry = settings.registries[0]!.url;
     signing = await checkSigningKey(
@@ -474,7 +452,10 @@ describe('a worker refuses to start with a signing key it cannot use', () => {
 
   beforeAll(async () => {
     dir = scratchSubdir('signing-start');
-    [ours, other] = await Promise.all([keyPair(dir, 'ours', PASSPHRASE), keyPair(dir, 'other', 'another one')]);
+    [ours, other] = await Promise.all([
+      cosignKeyPair(dir, 'ours', PASSPHRASE),
+      cosignKeyPair(dir, 'other', 'another one'),
+    ]);
   });
 
   const config = (signing: string) =>
