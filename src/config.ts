@@ -11,6 +11,7 @@ import { WAIT_END_POLICIES, type PublishSettings } from './domain/settings.js';
 import type { BrokerSettings } from './tools/broker-connection.js';
 import { PUNGI_STATUSES } from './domain/pungi-status.js';
 import type { SigningSettings } from './domain/signing.js';
+import { unreadableFileReason } from './domain/unreadable-file.js';
 
 /**
  * Arch images a run pushes at once, by default: twice the host's cores (pushing waits on the network and the
@@ -297,15 +298,7 @@ export function loadConfig(file: string): Config {
   try {
     text = readFileSync(file, 'utf8');
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    const reason =
-      code === 'ENOENT'
-        ? 'no such file'
-        : code === 'EACCES'
-          ? 'permission denied'
-          : code === 'EISDIR'
-            ? 'it is a directory'
-            : (code ?? String(error));
+    const reason = unreadableFileReason(error);
     throw new ConfigError(
       `cannot read the config file ${resolve(file)}: ${reason}. Fix: pass --config (or set COMPOSE_PUBLISHER_CONFIG to) the path of a config file; start from ${CONFIG_REFERENCE}`,
     );

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { normalizePem, type SigningSettings } from '../domain/signing.js';
+import { unreadableFileReason } from '../domain/unreadable-file.js';
 import { cosignMissing, cosignPublicKey } from '../tools/cosign.js';
 import { ToolError } from '../tools/tool-error.js';
 
@@ -82,15 +83,7 @@ async function readKeyFile(file: string, label: string, what: string): Promise<s
   try {
     return await readFile(file, 'utf8');
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    const reason =
-      code === 'ENOENT'
-        ? 'no such file'
-        : code === 'EACCES'
-          ? "permission denied for the worker's user"
-          : code === 'EISDIR'
-            ? 'it is a directory'
-            : (code ?? String(error));
+    const reason = unreadableFileReason(error, "permission denied for the worker's user");
     throw new SigningKeyError(
       `${label} cannot be read (${resolve(file)}: ${reason}). Fix: put ${what} there, readable by the worker's user, or change the path`,
     );
