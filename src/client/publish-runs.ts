@@ -207,8 +207,12 @@ export async function waitForRun(
       () => (ended = true),
       () => (ended = true),
     );
+  // Unreferenced: a wait still pending when the run ends must not keep the process alive for up to a poll.
+  const pause = () => Promise.race([sleep(options.pollMs ?? 1_000, undefined, { ref: false }), end]);
   try {
     for (let poll = 0; ; poll++) {
+      // A run that ends within the first poll (an identical respin) costs no describe, query or poller lookup.
+      await pause();
       const description = ended ? undefined : await handle.describe();
       if (!description || description.status.name !== 'RUNNING') return await finishedStatus(handle, composeId, []);
       // A query needs a worker to answer it: without one it would hang, so look for pollers first (every 5th poll).
@@ -219,7 +223,6 @@ export async function waitForRun(
       }
       const status = worker ? await handle.query(statusQuery).catch(() => undefined) : undefined;
       if (status?.phase === 'awaiting-override') return status;
-      await Promise.race([sleep(options.pollMs ?? 1_000), end]);
     }
   } finally {
     longPoll.abort();
