@@ -33,15 +33,16 @@ export function makePrepareImage(environment: ActivityEnvironment) {
 
 /**
  * What preparing an image takes in the work dir, as far as images.json tells: its unpacked layout (about the size of
- * the archive: the layers in it are compressed already), and the download beside it while it is unpacked.
+ * the archive: the layers in it are compressed already), the decompressed tar it is unpacked from (about as big), and
+ * the download beside them while it is unpacked.
  */
 export function spaceToPrepare(image: ImageArtifact): { bytes: number; what: string } | undefined {
   if (image.size === undefined) return undefined;
   const remote = isRemote(image.location);
   return {
-    bytes: image.size * (remote ? 2 : 1),
+    bytes: image.size * (remote ? 3 : 2),
     what: remote
-      ? `the ${image.size}-byte image downloaded, and unpacked beside it`
-      : `the ${image.size}-byte image unpacked into the cache`,
+      ? `the ${image.size}-byte image downloaded, decompressed and unpacked beside it`
+      : `the ${image.size}-byte image decompressed and unpacked into the cache`,
   };
 }

@@ -46,13 +46,13 @@ export async function localOciLayout(
     const compression = image.compression ?? 'xz';
     await checkCompression(compressed, image, compression);
     onProgress({ stage: 'unpack', bytes: 0 });
-    const { kind, members } = await listArchive(compressed, image, compression, signal);
-    if (kind === 'oci') {
-      await unpackOciArchive(compressed, members, unpacked, image, signal);
-    } else {
-      await decompressArchive(compressed, tarball, image, compression, signal);
-      await convertDockerArchive(tarball, unpacked, image, signal);
-    }
+    // Decompressed once, to a plain tar that is then listed, checked and unpacked: listing the compressed file
+    // and then extracting it would decompress it twice.
+    const tar = compression === 'none' ? compressed : tarball;
+    if (tar === tarball) await decompressArchive(compressed, tarball, image, compression, signal);
+    const { kind, members } = await listArchive(tar, image, 'none', signal);
+    if (kind === 'oci') await unpackOciArchive(tar, members, unpacked, image, signal);
+    else await convertDockerArchive(tar, unpacked, image, signal);
     await rename(unpacked, layout);
   } finally {
     await rm(tarball, { force: true });

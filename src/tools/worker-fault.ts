@@ -21,7 +21,10 @@ export function workerFaultOf(error: unknown, workDir?: string): FoundWorkerFaul
     if (current instanceof ToolError) {
       if (current.kind === 'unauthorized') return undefined;
       const fault = workerFaultInOutput(current.stderr);
-      if (fault) return { fault, detail: `${current.tool}: ${lastLine(current.stderr)}` };
+      if (fault) {
+        const line = lastLine(current.stderr);
+        return { fault, detail: line.startsWith(`${current.tool}: `) ? line : `${current.tool}: ${line}` };
+      }
       continue;
     }
     const { code, path, syscall } = current as NodeJS.ErrnoException;

@@ -95,13 +95,13 @@ describe.runIf(isRoot)('a worker whose work dir is on a full 40 MiB volume', () 
     const server = await serveCompose(compose.root);
     try {
       const image = compose.images[0]!;
-      // A local image: tar cannot unpack it into the full cache (the case that was reported as a bad archive).
+      // A local image: xz cannot decompress it into the full cache (the case that was reported as a bad archive).
       const unpack = await localOciLayout(artifactOf(compose, image), cacheDir, () => {}).catch(
         (error: unknown) => error,
       );
       expect(unpack).not.toBeInstanceOf(DomainError);
       expect(workerFaultOf(unpack, volume)?.fault).toEqual({ type: 'WorkerStorageFull', code: 'ENOSPC' });
-      expect(workerFaultOf(unpack, volume)?.detail).toMatch(/^tar: .*No space left on device/);
+      expect(workerFaultOf(unpack, volume)?.detail).toMatch(/^xz: .*No space left on device/);
       // A remote image: the download cannot be written (not "the download broke off; will retry").
       const remote = `${server.url}${image.path.slice(compose.root.length + 1)}`;
       const download = await localOciLayout(artifactOf(compose, image, remote), cacheDir, () => {}).catch(
@@ -153,12 +153,12 @@ describe.runIf(isRoot)('a worker whose work dir is on a full 40 MiB volume', () 
         expect(retried!.activity).toBe('prepareImage');
         expect(retried!.failure).toMatch(
           new RegExp(
-            `^preparing Fedora-Container-Base-Generic-40-20240611\\.n\\.0\\.(x86_64|aarch64)\\.oci\\.tar\\.xz: the worker's work dir ${workDir} is full: no space left on device \\(ENOSPC\\): tar: `,
+            `^preparing Fedora-Container-Base-Generic-40-20240611\\.n\\.0\\.(x86_64|aarch64)\\.oci\\.tar\\.xz: the worker's work dir ${workDir} is full: no space left on device \\(ENOSPC\\): (xz|tar): `,
           ),
         );
         expect(retried!.failure).toMatch(
           new RegExp(
-            `Free in ${workDir}: \\d+ bytes; this step needs about .* \\(the \\d+-byte image unpacked into the cache\\)\\.`,
+            `Free in ${workDir}: \\d+ bytes; this step needs about .* \\(the \\d+-byte image decompressed and unpacked into the cache\\)\\.`,
           ),
         );
         expect(retried!.failure).toContain(
