@@ -1,7 +1,9 @@
 import { Context } from '@temporalio/activity';
 import type { RegistrySettings } from '../domain/settings.js';
 import { COMPOSE_ID_ANNOTATION, type PublishedTag } from '../domain/types.js';
-import { inspectRemote, remoteDigest, type RemoteManifest } from '../tools/skopeo.js';
+import { inspectRemote, listTags, remoteDigest, type RemoteManifest } from '../tools/skopeo.js';
+import { ToolError } from '../tools/tool-error.js';
+import type { RegistryAccess } from '../tools/registry-access.js';
 import type { ActivityEnvironment } from './environment.js';
 import { translatingFailures } from './failures.js';
 import { withRegistryAccess } from './registry-credentials.js';
@@ -17,40 +19,88 @@ export interface InspectPublishedInput {
   digestOnlyTags?: string[];
 }
 
-/** What every registry publishes today at every repository × manifest tag. A missing tag is a first publication. */
+/**
+ * What every registry publishes today at every repository × manifest tag, and the digest of each arch tag. A missing
+ * tag is a first publication.
+ *
+ * Each lookup is a skopeo process (a Go program started: most of its cost). One `skopeo list-tags` per repository
+ * and registry says which tags exist, and only those are read: a first publication reads almost nothing. A tag the
+ * list leaves out is absent. When the registry answers 404 for the list (no tag in the repository yet, or a
+ * registry that does not list tags), the manifest tags are still read one by one, since the gate's decision rests
+ * on them, and the arch tags count as absent only if every manifest tag is. When the list fails otherwise
+ * (refused, a timeout), every tag is read.
+ */
 export function makeInspectPublished(environment: ActivityEnvironment) {
   return function inspectPublished(input: InspectPublishedInput): Promise<PublishedTag[]> {
     return translatingFailures('reading the published manifests', async () => {
       const signal = Context.current().cancellationSignal;
-      const results: PublishedTag[] = [];
-      for (const registry of input.registries) {
-        await withRegistryAccess(registry.url, environment, async (access) => {
-          const lookups = input.repositories.flatMap((repository) => [
-            ...input.tags.map((tag) => ({ repository, tag, digestOnly: false })),
-            ...(input.digestOnlyTags ?? []).map((tag) => ({ repository, tag, digestOnly: true })),
-          ]);
-          // Each lookup is a skopeo process that mostly waits on the registry: several at a time.
-          results.push(
-            ...(await pool(lookups, INSPECTIONS_AT_ONCE, async ({ repository, tag, digestOnly }) => {
-              const reference = `${registry.url}/${repository}:${tag}`;
-              const found: PublishedTag = digestOnly
-                ? {
-                    registry: registry.url,
-                    repository,
-                    tag,
-                    digest: await remoteDigest(reference, access, { signal }),
-                    instances: [],
-                  }
-                : toPublishedTag(registry.url, repository, tag, await inspectRemote(reference, access, { signal }));
-              Context.current().heartbeat({ registry: registry.url, repository, tag });
-              return found;
-            })),
-          );
-        });
-      }
-      return results;
+      const atOnce = Math.max(2, Math.ceil(INSPECTIONS_AT_ONCE / input.registries.length));
+      // Every registry at once, each with a share of the processes.
+      const perRegistry = await Promise.all(
+        input.registries.map((registry) =>
+          withRegistryAccess(registry.url, environment, async (access) => {
+            const listed = await pool(input.repositories, atOnce, (repository) =>
+              listTags(`${registry.url}/${repository}`, access, { signal }).catch((error: unknown) => {
+                if (error instanceof ToolError) return undefined;
+                throw error;
+              }),
+            );
+            const read = (repository: string, tag: string, digestOnly: boolean) =>
+              lookUp(registry.url, repository, tag, digestOnly, access, signal);
+            const absent = (repository: string, tag: string): PublishedTag => ({
+              registry: registry.url,
+              repository,
+              tag,
+              digest: null,
+              instances: [],
+            });
+            const manifests = await pool(
+              input.repositories.flatMap((repository, n) => input.tags.map((tag) => ({ repository, tag, n }))),
+              atOnce,
+              async ({ repository, tag, n }) => {
+                const tags = listed[n];
+                return tags && !tags.includes(tag) ? absent(repository, tag) : read(repository, tag, false);
+              },
+            );
+            const archTags = await pool(
+              input.repositories.flatMap((repository, n) =>
+                (input.digestOnlyTags ?? []).map((tag) => ({ repository, tag, n })),
+              ),
+              atOnce,
+              async ({ repository, tag, n }) => {
+                const tags = listed[n];
+                // A 404 list is believed for the arch tags only while the repository shows no manifest tag either.
+                const unlisted =
+                  tags === null
+                    ? manifests.every((manifest) => manifest.repository !== repository || manifest.digest === null)
+                    : tags !== undefined && !tags.includes(tag);
+                return unlisted ? absent(repository, tag) : read(repository, tag, true);
+              },
+            );
+            return [...manifests, ...archTags];
+          }),
+        ),
+      );
+      return perRegistry.flat();
     });
   };
+}
+
+/** One tag read with one skopeo process: the manifest (and its instances), or its digest alone. */
+async function lookUp(
+  registry: string,
+  repository: string,
+  tag: string,
+  digestOnly: boolean,
+  access: RegistryAccess,
+  signal: AbortSignal,
+): Promise<PublishedTag> {
+  const reference = `${registry}/${repository}:${tag}`;
+  const found: PublishedTag = digestOnly
+    ? { registry, repository, tag, digest: await remoteDigest(reference, access, { signal }), instances: [] }
+    : toPublishedTag(registry, repository, tag, await inspectRemote(reference, access, { signal }));
+  Context.current().heartbeat({ registry, repository, tag });
+  return found;
 }
 
 export function toPublishedTag(

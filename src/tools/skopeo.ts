@@ -106,6 +106,27 @@ export async function remoteDigest(
   }
 }
 
+const tagListSchema = z.object({ Tags: z.array(z.string()).nullable() });
+
+/**
+ * The tags of `repository` (`<registry>/<name>`): one `skopeo list-tags`, however many tags are asked about. null when
+ * the registry answers 404 (the distribution registry's NAME_UNKNOWN: a repository with no tag yet, or none at all).
+ */
+export async function listTags(
+  repository: string,
+  access: RegistryAccess,
+  options: RunOptions = {},
+): Promise<string[] | null> {
+  let listed: string;
+  try {
+    listed = await runTool('skopeo', ['list-tags', ...accessArgs(access), `docker://${repository}`], options);
+  } catch (error) {
+    if (error instanceof ToolError && error.kind === 'not-found') return null;
+    throw error;
+  }
+  return tagListSchema.parse(JSON.parse(listed)).Tags ?? [];
+}
+
 /**
  * `skopeo copy <source> docker://<destination>`; returns the digest the registry stored. `sourceAccess` is how to
  * reach a source that is itself in a registry (docker://…).
