@@ -70,6 +70,12 @@ export function processTreeCpuSeconds(pid: number): number {
   return ticks(pid) / clockTicksPerSecond();
 }
 
+/** CPU seconds so far of `pid` itself (utime + stime): a worker's node process without the tools it ran. */
+export function processOwnCpuSeconds(pid: number): number {
+  const stat = readStat(pid);
+  return stat ? (stat.utime + stat.stime) / clockTicksPerSecond() : 0;
+}
+
 /** CPU seconds so far of the children this process waited for (cutime + cstime of /proc/self/stat). */
 export function waitedChildrenCpuSeconds(): number {
   const stat = readStat('self')!;

@@ -24,7 +24,13 @@ import { execa } from 'execa';
 import { startPublishRun } from '../src/client/publish-runs.js';
 import { loadConfig } from '../src/config.js';
 import { startTemporalDevServer } from '../src/dev/temporal-dev-server.js';
-import { childPidsMatching, ownCpuSeconds, processTreeCpuSeconds, waitedChildrenCpuSeconds } from './cpu.js';
+import {
+  childPidsMatching,
+  ownCpuSeconds,
+  processOwnCpuSeconds,
+  processTreeCpuSeconds,
+  waitedChildrenCpuSeconds,
+} from './cpu.js';
 import { BENCH_ARCHES, copyCompose, makeBenchCompose, type BenchCompose, type ComposeShape } from './compose.js';
 import { eventsWithin, profileHistory, type HistoryProfile } from './history-profile.js';
 import { publishWithPlainTools } from './plain-tools.js';
@@ -142,6 +148,8 @@ interface Measure {
 /** CPU-seconds of one compose-publisher run: the worker with its tools, the Temporal server, the client side. */
 interface CpuParts {
   worker: number;
+  /** Of `worker`: the node process itself (the SDK, the activities' own code), not the tools it ran. */
+  workerNode: number;
   temporal: number;
   client: number;
 }
@@ -391,6 +399,7 @@ async function publishOnce(
   const temporalCpu = () => cpuOf.temporal.reduce((sum, pid) => sum + processTreeCpuSeconds(pid), 0);
   const cpuFrom: CpuParts = {
     worker: processTreeCpuSeconds(cpuOf.worker),
+    workerNode: processOwnCpuSeconds(cpuOf.worker),
     temporal: temporalCpu(),
     client: clientCpu(),
   };
@@ -415,6 +424,7 @@ async function publishOnce(
   const cpu: CpuParts = {
     client: clientCpu() - cpuFrom.client,
     worker: processTreeCpuSeconds(cpuOf.worker) - cpuFrom.worker,
+    workerNode: processOwnCpuSeconds(cpuOf.worker) - cpuFrom.workerNode,
     temporal: temporalCpu() - cpuFrom.temporal,
   };
   const handle = client.workflow.getHandle(`publish:${compose.composeId}`);
@@ -519,14 +529,20 @@ function report(
     say();
     say(
       table(
-        ['CPU-s by process', 'worker + its tools', 'Temporal server', 'client / CLI process'],
+        [
+          'CPU-s by process',
+          'worker + its tools',
+          'of which the worker (node)',
+          'Temporal server',
+          'client / CLI process',
+        ],
         parted.map((m) => [
           m.label,
-          ...(['worker', 'temporal', 'client'] as const).map((part) =>
+          ...(['worker', 'workerNode', 'temporal', 'client'] as const).map((part) =>
             median(m.cpuParts.map((p) => p[part])).toFixed(2),
           ),
         ]),
-        [1, 2, 3],
+        [1, 2, 3, 4],
       ),
     );
   }

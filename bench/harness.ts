@@ -164,7 +164,9 @@ export async function startWorker(
 ): Promise<WorkerProcess> {
   const from = Date.now();
   const log = openSync(logFile, 'a');
-  const child = spawn(process.execPath, [CLI, '--config', configFile, 'worker'], {
+  // BENCH_WORKER_NODE_OPTIONS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"): node flags for the worker alone, to profile it.
+  const nodeOptions = (process.env.BENCH_WORKER_NODE_OPTIONS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...nodeOptions, CLI, '--config', configFile, 'worker'], {
     cwd: PROJECT,
     env,
     stdio: ['ignore', log, log],
