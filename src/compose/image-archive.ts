@@ -1,8 +1,8 @@
 import { copyFile, open } from 'node:fs/promises';
 import { DomainError } from '../domain/errors.js';
-import { execa } from 'execa';
 import type { ArchiveCompression, ImageArtifact } from '../domain/types.js';
-import { runTool, toolCommand, toolNotStarted } from '../tools/run-tool.js';
+import { launchFailure, runTool, toolCommand } from '../tools/run-tool.js';
+import { launchTool } from '../tools/tool-launcher.js';
 import { ToolError } from '../tools/tool-error.js';
 import { workerFaultInOutput } from '../domain/worker-storage.js';
 
@@ -67,28 +67,15 @@ export async function decompressArchive(
   if (compression === 'none') return copyFile(file, target);
   const tool = compression === 'xz' ? 'xz' : 'gzip';
   const command = toolCommand(tool, ['--decompress', '--stdout', file]);
-  // The tool writes the file itself (its stdout is the file's descriptor): the bytes never pass through this process.
-  const output = await open(target, 'w');
-  let result;
-  try {
-    // execa hands a descriptor number straight to child_process (its types leave numbers out for stdout).
-    const stdout = output.fd as unknown as 'inherit';
-    result = await execa(command.file, command.args, {
-      env: command.env,
-      extendEnv: false,
-      stdin: 'ignore',
-      stdout,
-      cancelSignal: signal,
-      reject: false,
-    });
-  } finally {
-    await output.close();
-  }
-  if (result.isCanceled) throw signal?.reason ?? new Error(`${tool} was cancelled`);
-  if (result.failed) {
-    const stderr = String(result.stderr ?? result.message);
-    const missing = toolNotStarted(tool, result, stderr);
-    if (missing) throw missing;
+  // Created here first, so that a work dir the worker cannot write fails as before, with the path (an fs error).
+  await (await open(target, 'w')).close();
+  // The tool writes the file itself (the launcher makes it the tool's stdout): the bytes never pass through here.
+  const result = await launchTool(command.file, command.args, { env: command.env, stdoutFile: target, signal });
+  if (result.canceled) throw signal?.reason ?? new Error(`${tool} was cancelled`);
+  const failure = launchFailure(tool, result);
+  if (failure) throw failure;
+  if (result.exitCode !== 0) {
+    const stderr = result.stderr || `${tool} ended by ${result.signal ?? 'an unknown cause'}`;
     // A full or unwritable work dir is the worker's fault, not the image's: left for the activity to say so.
     if (workerFaultInOutput(stderr))
       throw new ToolError(

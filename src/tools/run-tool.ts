@@ -1,6 +1,6 @@
-import { execa } from 'execa';
 import { DomainError } from '../domain/errors.js';
 import { classifyToolFailure, ToolError } from './tool-error.js';
+import { launchTool, type LaunchResult } from './tool-launcher.js';
 
 export interface RunOptions {
   /** Called with each line the tool writes, for progress and heartbeats. */
@@ -70,31 +70,35 @@ export function toolCommand(
  */
 export async function runTool(file: string, args: string[], options: RunOptions = {}): Promise<string> {
   const command = toolCommand(file, args);
-  const result = await execa(command.file, command.args, {
-    reject: false,
-    stdin: 'ignore',
-    cancelSignal: options.signal,
+  const result = await launchTool(command.file, command.args, {
     env: command.env,
-    extendEnv: false,
-    stripFinalNewline: false,
-    stdout: options.onOutput ? ['pipe', lineSink(options.onOutput)] : 'pipe',
-    stderr: options.onOutput ? ['pipe', lineSink(options.onOutput)] : 'pipe',
+    signal: options.signal,
+    ...(options.onOutput ? { onLine: options.onOutput } : {}),
   });
-  if (result.isCanceled) throw options.signal?.reason ?? new Error(`${file} was cancelled`);
-  if (result.failed) {
-    const stderr = String(result.stderr ?? '') || (result.message ?? '');
-    const missing = toolNotStarted(file, result, stderr);
-    if (missing) throw missing;
+  if (result.canceled) throw options.signal?.reason ?? new Error(`${file} was cancelled`);
+  const failure = launchFailure(file, result);
+  if (failure) throw failure;
+  if (result.exitCode !== 0) {
+    const stderr = result.stderr || `${file} ended by ${result.signal ?? 'an unknown cause'}`;
     throw new ToolError(classifyToolFailure(stderr), file, describe(file, args), stderr, result.exitCode);
   }
-  return String(result.stdout);
+  return result.stdout;
 }
 
-function lineSink(onLine: (line: string) => void) {
-  return function* (line: unknown) {
-    onLine(String(line));
-    yield line;
-  };
+/**
+ * WorkerToolMissing when the tool never ran (toolNotStarted); a ToolError when the launcher itself could not run it
+ * (it died meanwhile: retried). Undefined when the tool ran, whatever its exit code.
+ */
+export function launchFailure(file: string, result: LaunchResult): Error | undefined {
+  const { spawnError } = result;
+  const missing = toolNotStarted(
+    file,
+    { exitCode: result.exitCode, code: spawnError?.code, shortMessage: spawnError?.message },
+    result.stderr || (spawnError?.message ?? ''),
+  );
+  if (missing) return missing;
+  if (!spawnError) return undefined;
+  return new ToolError('transient', file, file, spawnError.message, undefined);
 }
 
 /** The command for messages and logs, with credentials flags dropped. */

@@ -1,10 +1,11 @@
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { runTool } from '../../src/tools/run-tool.js';
+import { ToolError } from '../../src/tools/tool-error.js';
 import { scratchSubdir } from '../support/temporal.js';
 
 function alive(pid: number): boolean {
@@ -51,5 +52,26 @@ describe('how tools run', () => {
     await worker;
     for (let i = 0; i < 50 && alive(toolPid!); i++) await sleep(100);
     expect(alive(toolPid!)).toBe(false);
+  }, 30_000);
+
+  it('start from the small tool launcher, not from the worker, and one that dies fails only what it ran (retried)', async () => {
+    const parentOf = async () => Number((await runTool('sh', ['-c', 'echo $PPID'])).trim());
+    const launcher = await parentOf();
+    expect(launcher).not.toBe(process.pid);
+    expect(readFileSync(`/proc/${launcher}/cmdline`, 'utf8')).toContain('tool-launcher-process');
+    // The worker's fork of a 300 MiB process was the cost the launcher takes away: its own RSS stays small.
+    const rssKiB = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${launcher}/status`, 'utf8'))?.[1]);
+    expect(rssKiB).toBeLessThan(150 * 1024);
+
+    const running = runTool('sleep', ['30']).catch((error: unknown) => error);
+    await sleep(300);
+    process.kill(launcher, 'SIGKILL');
+    const failed = await running;
+    expect(failed).toBeInstanceOf(ToolError);
+    expect((failed as ToolError).kind).toBe('transient');
+    expect((failed as ToolError).stderr).toMatch(/the tool launcher exited \(SIGKILL\)/);
+    const next = await parentOf();
+    expect(next).not.toBe(launcher);
+    expect(await runTool('echo', ['again'])).toBe('again\n');
   }, 30_000);
 });
