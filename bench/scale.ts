@@ -7,6 +7,7 @@
  * every run really pushes. Every run must end `pass`; each release's index must end on its newest compose.
  *
  *   npx tsx bench/scale.ts [--composes 50] [--releases 5] [--repos 2] [--arches 2] [--size-mib 1] [--registries 2]
+ *                          [--one-worker]
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
@@ -39,6 +40,7 @@ const USAGE = `usage: tsx bench/scale.ts [options]
   --arches N       arches per repository, 1–${BENCH_ARCHES.length} (default 2)
   --size-mib N     MiB of random bytes per image (default 1)
   --registries N   registries (default 2)
+  --one-worker     measure the drain with one worker only (not again with three)
   --keep           keep the scratch directory`;
 
 interface ScaleOptions {
@@ -46,6 +48,7 @@ interface ScaleOptions {
   releases: number;
   shape: ComposeShape;
   registries: number;
+  oneWorker: boolean;
   keep: boolean;
 }
 
@@ -58,6 +61,7 @@ function parseOptions(args: string[]): ScaleOptions | undefined {
       repos: { type: 'string', default: '2' },
       arches: { type: 'string', default: '2' },
       'size-mib': { type: 'string', default: '1' },
+      'one-worker': { type: 'boolean', default: false },
       registries: { type: 'string', default: '2' },
       keep: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
@@ -83,6 +87,7 @@ function parseOptions(args: string[]): ScaleOptions | undefined {
       sizeMiB: count('size-mib', 64),
     },
     registries: count('registries', 5),
+    oneWorker: values['one-worker'],
     keep: values.keep,
   };
 }
@@ -124,7 +129,7 @@ async function benchmark(options: ScaleOptions): Promise<void> {
   say(`scale: ${composes.length} composes built with buildah (${seconds(Date.now() - phase)})`);
 
   const scenarios: Scenario[] = [];
-  for (const workers of [1, 3]) {
+  for (const workers of options.oneWorker ? [1] : [1, 3]) {
     phase = Date.now();
     scenarios.push(await publishAll(options, composes, workers, join(dir, `workers-${workers}`)));
     say(

@@ -45,7 +45,7 @@ export function launchTool(file: string, args: string[], options: LaunchOptions)
     }
     let launcherProcess: ChildProcess;
     try {
-      launcherProcess = runningLauncher();
+      launcherProcess = runningLauncher(options.env);
     } catch (error) {
       const { code, message } = error as NodeJS.ErrnoException;
       resolve({ stdout: '', stderr: '', spawnError: { code: code ?? 'UNKNOWN', message }, canceled: false });
@@ -81,7 +81,8 @@ function send(launcherProcess: ChildProcess, request: LauncherRequest): void {
   });
 }
 
-function runningLauncher(): ChildProcess {
+/** The launcher, started when it is not running, with the tools' environment (it sees no more than they do). */
+function runningLauncher(env: Record<string, string>): ChildProcess {
   if (launcher && launcher.exitCode === null && launcher.signalCode === null && launcher.connected) return launcher;
   const child = spawn(
     'setpriv',
@@ -93,7 +94,7 @@ function runningLauncher(): ChildProcess {
       ...(LAUNCHER.pathname.endsWith('.ts') ? ['--import', 'tsx'] : []),
       LAUNCHER.pathname,
     ],
-    { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'json' },
+    { env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'json' },
   );
   launcher = child;
   child.on('message', (reply: LauncherReply) => {
