@@ -10,6 +10,9 @@ import { withWorkDirFaults } from './work-dir-faults.js';
 import { withHeartbeats } from './heartbeat.js';
 import { logContext } from './log-context.js';
 import { withRegistryAccess } from './registry-credentials.js';
+import { pool } from '../tools/pool.js';
+
+const TAG_WRITES_AT_ONCE = 4;
 
 export interface TagArchImagesInput {
   repository: string;
@@ -28,32 +31,35 @@ export function makeTagArchImages(environment: ActivityEnvironment) {
         withHeartbeats(async (heartbeat) => {
           const context = Context.current();
           const signal = context.cancellationSignal;
-          for (const registry of input.registries) {
-            const writes = input.writes.filter((write) => write.registry === registry.url);
-            if (writes.length === 0) continue;
-            const where = `${registry.url}/${input.repository}`;
-            await withRegistryAccess(registry.url, environment, async (access) => {
-              for (const { tag, digest } of writes) {
-                // The run inspected these tags under the repository lock just now: each one written here differs.
-                heartbeat({ tagging: `${where}:${tag}` });
-                const digestFile = join(environment.scratchDir, `${randomUUID()}.digest`);
-                try {
-                  const tagged = await tagInRegistry(where, digest, tag, access, digestFile, { signal });
-                  if (tagged !== digest)
-                    throw new Error(`${where}:${tag}: registry stored ${tagged}, expected ${digest}; will retry`);
-                } finally {
-                  await rm(digestFile, { force: true });
-                }
-                context.log.info('arch tag written', {
-                  ...logContext(context),
-                  repository: input.repository,
-                  registry: registry.url,
-                  tag,
-                  digest,
-                });
-              }
-            });
-          }
+          // Each write is a skopeo process that mostly waits on its registry: several at once, every registry at once.
+          await Promise.all(
+            input.registries.map(async (registry) => {
+              const writes = input.writes.filter((write) => write.registry === registry.url);
+              if (writes.length === 0) return;
+              const where = `${registry.url}/${input.repository}`;
+              await withRegistryAccess(registry.url, environment, (access) =>
+                pool(writes, TAG_WRITES_AT_ONCE, async ({ tag, digest }) => {
+                  // The run inspected these tags under the repository lock just now: each one written here differs.
+                  heartbeat({ tagging: `${where}:${tag}` });
+                  const digestFile = join(environment.scratchDir, `${randomUUID()}.digest`);
+                  try {
+                    const tagged = await tagInRegistry(where, digest, tag, access, digestFile, { signal });
+                    if (tagged !== digest)
+                      throw new Error(`${where}:${tag}: registry stored ${tagged}, expected ${digest}; will retry`);
+                  } finally {
+                    await rm(digestFile, { force: true });
+                  }
+                  context.log.info('arch tag written', {
+                    ...logContext(context),
+                    repository: input.repository,
+                    registry: registry.url,
+                    tag,
+                    digest,
+                  });
+                }),
+              );
+            }),
+          );
         }),
       ),
     );
