@@ -1,5 +1,6 @@
-import { lstatSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { lstatSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { platformOfConfig, type Platform } from '../domain/compose-index.js';
 import { DomainError } from '../domain/errors.js';
 import type { ImageArtifact } from '../domain/types.js';
 import { runTool } from '../tools/run-tool.js';
@@ -89,6 +90,44 @@ export function layoutManifestDigest(layoutDir: string, image: ImageArtifact): s
       `its index.json names the manifest ${JSON.stringify(String(digest).slice(0, 80))}, not a sha256 digest`,
     );
   return digest;
+}
+
+/** A manifest or image config larger than this is not an image's (they are a few KiB): refused, never read whole. */
+const MAX_METADATA_BYTES = 4 * 1024 * 1024;
+
+/**
+ * The platform the layout's image config names (architecture, os, variant): what an index lists for the image.
+ * The same bytes a registry will serve as the config, since skopeo copies them as they are.
+ */
+export function layoutPlatform(layoutDir: string, image: ImageArtifact): Platform {
+  const manifestDigest = layoutManifestDigest(layoutDir, image);
+  const manifest = readBlob(layoutDir, manifestDigest, image, 'its manifest');
+  let config: unknown;
+  try {
+    config = (JSON.parse(manifest) as { config?: { digest?: unknown } }).config?.digest;
+  } catch {
+    throw badLayout(image, `its manifest ${manifestDigest} is not JSON`);
+  }
+  if (typeof config !== 'string' || !DIGEST.test(config))
+    throw badLayout(image, `its manifest ${manifestDigest} names no image config by sha256 digest`);
+  try {
+    return platformOfConfig(manifestDigest, readBlob(layoutDir, config, image, 'its image config'));
+  } catch (error) {
+    if (error instanceof DomainError && error.type === 'InvalidInput') throw badLayout(image, error.message);
+    throw error;
+  }
+}
+
+function readBlob(layoutDir: string, digest: string, image: ImageArtifact, what: string): string {
+  const path = join(layoutDir, 'blobs', 'sha256', digest.slice('sha256:'.length));
+  let size: number;
+  try {
+    size = statSync(path).size;
+  } catch {
+    throw badLayout(image, `${what} ${digest} is not in the layout`);
+  }
+  if (size > MAX_METADATA_BYTES) throw badLayout(image, `${what} ${digest} has ${size} bytes, not a few KiB`);
+  return readFileSync(path, 'utf8');
 }
 
 /** Bytes the layout takes on disk (its files; the cache budget counts them). */

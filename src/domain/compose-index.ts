@@ -120,7 +120,8 @@ export function describeInstance(input: {
   };
 }
 
-function platformOfConfig(digest: string, configJson: string): Platform {
+/** The platform an image config (JSON text) names: architecture and os, and variant when it has one. */
+export function platformOfConfig(digest: string, configJson: string): Platform {
   let config: { architecture?: unknown; os?: unknown; variant?: unknown };
   try {
     config = JSON.parse(configJson) as typeof config;

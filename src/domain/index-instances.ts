@@ -7,7 +7,8 @@ import type { IndexInstance, OciArch, PublishedTag } from './types.js';
  */
 export function indexInstances(input: {
   composeId: string;
-  pushed: ReadonlyArray<{ ociArch: OciArch; digest: string }>;
+  /** With its platform when prepareImage read it: the index write then reads no image config. */
+  pushed: ReadonlyArray<{ ociArch: OciArch; digest: string; platform?: IndexInstance['platform'] }>;
   carryMissing: boolean;
   missing: readonly OciArch[];
   /** What this registry publishes today for the repository, one entry per manifest tag. */
@@ -17,6 +18,7 @@ export function indexInstances(input: {
     ociArch: p.ociArch,
     digest: p.digest,
     composeId: input.composeId,
+    ...(p.platform ? { platform: p.platform } : {}),
   }));
   if (input.carryMissing) {
     for (const arch of sortedUnique(input.missing)) {

@@ -50,6 +50,15 @@ export interface PublishPlan {
   locationUnchecked?: true;
 }
 
+/**
+ * What prepareImage found in an image: the manifest digest it will have in a registry, and the platform of its image
+ * config. Recorded histories from before the platform hold the digest alone (a string).
+ */
+export interface PreparedImage {
+  digest: string;
+  platform: { architecture: string; os: string; variant?: string };
+}
+
 /** One instance (arch image) of an index, published or to be published. */
 export interface IndexInstance {
   ociArch: OciArch;

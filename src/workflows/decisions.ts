@@ -15,7 +15,11 @@ import type { Run } from './run.js';
 // The gate's decisions: what the registries hold, what the gate makes of it, and where the decisions are recorded.
 
 /** What every registry holds at the manifest tags of `repositories` (and the digest at each of `archTags`). */
-export function inspect(run: Run, repositories: RepositoryPlan[], archTags: string[] = []): Promise<PublishedTag[]> {
+export function inspect(
+  run: Pick<Run, 'settings' | 'plan'>,
+  repositories: RepositoryPlan[],
+  archTags: string[] = [],
+): Promise<PublishedTag[]> {
   return inspectPublished({
     registries: run.settings.registries,
     repositories: repositories.map((repository) => repository.repository),

@@ -52,7 +52,10 @@ export async function pushToEveryRegistry(
     const onRegistry = seen.filter((manifest) => manifest.registry === registry.url);
     const instances = indexInstances({
       composeId: run.input.composeId,
-      pushed: images,
+      pushed: images.map((image) => {
+        const platform = run.platforms?.get(image.digest);
+        return { ociArch: image.ociArch, digest: image.digest, ...(platform ? { platform } : {}) };
+      }),
       carryMissing: current.decision === 'overridden' && current.override?.mode === 'hybrid',
       missing: current.missing,
       published: onRegistry,

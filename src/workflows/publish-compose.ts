@@ -16,7 +16,7 @@ import { overrideTargets, type OverrideRecord, type OverrideRequest } from '../d
 import { checkRunRequest } from '../domain/run-input.js';
 import { archTag } from '../domain/tags.js';
 import type { PublishSettings } from '../domain/settings.js';
-import type { PublishPlan, RepositoryPlan } from '../domain/types.js';
+import type { PreparedImage, PublishPlan, RepositoryPlan } from '../domain/types.js';
 import { cleanup, fetchCompose, prepareImage, workerSettings } from './activities.js';
 import { limiter } from './limiter.js';
 import { finishRepository, prepareAll, pushArchImages } from './legacy/publication.js';
@@ -33,6 +33,7 @@ import { publishRepositories } from './repository-publication.js';
 import { gate, inspect, recordDecisions, showDetails } from './decisions.js';
 import { failureMessage, repositoryStatus, type Run } from './run.js';
 import type { FailureType } from '../domain/failure-types.js';
+import { preparedDigest, preparedPlatform, type RecordedPreparation } from '../domain/prepared-image.js';
 
 /**
  * Runs started before this wrote arch tags before taking any lock, and ordered composes by date alone. Since: arch
@@ -46,6 +47,12 @@ const ROOT_CAUSE_FAILURE_PATCH = 'root-cause-failure';
 
 /** Runs started before the trust boundary took their settings from their input. */
 const WORKER_SETTINGS_PATCH = 'worker-settings';
+
+/**
+ * Runs started before this read the registries once every image was prepared. Since: while the images are prepared
+ * (the first inspection needs no digest), so the uploads start as soon as the last image is ready.
+ */
+const INSPECT_WHILE_PREPARING_PATCH = 'inspect-while-preparing';
 
 /** Publishes one compose: per-arch images everywhere, then the index of every repository the gate (or an operator) lets through. */
 export async function publishCompose(input: RunRequest): Promise<PublishStatus> {
@@ -103,13 +110,6 @@ export async function publishCompose(input: RunRequest): Promise<PublishStatus> 
     status.phase = 'preparing-images';
     showDetails(status);
     const locked = patched(REPOSITORY_LOCK_PATCH);
-    const { digests, failures } = locked
-      ? await prepareEach(plan, settings.maxParallelPushes)
-      : { digests: await prepareAll(plan, settings.maxParallelPushes), failures: new Map<string, unknown>() };
-    const run: Run = { input, settings, plan, digests, status, acrossReleases: locked };
-
-    status.phase = 'inspecting';
-    showDetails(status);
     // Since the repository lock, the arch tags' digests too: an image its arch tags already hold needs no upload.
     const archTags = locked
       ? [
@@ -120,7 +120,24 @@ export async function publishCompose(input: RunRequest): Promise<PublishStatus> 
           ),
         ]
       : [];
-    const seen = await inspect(run, plan.repositories, archTags);
+    const early =
+      locked && patched(INSPECT_WHILE_PREPARING_PATCH)
+        ? inspect({ settings, plan }, plan.repositories, archTags)
+        : undefined;
+    // Awaited below: until then, a failure must not count as an unhandled rejection (which fails the task).
+    early?.catch(() => undefined);
+    const { digests, platforms, failures } = locked
+      ? await prepareEach(plan, settings.maxParallelPushes)
+      : {
+          digests: await prepareAll(plan, settings.maxParallelPushes),
+          platforms: new Map<string, PreparedImage['platform']>(),
+          failures: new Map<string, unknown>(),
+        };
+    const run: Run = { input, settings, plan, digests, platforms, status, acrossReleases: locked };
+
+    status.phase = 'inspecting';
+    showDetails(status);
+    const seen = await (early ?? inspect(run, plan.repositories, archTags));
     const published = seen.filter((manifest) => plan.manifestTags.includes(manifest.tag));
     status.repositories = plan.repositories.map((repository) => {
       const failure = failures.get(repository.repository);
@@ -247,8 +264,13 @@ function acceptOverride(
 async function prepareEach(
   plan: PublishPlan,
   parallel: number,
-): Promise<{ digests: Map<string, string>; failures: Map<string, unknown> }> {
+): Promise<{
+  digests: Map<string, string>;
+  platforms: Map<string, PreparedImage['platform']>;
+  failures: Map<string, unknown>;
+}> {
   const digests = new Map<string, string>();
+  const platforms = new Map<string, PreparedImage['platform']>();
   const failures = new Map<string, unknown>();
   const limit = limiter(parallel);
   await Promise.all(
@@ -257,7 +279,10 @@ async function prepareEach(
         limit(async () => {
           if (failures.has(repository.repository)) return;
           try {
-            digests.set(image.sha256, await prepareImage(image));
+            const prepared: RecordedPreparation = await prepareImage(image);
+            digests.set(image.sha256, preparedDigest(prepared));
+            const platform = preparedPlatform(prepared);
+            if (platform) platforms.set(preparedDigest(prepared), platform);
           } catch (error) {
             if (isCancellation(error)) throw error;
             if (!failures.has(repository.repository)) failures.set(repository.repository, error);
@@ -266,7 +291,7 @@ async function prepareEach(
       ),
     ),
   );
-  return { digests, failures };
+  return { digests, platforms, failures };
 }
 
 function failedRepository(repository: RepositoryPlan, error: unknown): RepositoryStatus {

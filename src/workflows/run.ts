@@ -1,5 +1,5 @@
 import type { PublishSettings } from '../domain/settings.js';
-import type { PublishPlan } from '../domain/types.js';
+import type { PreparedImage, PublishPlan } from '../domain/types.js';
 import type { PublishStatus, RepositoryStatus, RunRequest } from '../domain/run-contract/index.js';
 
 /** Everything one run knows, shared by the steps below. */
@@ -10,6 +10,8 @@ export interface Run {
   plan: PublishPlan;
   /** image sha256 → the manifest digest it has in a registry */
   digests: Map<string, string>;
+  /** manifest digest → its platform, as prepareImage read it from the image config (runs recorded before: none) */
+  platforms?: Map<string, PreparedImage['platform']>;
   status: PublishStatus;
   /** Order composes of different releases by release first (runs started before that ordered by date alone). */
   acrossReleases: boolean;

@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { localOciLayout } from '../../src/compose/image-cache.js';
-import { layoutManifestDigest } from '../../src/compose/oci-layout.js';
+import { layoutManifestDigest, layoutPlatform } from '../../src/compose/oci-layout.js';
 import { DomainError } from '../../src/domain/errors.js';
 import { freePort } from '../../src/dev/free-port.js';
 import type { ImageArtifact } from '../../src/domain/types.js';
@@ -42,6 +42,28 @@ describe('the image cache of prepareImage and uploadArchImage', () => {
     sha256: made.sha256,
     ...overrides,
   });
+  it('reads the platform of the image config from the layout, as skopeo reads it (what the index lists)', async () => {
+    const layout = await localOciLayout(artifact(), scratchSubdir('cache'), () => {});
+    const { stdout } = await execa('skopeo', ['inspect', '--config', '--raw', `oci:${layout}`]);
+    const config = JSON.parse(stdout) as { architecture: string; os: string; variant?: string };
+    expect(layoutPlatform(layout, artifact())).toEqual({
+      architecture: config.architecture,
+      os: config.os,
+      ...(config.variant ? { variant: config.variant } : {}),
+    });
+    expect(layoutPlatform(layout, artifact()).architecture).toBe(made.ociArch);
+    // A config blob that is not an image's (here: far too large) is refused, naming the image, not read whole.
+    const manifest = JSON.parse(
+      readFileSync(
+        join(layout, 'blobs', 'sha256', layoutManifestDigest(layout, artifact()).slice('sha256:'.length)),
+        'utf8',
+      ),
+    ) as { config: { digest: string } };
+    const configBlob = join(layout, 'blobs', 'sha256', manifest.config.digest.slice('sha256:'.length));
+    writeFileSync(configBlob, Buffer.alloc(5 * 1024 * 1024, 0x20));
+    expect(() => layoutPlatform(layout, artifact())).toThrow(/its image config sha256:[0-9a-f]{64} has 5242880 bytes/);
+  });
+
   const downloads = () =>
     server.requests.filter((request) => request.startsWith('GET ') && request.endsWith('.tar.xz')).length;
 
