@@ -15,7 +15,7 @@ import { gate, inspect, recordDecisions } from '../decisions.js';
 import { writeIndexComparing } from '../index-write.js';
 import { awaitOverride } from '../override-wait.js';
 import { repositoryStatus, type Run } from '../run.js';
-import { preparedDigest, type RecordedPreparation } from '../../domain/prepared-image.js';
+import { preparedDigest } from '../../domain/prepared-image.js';
 
 /** Runs started before blocked repositories waited for an override ended them at once. */
 const WAIT_FOR_OVERRIDE_PATCH = 'wait-for-override';
@@ -108,7 +108,7 @@ export async function prepareAll(plan: PublishPlan, parallel: number): Promise<M
   const digests = new Map<string, string>();
   const images = plan.repositories.flatMap((repository) => repository.images);
   await forEachBounded(images, parallel, async (image) => {
-    digests.set(image.sha256, preparedDigest((await prepareImage(image)) as RecordedPreparation));
+    digests.set(image.sha256, preparedDigest(await prepareImage(image)));
   });
   return digests;
 }
