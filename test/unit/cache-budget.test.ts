@@ -1,13 +1,13 @@
-import { mkdirSync, mkdtempSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CacheBudget } from '../../src/compose/cache-budget.js';
 import { parseSize } from '../../src/domain/byte-size.js';
+import { testTempDir } from './helpers/temp-dir.js';
 
 /** A cache dir with archives of `size` bytes, the first the least recently used. */
 function cacheWith(names: string[], size: number): string {
-  const dir = mkdtempSync(join(tmpdir(), 'cache-budget-'));
+  const dir = testTempDir('cache-budget-');
   names.forEach((name, index) => {
     const path = join(dir, `${name.repeat(64)}.oci.tar`);
     writeFileSync(path, Buffer.alloc(size));

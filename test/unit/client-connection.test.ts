@@ -1,9 +1,9 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config.js';
 import { connectionOptions } from '../../src/client/connection.js';
+import { testTempDir } from './helpers/temp-dir.js';
 
 const REST =
   '[[registries]]\nurl = "quay.io/fedora"\n[repositories]\nContainer_Base = "fedora"\n[architectures]\nx86_64 = "amd64"\n';
@@ -23,7 +23,7 @@ describe('connectionOptions', () => {
   });
 
   it('reads an mTLS pair and a CA', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'tls-'));
+    const dir = testTempDir('tls-');
     for (const name of ['client.pem', 'client.key', 'ca.pem']) writeFileSync(join(dir, name), name);
     const options = connectionOptions(
       config(

@@ -1,5 +1,5 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { availableParallelism, tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
@@ -10,6 +10,7 @@ import {
   parseConfig,
   publishSettings,
 } from '../../src/config.js';
+import { testTempDir } from './helpers/temp-dir.js';
 
 const MINIMAL = `
 [[registries]]
@@ -216,7 +217,7 @@ topic_prefix = "org.fedoraproject.stg"
 
 describe('config [registries].cert_dir', () => {
   function withCertDir(files: string[]): string {
-    const dir = mkdtempSync(join(tmpdir(), 'certs-'));
+    const dir = testTempDir('certs-');
     for (const file of files) writeFileSync(join(dir, file), 'x');
     const file = join(dir, 'config.toml');
     writeFileSync(file, MINIMAL.replace('tls_verify = false', `tls_verify = false\ncert_dir = "${dir}"`));
@@ -234,7 +235,7 @@ describe('config [registries].cert_dir', () => {
   });
 
   it('names a cert_dir that does not exist', () => {
-    const file = join(mkdtempSync(join(tmpdir(), 'certs-')), 'config.toml');
+    const file = join(testTempDir('certs-'), 'config.toml');
     writeFileSync(file, MINIMAL.replace('tls_verify = false', 'tls_verify = false\ncert_dir = "/nonexistent/certs"'));
     expect(() => loadConfig(file)).toThrow('[registries][0].cert_dir = "/nonexistent/certs" cannot be read (ENOENT)');
   });

@@ -1,10 +1,10 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, parseConfig, signingSettings } from '../../src/config.js';
 import { normalizePem, signatureTag } from '../../src/domain/signing.js';
 import { cosignAccess } from '../../src/tools/cosign.js';
+import { testTempDir } from './helpers/temp-dir.js';
 
 const MINIMAL = `
 [[registries]]
@@ -79,8 +79,8 @@ describe('signing helpers', () => {
   });
 
   it('gives cosign the registry credentials as DOCKER_CONFIG, and cert_dir as its CA bundle and client certificate', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'cosign-access-'));
-    const certDir = mkdtempSync(join(tmpdir(), 'cosign-certs-'));
+    const dir = testTempDir('cosign-access-');
+    const certDir = testTempDir('cosign-certs-');
     writeFileSync(join(certDir, 'ca.crt'), '-----BEGIN CERTIFICATE-----\nCA\n-----END CERTIFICATE-----\n');
     writeFileSync(join(certDir, 'client.cert'), 'cert');
     writeFileSync(join(certDir, 'client.key'), 'key');
@@ -96,7 +96,7 @@ describe('signing helpers', () => {
     });
     expect(readFileSync(access.caBundle!, 'utf8')).toContain('-----BEGIN CERTIFICATE-----\nCA\n');
     // Anonymous: an empty config, never the worker user's ~/.docker/config.json.
-    const anonymous = await cosignAccess({ tlsVerify: false }, mkdtempSync(join(tmpdir(), 'cosign-anon-')));
+    const anonymous = await cosignAccess({ tlsVerify: false }, testTempDir('cosign-anon-'));
     expect(JSON.parse(readFileSync(join(anonymous.dir, 'config.json'), 'utf8'))).toEqual({ auths: {} });
     expect(anonymous.caBundle).toBeUndefined();
   });

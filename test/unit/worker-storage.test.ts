@@ -1,5 +1,4 @@
-import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import { describe, expect, it } from 'vitest';
@@ -17,6 +16,7 @@ import {
 } from '../../src/domain/worker-storage.js';
 import { classifyToolFailure, ToolError } from '../../src/tools/tool-error.js';
 import { workerFaultOf } from '../../src/tools/worker-fault.js';
+import { testTempDir } from './helpers/temp-dir.js';
 
 /** A node fs error as node makes it: code, syscall and (for calls on a path) the path. */
 function errno(code: string, syscall: string, path?: string): NodeJS.ErrnoException {
@@ -168,7 +168,7 @@ describe('the worker-fault classifier', () => {
 
 describe('eviction and status for a worker fault', () => {
   it('evicts every cached image no activity is using, keeping the pinned one', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'evict-'));
+    const dir = testTempDir('evict-');
     for (const name of ['a', 'b', 'c']) {
       mkdirSync(join(dir, `${name.repeat(64)}.oci`, 'blobs'), { recursive: true });
       writeFileSync(join(dir, `${name.repeat(64)}.oci`, 'blobs', 'x'), Buffer.alloc(1000));
