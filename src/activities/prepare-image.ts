@@ -10,7 +10,8 @@ import { withWorkDirFaults } from './work-dir-faults.js';
 
 /**
  * Downloads, verifies, decompresses and unpacks one image into this host's cache and returns the manifest digest it will
- * have in a registry, and its platform (for the index, which then needs no read of the config from the registry). Runs for every image before anything is pushed, so a corrupt image publishes nothing.
+ * have in a registry, and its platform (for the index, which then needs no read of the config from the registry).
+ * Runs for every image before anything is pushed, so a corrupt image publishes nothing.
  */
 export function makePrepareImage(environment: ActivityEnvironment) {
   return function prepareImage(image: ImageArtifact): Promise<PreparedImage> {

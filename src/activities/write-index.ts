@@ -42,8 +42,8 @@ export type WriteIndexResult =
  * Publishes the index of one repository on one registry: reads each instance's manifest (and config, for its
  * platform) from the repository by digest, which is also the check that every instance is there; composes the OCI
  * index (src/domain/compose-index.ts, each instance annotated with its compose id); writes it to each tag with one
- * `skopeo copy --multi-arch index-only` from a temporary OCI layout, checking the digest each tag was stored as. Idempotent: the same
- * instances give the same index bytes, so a retry writes the same digest.
+ * `skopeo copy --multi-arch index-only` from a temporary OCI layout, checking the digest each tag was stored as.
+ * Idempotent: the same instances give the same index bytes, so a retry writes the same digest.
  */
 export function makeWriteIndex(environment: ActivityEnvironment) {
   return function writeIndex(input: WriteIndexInput): Promise<WriteIndexResult> {
