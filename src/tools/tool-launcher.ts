@@ -27,6 +27,15 @@ interface Pending {
 // Run from src/ (tsx), the launcher is TypeScript too: node loads it through tsx.
 const LAUNCHER = new URL(`./tool-launcher-process${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
 
+/** tsx's loader as a file URL, so that the launcher finds it from whatever directory the worker was started in. */
+function tsxLoader(): string {
+  try {
+    return import.meta.resolve('tsx');
+  } catch {
+    return 'tsx'; // a loader without import.meta.resolve (vitest's): the project root is the working directory
+  }
+}
+
 let launcher: ChildProcess | undefined;
 let nextId = 1;
 const pending = new Map<number, Pending>();
@@ -91,7 +100,7 @@ function runningLauncher(env: Record<string, string>): ChildProcess {
       'SIGKILL',
       '--',
       process.execPath,
-      ...(LAUNCHER.pathname.endsWith('.ts') ? ['--import', 'tsx'] : []),
+      ...(LAUNCHER.pathname.endsWith('.ts') ? ['--import', tsxLoader()] : []),
       LAUNCHER.pathname,
     ],
     { env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'json' },
