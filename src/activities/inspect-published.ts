@@ -6,6 +6,7 @@ import { ToolError } from '../tools/tool-error.js';
 import type { RegistryAccess } from '../tools/registry-access.js';
 import type { ActivityEnvironment } from './environment.js';
 import { translatingFailures } from './failures.js';
+import { withHeartbeats } from './heartbeat.js';
 import { withRegistryAccess } from './registry-credentials.js';
 import { pool } from '../tools/pool.js';
 
@@ -32,57 +33,59 @@ export interface InspectPublishedInput {
  */
 export function makeInspectPublished(environment: ActivityEnvironment) {
   return function inspectPublished(input: InspectPublishedInput): Promise<PublishedTag[]> {
-    return translatingFailures('reading the published manifests', async () => {
-      const signal = Context.current().cancellationSignal;
-      const atOnce = Math.max(2, Math.ceil(INSPECTIONS_AT_ONCE / input.registries.length));
-      // Every registry at once, each with a share of the processes.
-      const perRegistry = await Promise.all(
-        input.registries.map((registry) =>
-          withRegistryAccess(registry.url, environment, async (access) => {
-            const listed = await pool(input.repositories, atOnce, (repository) =>
-              listTags(`${registry.url}/${repository}`, access, { signal }).catch((error: unknown) => {
-                if (error instanceof ToolError) return undefined;
-                throw error;
-              }),
-            );
-            const read = (repository: string, tag: string, digestOnly: boolean) =>
-              lookUp(registry.url, repository, tag, digestOnly, access, signal);
-            const absent = (repository: string, tag: string): PublishedTag => ({
-              registry: registry.url,
-              repository,
-              tag,
-              digest: null,
-              instances: [],
-            });
-            const manifests = await pool(
-              input.repositories.flatMap((repository, n) => input.tags.map((tag) => ({ repository, tag, n }))),
-              atOnce,
-              async ({ repository, tag, n }) => {
-                const tags = listed[n];
-                return tags && !tags.includes(tag) ? absent(repository, tag) : read(repository, tag, false);
-              },
-            );
-            const archTags = await pool(
-              input.repositories.flatMap((repository, n) =>
-                (input.digestOnlyTags ?? []).map((tag) => ({ repository, tag, n })),
-              ),
-              atOnce,
-              async ({ repository, tag, n }) => {
-                const tags = listed[n];
-                // A 404 list is believed for the arch tags only while the repository shows no manifest tag either.
-                const unlisted =
-                  tags === null
-                    ? manifests.every((manifest) => manifest.repository !== repository || manifest.digest === null)
-                    : tags !== undefined && !tags.includes(tag);
-                return unlisted ? absent(repository, tag) : read(repository, tag, true);
-              },
-            );
-            return [...manifests, ...archTags];
-          }),
-        ),
-      );
-      return perRegistry.flat();
-    });
+    return translatingFailures('reading the published manifests', () =>
+      withHeartbeats(async () => {
+        const signal = Context.current().cancellationSignal;
+        const atOnce = Math.max(2, Math.ceil(INSPECTIONS_AT_ONCE / input.registries.length));
+        // Every registry at once, each with a share of the processes.
+        const perRegistry = await Promise.all(
+          input.registries.map((registry) =>
+            withRegistryAccess(registry.url, environment, async (access) => {
+              const listed = await pool(input.repositories, atOnce, (repository) =>
+                listTags(`${registry.url}/${repository}`, access, { signal }).catch((error: unknown) => {
+                  if (error instanceof ToolError) return undefined;
+                  throw error;
+                }),
+              );
+              const read = (repository: string, tag: string, digestOnly: boolean) =>
+                lookUp(registry.url, repository, tag, digestOnly, access, signal);
+              const absent = (repository: string, tag: string): PublishedTag => ({
+                registry: registry.url,
+                repository,
+                tag,
+                digest: null,
+                instances: [],
+              });
+              const manifests = await pool(
+                input.repositories.flatMap((repository, n) => input.tags.map((tag) => ({ repository, tag, n }))),
+                atOnce,
+                async ({ repository, tag, n }) => {
+                  const tags = listed[n];
+                  return tags && !tags.includes(tag) ? absent(repository, tag) : read(repository, tag, false);
+                },
+              );
+              const archTags = await pool(
+                input.repositories.flatMap((repository, n) =>
+                  (input.digestOnlyTags ?? []).map((tag) => ({ repository, tag, n })),
+                ),
+                atOnce,
+                async ({ repository, tag, n }) => {
+                  const tags = listed[n];
+                  // A 404 list is believed for the arch tags only while the repository shows no manifest tag either.
+                  const unlisted =
+                    tags === null
+                      ? manifests.every((manifest) => manifest.repository !== repository || manifest.digest === null)
+                      : tags !== undefined && !tags.includes(tag);
+                  return unlisted ? absent(repository, tag) : read(repository, tag, true);
+                },
+              );
+              return [...manifests, ...archTags];
+            }),
+          ),
+        );
+        return perRegistry.flat();
+      }),
+    );
   };
 }
 

@@ -40,10 +40,19 @@ const BASIC_RETRY = {
 // A timeout is also how long a run waits when the worker running the activity dies: each is as short as its work.
 const instant = proxyActivities<PublishActivities>({ startToCloseTimeout: '30 seconds', retry: BASIC_RETRY });
 const basic = proxyActivities<PublishActivities>({ startToCloseTimeout: '5 minutes', retry: BASIC_RETRY });
-/** inspectPublished heartbeats after each lookup (one skopeo call each). */
+/**
+ * Long activities heartbeat every 2 s (src/activities/heartbeat.ts), so a worker that dies is noticed this soon
+ * and its activity retried on another worker at once: a crash costs seconds, not minutes.
+ */
+const HEARTBEAT_TIMEOUT = '10 seconds';
+
+/**
+ * inspectPublished heartbeats every 2 s and after each lookup: it runs while the images are prepared, so a worker
+ * that dies in it must not hold the run up longer than one that dies in a download.
+ */
 const inspections = proxyActivities<PublishActivities>({
   startToCloseTimeout: '5 minutes',
-  heartbeatTimeout: '1 minute',
+  heartbeatTimeout: HEARTBEAT_TIMEOUT,
   retry: BASIC_RETRY,
 });
 export const workerSettings = summarized(
@@ -60,12 +69,9 @@ export const inspectPublished = summarized(
 );
 
 /**
- * Long activities heartbeat every 2 s (src/activities/heartbeat.ts), so a worker that dies is noticed this soon
- * and its activity retried on another worker at once (1 s): a crash costs seconds, not minutes. The retried
- * attempt finds the image already unpacked in the worker's cache and the blobs already in the registry.
+ * Image activities are retried 1 s after a failure; the retried attempt finds the image already unpacked in the
+ * worker's cache and the blobs already in the registry.
  */
-const HEARTBEAT_TIMEOUT = '10 seconds';
-
 const images = proxyActivities<PublishActivities>({
   startToCloseTimeout: '2 hours',
   heartbeatTimeout: HEARTBEAT_TIMEOUT,
