@@ -19,6 +19,8 @@ export interface LaunchOptions {
 }
 
 interface Pending {
+  /** The launcher running it: when that one exits, only its own calls fail (a new one may run others by then). */
+  owner: ChildProcess;
   resolve: (result: LaunchResult) => void;
   onLine?: (line: string) => void;
   canceled: boolean;
@@ -47,7 +49,6 @@ const pending = new Map<number, Pending>();
 export function launchTool(file: string, args: string[], options: LaunchOptions): Promise<LaunchResult> {
   const id = nextId++;
   return new Promise<LaunchResult>((resolve) => {
-    const entry: Pending = { resolve, canceled: false, ...(options.onLine ? { onLine: options.onLine } : {}) };
     if (options.signal?.aborted) {
       resolve({ stdout: '', stderr: '', canceled: true });
       return;
@@ -60,6 +61,12 @@ export function launchTool(file: string, args: string[], options: LaunchOptions)
       resolve({ stdout: '', stderr: '', spawnError: { code: code ?? 'UNKNOWN', message }, canceled: false });
       return;
     }
+    const entry: Pending = {
+      owner: launcherProcess,
+      resolve,
+      canceled: false,
+      ...(options.onLine ? { onLine: options.onLine } : {}),
+    };
     const onAbort = () => {
       entry.canceled = true;
       send(launcherProcess, { kind: 'kill', id });
@@ -114,13 +121,14 @@ function runningLauncher(env: Record<string, string>): ChildProcess {
       return;
     }
     pending.delete(reply.id);
-    if (pending.size === 0) child.channel?.unref();
+    if (![...pending.values()].some((other) => other.owner === child)) child.channel?.unref();
     const { kind: _kind, id: _id, ...result } = reply;
     entry.resolve({ ...result, canceled: entry.canceled });
   });
   const fail = (message: string, code: string) => {
     if (launcher === child) launcher = undefined;
     for (const [id, entry] of pending) {
+      if (entry.owner !== child) continue;
       pending.delete(id);
       entry.resolve({ stdout: '', stderr: message, spawnError: { code, message }, canceled: entry.canceled });
     }
