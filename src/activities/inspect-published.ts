@@ -1,7 +1,8 @@
 import { Context } from '@temporalio/activity';
 import type { RegistrySettings } from '../domain/settings.js';
 import { COMPOSE_ID_ANNOTATION, type PublishedTag } from '../domain/types.js';
-import { inspectRemote, listTags, remoteDigest, type RemoteManifest } from '../tools/skopeo.js';
+import { inspectManifest, listTags, remoteDigest } from '../tools/registry-api.js';
+import type { RemoteManifest } from '../tools/remote-manifest.js';
 import { ToolError } from '../tools/tool-error.js';
 import type { RegistryAccess } from '../tools/registry-access.js';
 import type { ActivityEnvironment } from './environment.js';
@@ -24,8 +25,8 @@ export interface InspectPublishedInput {
  * What every registry publishes today at every repository × manifest tag, and the digest of each arch tag. A missing
  * tag is a first publication.
  *
- * Each lookup is a skopeo process (a Go program started: most of its cost). One `skopeo list-tags` per repository
- * and registry says which tags exist, and only those are read: a first publication reads almost nothing. A tag the
+ * Each lookup is a request to the registry (src/tools/registry-api.ts). One tag list per repository and registry
+ * says which tags exist, and only those are read: a first publication reads almost nothing. A tag the
  * list leaves out is absent. When the registry answers 404 for the list (no tag in the repository yet, or a
  * registry that does not list tags), the manifest tags are still read one by one, since the gate's decision rests
  * on them, and the arch tags count as absent only if every manifest tag is. When the list fails otherwise
@@ -89,7 +90,7 @@ export function makeInspectPublished(environment: ActivityEnvironment) {
   };
 }
 
-/** One tag read with one skopeo process: the manifest (and its instances), or its digest alone. */
+/** One tag read: the manifest (and, for a single image, its config), or its digest alone. */
 async function lookUp(
   registry: string,
   repository: string,
@@ -101,7 +102,7 @@ async function lookUp(
   const reference = `${registry}/${repository}:${tag}`;
   const found: PublishedTag = digestOnly
     ? { registry, repository, tag, digest: await remoteDigest(reference, access, { signal }), instances: [] }
-    : toPublishedTag(registry, repository, tag, await inspectRemote(reference, access, { signal }));
+    : toPublishedTag(registry, repository, tag, await inspectManifest(reference, access, { signal }));
   Context.current().heartbeat({ registry, repository, tag });
   return found;
 }

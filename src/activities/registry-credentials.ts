@@ -13,7 +13,8 @@ export const AUTHFILE_DIR_PREFIX = 'auth-';
  * registry's settings (tls, cert_dir, credential_prefix) come from the worker's own config, and a registry the
  * config does not list is refused: a run cannot send the worker's credentials anywhere else.
  * Credentials come from <credential_prefix>USER/PASSWORD in the worker's environment and reach skopeo/buildah only
- * through a 0600 authfile that is removed afterwards: never through workflow input, history, logs or process arguments.
+ * through a 0600 authfile that is removed afterwards, and the worker's own registry requests in memory: never through
+ * workflow input, history, logs or process arguments.
  */
 export async function withRegistryAccess<T>(
   registryUrl: string,
@@ -36,7 +37,7 @@ export async function withRegistryAccess<T>(
   try {
     const auth = Buffer.from(`${credentials.user}:${credentials.password}`).toString('base64');
     await writeFile(authfile, JSON.stringify({ auths: { [registryHost(registry.url)]: { auth } } }), { mode: 0o600 });
-    return await body({ ...base, authfile });
+    return await body({ ...base, authfile, credentials });
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -1,9 +1,6 @@
-import { randomUUID } from 'node:crypto';
-import { join } from 'node:path';
-import { rm } from 'node:fs/promises';
 import { Context } from '@temporalio/activity';
 import type { RegistrySettings } from '../domain/settings.js';
-import { tagInRegistry } from '../tools/skopeo.js';
+import { tagManifest } from '../tools/registry-api.js';
 import type { ActivityEnvironment } from './environment.js';
 import { translatingFailures } from './failures.js';
 import { withWorkDirFaults } from './work-dir-faults.js';
@@ -31,7 +28,7 @@ export function makeTagArchImages(environment: ActivityEnvironment) {
         withHeartbeats(async (heartbeat) => {
           const context = Context.current();
           const signal = context.cancellationSignal;
-          // Each write is a skopeo process that mostly waits on its registry: several at once, every registry at once.
+          // Each write is a manifest read and written back under the tag: several at once, every registry at once.
           await Promise.all(
             input.registries.map(async (registry) => {
               const writes = input.writes.filter((write) => write.registry === registry.url);
@@ -41,14 +38,9 @@ export function makeTagArchImages(environment: ActivityEnvironment) {
                 pool(writes, TAG_WRITES_AT_ONCE, async ({ tag, digest }) => {
                   // The run inspected these tags under the repository lock just now: each one written here differs.
                   heartbeat({ tagging: `${where}:${tag}` });
-                  const digestFile = join(environment.scratchDir, `${randomUUID()}.digest`);
-                  try {
-                    const tagged = await tagInRegistry(where, digest, tag, access, digestFile, { signal });
-                    if (tagged !== digest)
-                      throw new Error(`${where}:${tag}: registry stored ${tagged}, expected ${digest}; will retry`);
-                  } finally {
-                    await rm(digestFile, { force: true });
-                  }
+                  const tagged = await tagManifest(where, digest, tag, access, { signal });
+                  if (tagged !== digest)
+                    throw new Error(`${where}:${tag}: registry stored ${tagged}, expected ${digest}; will retry`);
                   context.log.info('arch tag written', {
                     ...logContext(context),
                     repository: input.repository,

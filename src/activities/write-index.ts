@@ -1,18 +1,10 @@
-import { createHash, randomUUID } from 'node:crypto';
-import { rm } from 'node:fs/promises';
-import { join } from 'node:path';
 import { Context } from '@temporalio/activity';
 import { composeIndex, describeInstance, type InstanceDescriptor } from '../domain/compose-index.js';
 import { DomainError } from '../domain/errors.js';
 import type { RegistrySettings } from '../domain/settings.js';
 import type { IndexInstance } from '../domain/types.js';
-import {
-  copyIndexOnly,
-  readRemoteConfig,
-  readRemoteManifest,
-  remoteDigest,
-  writeIndexLayout,
-} from '../tools/skopeo.js';
+import { putIndex, readRemoteConfig, readRemoteManifest, remoteDigest } from '../tools/registry-api.js';
+import { manifestDigest } from '../tools/remote-manifest.js';
 import type { RegistryAccess } from '../tools/registry-access.js';
 import { ToolError } from '../tools/tool-error.js';
 import type { ActivityEnvironment } from './environment.js';
@@ -42,7 +34,7 @@ export type WriteIndexResult =
  * Publishes the index of one repository on one registry: reads each instance's manifest (and config, for its
  * platform) from the repository by digest, which is also the check that every instance is there; composes the OCI
  * index (src/domain/compose-index.ts, each instance annotated with its compose id); writes it to each tag with one
- * `skopeo copy --multi-arch index-only` from a temporary OCI layout, checking the digest each tag was stored as.
+ * manifest PUT, checking the digest each tag was stored as.
  * Idempotent: the same instances give the same index bytes, so a retry writes the same digest.
  */
 export function makeWriteIndex(environment: ActivityEnvironment) {
@@ -74,39 +66,29 @@ export function makeWriteIndex(environment: ActivityEnvironment) {
             const { descriptors } = described;
             heartbeat({ described: where });
             const index = composeIndex(descriptors);
-            const layout = join(environment.scratchDir, `index-${randomUUID()}`);
-            try {
-              const indexDigest = await writeIndexLayout(layout, index);
-              const digests: Record<string, string> = {};
-              for (const tag of input.tags) {
-                const digestFile = join(environment.scratchDir, `${randomUUID()}.digest`);
-                try {
-                  digests[tag] = await copyIndexOnly(layout, `${where}:${tag}`, access, digestFile, { signal });
-                } finally {
-                  await rm(digestFile, { force: true });
-                }
-                // The registry accepted these bytes for the tag (skopeo's digest file names what it wrote): the
-                // index composed from the instances read above, so no read-back (a skopeo process per tag).
-                if (digests[tag] !== indexDigest)
-                  throw new DomainError(
-                    'PublishedIndexMismatch',
-                    `${where}:${tag} was stored as ${digests[tag]} after the push, expected the composed index ${indexDigest}`,
-                  );
-                heartbeat({ pushed: `${where}:${tag}` });
-              }
-              publisherMetrics(context.metricMeter).manifestDuration.record(Date.now() - started, {
-                registry: input.registry.url,
-              });
-              context.log.info('index published', {
-                ...logContext(context),
-                repository: input.repository,
-                registry: input.registry.url,
-                digests,
-              });
-              return { outcome: 'pushed', registry: input.registry.url, digests };
-            } finally {
-              await rm(layout, { recursive: true, force: true });
+            const indexDigest = manifestDigest(index);
+            const digests: Record<string, string> = {};
+            for (const tag of input.tags) {
+              digests[tag] = await putIndex(`${where}:${tag}`, index, access, { signal });
+              // The registry names the digest it stored: the index composed from the instances read above, so no
+              // read-back.
+              if (digests[tag] !== indexDigest)
+                throw new DomainError(
+                  'PublishedIndexMismatch',
+                  `${where}:${tag} was stored as ${digests[tag]} after the push, expected the composed index ${indexDigest}`,
+                );
+              heartbeat({ pushed: `${where}:${tag}` });
             }
+            publisherMetrics(context.metricMeter).manifestDuration.record(Date.now() - started, {
+              registry: input.registry.url,
+            });
+            context.log.info('index published', {
+              ...logContext(context),
+              repository: input.repository,
+              registry: input.registry.url,
+              digests,
+            });
+            return { outcome: 'pushed', registry: input.registry.url, digests };
           }),
         ),
       ),
@@ -133,7 +115,7 @@ function describeInstances(
           readRemoteManifest(reference, access, { signal }),
           instance.platform ?? readRemoteConfig(reference, access, { signal }),
         ]);
-        if (`sha256:${createHash('sha256').update(rawManifest, 'utf8').digest('hex')}` !== instance.digest)
+        if (manifestDigest(rawManifest) !== instance.digest)
           throw new DomainError(
             'PublishedIndexMismatch',
             `${reference} (${instance.ociArch}) reads back with another digest: the registry served another manifest`,

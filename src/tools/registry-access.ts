@@ -1,7 +1,9 @@
-/** How to reach one registry: credentials by authfile only, never on a command line. */
+/** How to reach one registry: credentials by authfile for the tools, never on a command line. */
 export interface RegistryAccess {
   /** A docker-style auth.json (0600), or undefined for anonymous access. */
   authfile?: string;
+  /** The same credentials, for the registry requests the worker makes itself (src/tools/registry-http.ts). */
+  credentials?: { user: string; password: string };
   tlsVerify: boolean;
   /** A directory with client certificates (*.cert/*.key) and CA certificates (*.crt). */
   certDir?: string;

@@ -11,14 +11,9 @@ import {
   removeImages,
 } from '../../src/tools/buildah.js';
 import { composeIndex, describeInstance } from '../../src/domain/compose-index.js';
-import {
-  copyIndexOnly,
-  copyToRegistry,
-  inspectRemote,
-  readRemoteConfig,
-  readRemoteManifest,
-  writeIndexLayout,
-} from '../../src/tools/skopeo.js';
+import { copyToRegistry, inspectRemote } from '../../src/tools/skopeo.js';
+import { putIndex, readRemoteConfig, readRemoteManifest } from '../../src/tools/registry-api.js';
+import { manifestDigest } from '../../src/tools/remote-manifest.js';
 import { ToolError } from '../../src/tools/tool-error.js';
 import { makeCompose, type MadeCompose } from '../support/compose-factory.js';
 import { scratchSubdir } from '../support/temporal.js';
@@ -79,7 +74,7 @@ describe('buildah and skopeo wrappers against the real registry', () => {
       ['arm64', digests.arm64, `${compose.composeId}/arm64`],
     ]);
 
-    // The index composed from the instances' descriptors (what writeIndex writes with one skopeo call per tag) is
+    // The index composed from the instances' descriptors (what writeIndex writes with one manifest PUT per tag) is
     // byte for byte the one buildah wrote: same digest.
     const descriptors = await Promise.all(
       Object.entries(digests).map(async ([arch, digest]) =>
@@ -92,11 +87,8 @@ describe('buildah and skopeo wrappers against the real registry', () => {
       ),
     );
     const composed = composeIndex(descriptors);
-    const layoutDigest = await writeIndexLayout(join(dir, 'composed-index'), composed);
-    expect(layoutDigest).toBe(indexDigest);
-    expect(
-      await copyIndexOnly(join(dir, 'composed-index'), `${repo}:40-composed`, anonymous, join(dir, 'composed-digest')),
-    ).toBe(indexDigest);
+    expect(manifestDigest(composed)).toBe(indexDigest);
+    expect(await putIndex(`${repo}:40-composed`, composed, anonymous)).toBe(indexDigest);
     expect(await inspectRemote(`${repo}:40-composed`, anonymous)).toEqual(index);
 
     const single = await inspectRemote(`${repo}:40-aarch64`, anonymous);

@@ -9,7 +9,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { activityEnvironment } from '../../src/activities/environment.js';
 import { makeWriteIndex, type WriteIndexInput, type WriteIndexResult } from '../../src/activities/write-index.js';
 import { COMPOSE_ID_ANNOTATION, type IndexInstance } from '../../src/domain/types.js';
-import { copyToRegistry, inspectRemote, remoteDigest } from '../../src/tools/skopeo.js';
+import { copyToRegistry, inspectRemote } from '../../src/tools/skopeo.js';
 import { makeCompose, type MadeCompose } from '../support/compose-factory.js';
 import { testSettings } from '../support/publisher.js';
 import { scratchSubdir } from '../support/temporal.js';
@@ -93,6 +93,6 @@ describe('writeIndex (one write per index and tag)', () => {
     expect(failure).toBeInstanceOf(ApplicationFailure);
     expect((failure as ApplicationFailure).type).toBe('NotFound');
     expect((failure as ApplicationFailure).message).toContain(missing);
-    expect(await remoteDigest(`${where}:41`, anonymous)).toBeNull();
+    expect(await inspectRemote(`${where}:41`, anonymous)).toEqual({ kind: 'absent' });
   });
 });

@@ -1,0 +1,261 @@
+import type { RegistryAccess } from './registry-access.js';
+import { registryRequest, type RegistryEndpoint } from './registry-http.js';
+import {
+  configDigestOf,
+  describeRemoteManifest,
+  MANIFEST_MEDIA_TYPES,
+  manifestDigest,
+  OCI_INDEX,
+  type RemoteManifest,
+} from './remote-manifest.js';
+import { ToolError } from './tool-error.js';
+
+/**
+ * The registry reads and manifest writes of a run, over the registry API (src/tools/registry-http.ts): the same
+ * answers skopeo gives (`skopeo inspect --raw`, `--config`, `list-tags`, a manifest-only `copy`), without a process
+ * per request. References are spelled as for skopeo: `<host>/<repository>:<tag>` or `…@sha256:<hex>`.
+ */
+
+export interface RequestOptions {
+  signal?: AbortSignal;
+}
+
+/** The distribution registry refuses manifests over 4 MiB; nothing larger is read. */
+const MAX_MANIFEST_BYTES = 4 << 20;
+const MAX_CONFIG_BYTES = 4 << 20;
+const MAX_TAG_LIST_BYTES = 16 << 20;
+const TAGS_PER_PAGE = 1000;
+
+interface ParsedReference {
+  host: string;
+  repository: string;
+  /** A tag or a digest. */
+  reference: string;
+}
+
+export function parseReference(reference: string): ParsedReference {
+  const slash = reference.indexOf('/');
+  const at = reference.indexOf('@');
+  const colon = reference.lastIndexOf(':');
+  const split = at > slash ? at : colon > slash ? colon : -1;
+  if (slash <= 0 || split < 0)
+    throw new ToolError('invalid-input', 'registry', reference, 'not a registry reference', undefined);
+  return {
+    host: reference.slice(0, slash),
+    repository: reference.slice(slash + 1, split),
+    reference: reference.slice(split + 1),
+  };
+}
+
+function endpointOf(host: string, access: RegistryAccess): RegistryEndpoint {
+  return {
+    host,
+    tlsVerify: access.tlsVerify,
+    ...(access.certDir ? { certDir: access.certDir } : {}),
+    ...(access.credentials ? { credentials: access.credentials } : {}),
+  };
+}
+
+/** The manifest at a reference, byte for byte, with the media type it was served as; a not-found ToolError when absent. */
+export async function readManifest(
+  reference: string,
+  access: RegistryAccess,
+  options: RequestOptions = {},
+): Promise<{ raw: string; mediaType: string; digest: string }> {
+  const parsed = parseReference(reference);
+  const answer = await registryRequest(endpointOf(parsed.host, access), {
+    method: 'GET',
+    path: `/v2/${parsed.repository}/manifests/${parsed.reference}`,
+    access: 'pull',
+    repository: parsed.repository,
+    headers: { accept: MANIFEST_MEDIA_TYPES.join(', ') },
+    maxBytes: MAX_MANIFEST_BYTES,
+    ...options,
+  });
+  const raw = answer.body.toString('utf8');
+  const digest = manifestDigest(raw);
+  // Asked by digest, the registry must serve exactly those bytes.
+  if (parsed.reference.startsWith('sha256:') && digest !== parsed.reference)
+    throw new ToolError(
+      'unknown',
+      'registry',
+      `GET ${reference}`,
+      `the registry served a manifest whose digest is ${digest}`,
+      undefined,
+    );
+  const served = answer.headers['content-type']?.split(';')[0]?.trim();
+  const declared = (JSON.parse(raw) as { mediaType?: unknown }).mediaType;
+  return { raw, digest, mediaType: typeof declared === 'string' ? declared : (served ?? 'unknown') };
+}
+
+/** The manifest's text (as `skopeo inspect --raw`). */
+export async function readRemoteManifest(
+  reference: string,
+  access: RegistryAccess,
+  options: RequestOptions = {},
+): Promise<string> {
+  return (await readManifest(reference, access, options)).raw;
+}
+
+/** The digest a reference has in its registry, or null when the tag or digest is not there. */
+export async function remoteDigest(
+  reference: string,
+  access: RegistryAccess,
+  options: RequestOptions = {},
+): Promise<string | null> {
+  try {
+    return (await readManifest(reference, access, options)).digest;
+  } catch (error) {
+    if (error instanceof ToolError && error.kind === 'not-found') return null;
+    throw error;
+  }
+}
+
+/** What the registry holds at a reference: an index with its instances, an image with its platform, or nothing. */
+export async function inspectManifest(
+  reference: string,
+  access: RegistryAccess,
+  options: RequestOptions = {},
+): Promise<RemoteManifest> {
+  let raw: string;
+  try {
+    raw = (await readManifest(reference, access, options)).raw;
+  } catch (error) {
+    if (error instanceof ToolError && error.kind === 'not-found') return { kind: 'absent' };
+    throw error;
+  }
+  return describeRemoteManifest(raw, () => readConfigOf(reference, raw, access, options));
+}
+
+/** The image config of the single-arch image at a reference, as JSON text (as `skopeo inspect --config --raw`). */
+export async function readRemoteConfig(
+  reference: string,
+  access: RegistryAccess,
+  options: RequestOptions = {},
+): Promise<string> {
+  return readConfigOf(reference, await readRemoteManifest(reference, access, options), access, options);
+}
+
+async function readConfigOf(
+  reference: string,
+  rawManifest: string,
+  access: RegistryAccess,
+  options: RequestOptions,
+): Promise<string> {
+  const parsed = parseReference(reference);
+  const digest = configDigestOf(rawManifest);
+  const answer = await registryRequest(endpointOf(parsed.host, access), {
+    method: 'GET',
+    path: `/v2/${parsed.repository}/blobs/${digest}`,
+    access: 'pull',
+    repository: parsed.repository,
+    maxBytes: MAX_CONFIG_BYTES,
+    ...options,
+  });
+  const config = answer.body.toString('utf8');
+  if (manifestDigest(config) !== digest)
+    throw new ToolError(
+      'unknown',
+      'registry',
+      `GET ${reference} config`,
+      `the registry served a config blob that is not ${digest}`,
+      undefined,
+    );
+  return config;
+}
+
+/**
+ * The tags of `repository` (`<host>/<name>`), every page of them. null when the registry answers 404 (the
+ * distribution registry's NAME_UNKNOWN: a repository with no tag yet, or none at all).
+ */
+export async function listTags(
+  repository: string,
+  access: RegistryAccess,
+  options: RequestOptions = {},
+): Promise<string[] | null> {
+  const { host, repository: name } = parseReference(`${repository}:list`);
+  const endpoint = endpointOf(host, access);
+  const tags: string[] = [];
+  let path: string | undefined = `/v2/${name}/tags/list?n=${TAGS_PER_PAGE}`;
+  while (path) {
+    const answer = await registryRequest(
+      endpoint,
+      { method: 'GET', path, access: 'pull', repository: name, maxBytes: MAX_TAG_LIST_BYTES, ...options },
+      [200, 404],
+    );
+    if (answer.status === 404) return tags.length > 0 ? tags : null;
+    const page = JSON.parse(answer.body.toString('utf8')) as { tags?: unknown };
+    if (page.tags !== null && page.tags !== undefined) {
+      if (!Array.isArray(page.tags) || page.tags.some((tag) => typeof tag !== 'string'))
+        throw new ToolError(
+          'unknown',
+          'registry',
+          `GET ${repository} tags`,
+          'the tag list is not a list of strings',
+          undefined,
+        );
+      tags.push(...(page.tags as string[]));
+    }
+    path = nextPage(answer.headers.link, path);
+  }
+  return tags;
+}
+
+/** The next page of a tag list from its `Link: </v2/…?last=…&n=…>; rel="next"` header, on the same registry only. */
+function nextPage(link: string | string[] | undefined, current: string): string | undefined {
+  const header = Array.isArray(link) ? link[0] : link;
+  const target = header && /<([^>]+)>\s*;\s*rel="?next"?/.exec(header)?.[1];
+  if (!target) return undefined;
+  const url = new URL(target, 'http://registry.invalid');
+  if (url.host !== 'registry.invalid' || !url.pathname.startsWith('/v2/')) return undefined;
+  const next = `${url.pathname}${url.search}`;
+  return next === current ? undefined : next;
+}
+
+/** Writes a manifest to `<host>/<repository>:<tag>`; returns the digest the registry stored it as. */
+export async function putManifest(
+  destination: string,
+  raw: string,
+  mediaType: string,
+  access: RegistryAccess,
+  options: RequestOptions = {},
+): Promise<string> {
+  const parsed = parseReference(destination);
+  const answer = await registryRequest(endpointOf(parsed.host, access), {
+    method: 'PUT',
+    path: `/v2/${parsed.repository}/manifests/${parsed.reference}`,
+    access: 'pull,push',
+    repository: parsed.repository,
+    headers: { 'content-type': mediaType },
+    body: Buffer.from(raw, 'utf8'),
+    maxBytes: 1 << 20,
+    ...options,
+  });
+  const stored = answer.headers['docker-content-digest'];
+  return typeof stored === 'string' && stored ? stored : manifestDigest(raw);
+}
+
+/**
+ * Points `tag` at the manifest `digest` already in the same repository: reads it and writes the same bytes under the
+ * tag (what `skopeo copy` between two references of one registry does). Returns the digest the tag now has.
+ */
+export async function tagManifest(
+  repository: string,
+  digest: string,
+  tag: string,
+  access: RegistryAccess,
+  options: RequestOptions = {},
+): Promise<string> {
+  const manifest = await readManifest(`${repository}@${digest}`, access, options);
+  return putManifest(`${repository}:${tag}`, manifest.raw, manifest.mediaType, access, options);
+}
+
+/** Writes an OCI image index (its JSON text) to `<host>/<repository>:<tag>`: the registry must have its instances. */
+export function putIndex(
+  destination: string,
+  index: string,
+  access: RegistryAccess,
+  options: RequestOptions = {},
+): Promise<string> {
+  return putManifest(destination, index, OCI_INDEX, access, options);
+}

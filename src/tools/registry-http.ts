@@ -1,0 +1,341 @@
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import http, { type IncomingHttpHeaders } from 'node:http';
+import https from 'node:https';
+import { join } from 'node:path';
+import { rootCertificates } from 'node:tls';
+import { parseAuthChallenge, tokenOf, tokenUrl, type AuthChallenge } from './registry-auth.js';
+import { ToolError, type ToolErrorKind } from './tool-error.js';
+
+/**
+ * The registry API spoken by the worker itself, for the small requests (manifests, tag lists, image configs, manifest
+ * writes): each costs a few milliseconds here, where a skopeo process costs 20–30 ms of CPU to start. Image blobs still
+ * go through `skopeo copy`. It behaves as skopeo does for one registry: `tls_verify = false` tries HTTPS without
+ * checking the certificate, then plain HTTP; `cert_dir` adds the CAs of its `*.crt` files and the client certificate
+ * of its `*.cert`/`*.key` pair; basic and bearer-token authentication; no proxy.
+ */
+export interface RegistryEndpoint {
+  /** host[:port], as image references spell it. */
+  host: string;
+  tlsVerify: boolean;
+  certDir?: string;
+  credentials?: { user: string; password: string };
+}
+
+export interface RegistryRequest {
+  method: 'GET' | 'HEAD' | 'PUT';
+  /** The path under the registry, starting with /v2/. */
+  path: string;
+  /** "pull" or "pull,push": the access a bearer token must grant for this request. */
+  access: 'pull' | 'pull,push';
+  /** The repository the request is about (namespace/name), for the token's scope. */
+  repository: string;
+  headers?: Record<string, string>;
+  body?: Buffer;
+  /** The largest answer this request accepts: the registry is not trusted to send a bounded one. */
+  maxBytes: number;
+  signal?: AbortSignal;
+}
+
+export interface RegistryAnswer {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: Buffer;
+}
+
+const REQUEST_TIMEOUT_MS = 60_000;
+const MAX_REDIRECTS = 5;
+const MAX_TOKEN_BYTES = 1 << 20;
+
+/**
+ * Sends one request to a registry, authenticating as its challenge asks, following redirects of reads, and
+ * returns the answer of any status the caller asked about (`expect`); any other status is a ToolError of the kind a
+ * retry needs to know (404 not-found, 401/403 unauthorized, 429/5xx transient).
+ */
+export async function registryRequest(
+  endpoint: RegistryEndpoint,
+  request: RegistryRequest,
+  expect: number[] = [200, 201, 202],
+): Promise<RegistryAnswer> {
+  const scheme = await schemeOf(endpoint, request.signal);
+  const url = new URL(`${scheme}://${endpoint.host}${request.path}`);
+  const described = `${request.method} ${url.href}`;
+  const authKey = `${endpointKey(endpoint)} ${credentialsKey(endpoint)} ${request.repository} ${request.access}`;
+  let answer = await send(endpoint, url, request, authorizations.get(authKey), described);
+  if (answer.status === 401) {
+    const challenge = parseAuthChallenge(headerOf(answer.headers, 'www-authenticate'));
+    const authorization = challenge && (await authorize(endpoint, challenge, request, described));
+    if (authorization) {
+      authorizations.set(authKey, authorization);
+      answer = await send(endpoint, url, request, authorization, described);
+    }
+  }
+  if (expect.includes(answer.status)) return answer;
+  throw new ToolError(kindOfStatus(answer.status), 'registry', described, detailOf(answer), undefined);
+}
+
+/** The sha256 digest of a manifest's bytes, as registries name it. */
+export function digestOfBytes(bytes: Buffer | string): string {
+  return `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+}
+
+/** Authorization headers that worked, per registry, credentials, repository and access: sent first next time (a token that expired gets a 401 and is replaced). */
+const authorizations = new Map<string, string>();
+const schemes = new Map<string, Promise<'https' | 'http'>>();
+const agents = new Map<string, http.Agent>();
+
+/**
+ * HTTPS, or for a registry whose tls_verify is false and that does not speak TLS, plain HTTP (as skopeo does): found
+ * once per registry and remembered. A registry that answers neither is tried again next time.
+ */
+function schemeOf(endpoint: RegistryEndpoint, signal?: AbortSignal): Promise<'https' | 'http'> {
+  if (endpoint.tlsVerify) return Promise.resolve('https');
+  const key = endpointKey(endpoint);
+  let found = schemes.get(key);
+  if (!found) {
+    found = (async () => {
+      const ping = (scheme: 'https' | 'http') =>
+        roundTrip(endpoint, new URL(`${scheme}://${endpoint.host}/v2/`), { method: 'GET', maxBytes: 1 << 16, signal });
+      try {
+        await ping('https');
+        return 'https' as const;
+      } catch (httpsError) {
+        if (!(httpsError instanceof NetworkError)) throw httpsError;
+        await ping('http').catch(() => Promise.reject(httpsError));
+        return 'http' as const;
+      }
+    })();
+    schemes.set(key, found);
+    found.catch(() => schemes.delete(key));
+  }
+  return found;
+}
+
+async function send(
+  endpoint: RegistryEndpoint,
+  url: URL,
+  request: RegistryRequest,
+  authorization: string | undefined,
+  described: string,
+): Promise<RegistryAnswer> {
+  let target = url;
+  let sendAuthorization = authorization;
+  for (let redirects = 0; ; redirects++) {
+    const answer = await roundTrip(endpoint, target, {
+      method: request.method,
+      headers: { ...request.headers, ...(sendAuthorization ? { authorization: sendAuthorization } : {}) },
+      ...(request.body ? { body: request.body } : {}),
+      maxBytes: request.maxBytes,
+      ...(request.signal ? { signal: request.signal } : {}),
+    }).catch((error: unknown) => {
+      throw error instanceof NetworkError
+        ? new ToolError(error.kind, 'registry', described, error.message, undefined)
+        : error;
+    });
+    const location = headerOf(answer.headers, 'location');
+    if (request.method === 'PUT' || ![301, 302, 303, 307, 308].includes(answer.status) || !location) return answer;
+    if (redirects >= MAX_REDIRECTS)
+      throw new ToolError('unknown', 'registry', described, `more than ${MAX_REDIRECTS} redirects`, undefined);
+    const next = new URL(location, target);
+    // A redirect to a blob store elsewhere gets no credentials of this registry.
+    if (next.host !== target.host) sendAuthorization = undefined;
+    target = next;
+  }
+}
+
+/** The Authorization header a challenge asks for, or undefined when this worker has nothing to answer it with. */
+async function authorize(
+  endpoint: RegistryEndpoint,
+  challenge: AuthChallenge,
+  request: RegistryRequest,
+  described: string,
+): Promise<string | undefined> {
+  const basic = endpoint.credentials
+    ? `Basic ${Buffer.from(`${endpoint.credentials.user}:${endpoint.credentials.password}`).toString('base64')}`
+    : undefined;
+  if (challenge.scheme === 'basic') return basic;
+  const url = tokenUrl({ ...challenge, scope: `repository:${request.repository}:${request.access}` });
+  // Credentials go to the token service only over TLS, or to the registry's own host.
+  const sendCredentials = basic && (url.protocol === 'https:' || url.host === endpoint.host);
+  const tokenEndpoint: RegistryEndpoint = url.host === endpoint.host ? endpoint : { host: url.host, tlsVerify: true };
+  const answer = await roundTrip(tokenEndpoint, url, {
+    method: 'GET',
+    headers: sendCredentials ? { authorization: basic } : {},
+    maxBytes: MAX_TOKEN_BYTES,
+    ...(request.signal ? { signal: request.signal } : {}),
+  }).catch((error: unknown) => {
+    throw error instanceof NetworkError
+      ? new ToolError(error.kind, 'registry', `token for ${described}`, error.message, undefined)
+      : error;
+  });
+  if (answer.status !== 200)
+    throw new ToolError(
+      kindOfStatus(answer.status),
+      'registry',
+      `token for ${described}`,
+      `the token service ${url.origin}${url.pathname} answered ${detailOf(answer)}`,
+      undefined,
+    );
+  let token: string | undefined;
+  try {
+    token = tokenOf(JSON.parse(answer.body.toString('utf8')));
+  } catch {
+    token = undefined;
+  }
+  if (!token)
+    throw new ToolError(
+      'unknown',
+      'registry',
+      `token for ${described}`,
+      `the token service ${url.origin}${url.pathname} sent no token`,
+      undefined,
+    );
+  return `Bearer ${token}`;
+}
+
+/** A request that got no HTTP answer: refused, reset, timed out, a TLS failure. */
+class NetworkError extends Error {
+  constructor(
+    readonly kind: ToolErrorKind,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+interface RoundTrip {
+  method: string;
+  headers?: Record<string, string>;
+  body?: Buffer;
+  maxBytes: number;
+  signal?: AbortSignal | undefined;
+}
+
+function roundTrip(endpoint: RegistryEndpoint, url: URL, options: RoundTrip): Promise<RegistryAnswer> {
+  return new Promise((resolve, reject) => {
+    if (options.signal?.aborted) return reject(options.signal.reason as Error);
+    const secure = url.protocol === 'https:';
+    const request = (secure ? https : http).request(url, {
+      method: options.method,
+      agent: agentFor(endpoint, url),
+      headers: {
+        'user-agent': 'compose-publisher',
+        ...options.headers,
+        ...(options.body ? { 'content-length': String(options.body.length) } : {}),
+      },
+      timeout: REQUEST_TIMEOUT_MS,
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+    request.on('timeout', () =>
+      request.destroy(new NetworkError('transient', `no answer within ${REQUEST_TIMEOUT_MS / 1000} s (timeout)`)),
+    );
+    request.on('error', (error: NodeJS.ErrnoException) => {
+      if (error instanceof NetworkError) return reject(error);
+      if (options.signal?.aborted) return reject(options.signal.reason as Error);
+      reject(new NetworkError(kindOfNetworkError(error, secure), `${error.code ?? 'error'}: ${error.message}`));
+    });
+    request.on('response', (response) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      response.on('data', (chunk: Buffer) => {
+        size += chunk.length;
+        if (size > options.maxBytes) {
+          request.destroy(
+            new NetworkError(
+              'invalid-input',
+              `the answer is larger than ${options.maxBytes} bytes, more than this request accepts`,
+            ),
+          );
+          return;
+        }
+        chunks.push(chunk);
+      });
+      response.on('end', () =>
+        resolve({ status: response.statusCode ?? 0, headers: response.headers, body: Buffer.concat(chunks) }),
+      );
+      response.on('error', (error) => request.destroy(error));
+    });
+    request.end(options.body);
+  });
+}
+
+function agentFor(endpoint: RegistryEndpoint, url: URL): http.Agent {
+  const secure = url.protocol === 'https:';
+  const ownHost = url.host === endpoint.host;
+  const key = `${url.protocol}//${url.host} ${ownHost ? endpointKey(endpoint) : 'verify'}`;
+  let agent = agents.get(key);
+  if (!agent) {
+    const common = { keepAlive: true, maxSockets: 16 };
+    agent = secure
+      ? new https.Agent({
+          ...common,
+          ...(ownHost ? tlsOptions(endpoint) : {}),
+        })
+      : new http.Agent(common);
+    agents.set(key, agent);
+  }
+  return agent;
+}
+
+/** TLS as containers/image sets it up from a cert dir: its *.crt are CAs beside the usual ones, *.cert/*.key a client certificate. */
+function tlsOptions(endpoint: RegistryEndpoint): https.AgentOptions {
+  if (!endpoint.tlsVerify) return { rejectUnauthorized: false };
+  const dir = endpoint.certDir;
+  if (!dir || !existsSync(dir)) return {};
+  const files = readdirSync(dir).sort();
+  const cas = files.filter((file) => file.endsWith('.crt')).map((file) => readFileSync(join(dir, file), 'utf8'));
+  const cert = files.find((file) => file.endsWith('.cert'));
+  const key = cert && files.find((file) => file === cert.replace(/\.cert$/, '.key'));
+  return {
+    ...(cas.length > 0 ? { ca: [...rootCertificates, ...cas] } : {}),
+    ...(cert && key ? { cert: readFileSync(join(dir, cert)), key: readFileSync(join(dir, key)) } : {}),
+  };
+}
+
+/** Which credentials a remembered Authorization header came from: another password must not reuse it. */
+function credentialsKey(endpoint: RegistryEndpoint): string {
+  const { credentials } = endpoint;
+  return credentials
+    ? createHash('sha256').update(`${credentials.user}\0${credentials.password}`).digest('hex')
+    : 'anonymous';
+}
+
+function endpointKey(endpoint: RegistryEndpoint): string {
+  return `${endpoint.host} ${endpoint.tlsVerify} ${endpoint.certDir ?? ''}`;
+}
+
+function headerOf(headers: IncomingHttpHeaders, name: string): string | undefined {
+  const value = headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+function kindOfStatus(status: number): ToolErrorKind {
+  if (status === 404) return 'not-found';
+  if (status === 401 || status === 403) return 'unauthorized';
+  if (status === 408 || status === 429 || status >= 500) return 'transient';
+  return 'unknown';
+}
+
+function kindOfNetworkError(error: NodeJS.ErrnoException, secure: boolean): ToolErrorKind {
+  const code = error.code ?? '';
+  if (/^(CERT_|UNABLE_TO_|DEPTH_ZERO|SELF_SIGNED|ERR_TLS_CERT)/.test(code)) return 'invalid-input';
+  if (secure && code === 'EPROTO') return 'invalid-input';
+  if (code === 'ENOTFOUND') return 'unknown';
+  return 'transient';
+}
+
+/** "HTTP 404: MANIFEST_UNKNOWN manifest unknown", from the distribution spec's error body when there is one. */
+function detailOf(answer: RegistryAnswer): string {
+  let errors = '';
+  try {
+    const parsed = JSON.parse(answer.body.toString('utf8')) as {
+      errors?: Array<{ code?: unknown; message?: unknown }>;
+    };
+    errors = (parsed.errors ?? [])
+      .map((error) => [error.code, error.message].filter((part) => typeof part === 'string').join(' '))
+      .join('; ');
+  } catch {
+    errors = '';
+  }
+  return `HTTP ${answer.status}${errors ? `: ${errors.slice(0, 300)}` : ''}`;
+}
