@@ -1,4 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
 import { join } from 'node:path';
 import { startService, waitUntilReady, type ServiceProcess } from './child-process.js';
 import { freePort } from './free-port.js';
@@ -10,6 +12,10 @@ export interface RegistryOptions {
   htpasswdFile?: string;
   /** Log every request to the registry's log file (the cluster tests count index writes there). */
   accessLog?: boolean;
+  /** Serve HTTPS with this certificate. */
+  tls?: { certificate: string; key: string };
+  /** Bearer-token authentication: tokens from `realm`, signed by a key whose certificate chains to `rootCertBundle`. */
+  token?: { realm: string; service: string; issuer: string; rootCertBundle: string };
 }
 
 export interface RegistryServer extends ServiceProcess {
@@ -17,16 +23,13 @@ export interface RegistryServer extends ServiceProcess {
   host: string;
 }
 
-/** The distribution registry (`docker-registry serve`) on loopback, plain HTTP, deletes enabled. */
+/** The distribution registry (`docker-registry serve`) on loopback, plain HTTP unless `tls` is given, deletes enabled. */
 export async function startRegistry(options: RegistryOptions): Promise<RegistryServer> {
   mkdirSync(options.dataDir, { recursive: true });
   const port = options.port ?? (await freePort());
   const host = `127.0.0.1:${port}`;
   const configFile = join(options.dataDir, 'registry.yml');
-  writeFileSync(
-    configFile,
-    registryConfig(host, join(options.dataDir, 'storage'), options.htpasswdFile, options.accessLog),
-  );
+  writeFileSync(configFile, registryConfig(host, join(options.dataDir, 'storage'), options));
   const service = startService(
     'registry',
     'docker-registry',
@@ -34,14 +37,27 @@ export async function startRegistry(options: RegistryOptions): Promise<RegistryS
     join(options.dataDir, 'registry.log'),
   );
   await waitUntilReady(service, async () => {
-    const response = await fetch(`http://${host}/v2/`);
-    return response.status === 200 || response.status === 401;
+    const status = await new Promise<number>((resolve, reject) =>
+      (options.tls ? https : http)
+        .get(`${options.tls ? 'https' : 'http'}://${host}/v2/`, { rejectUnauthorized: false }, (response) => {
+          response.resume();
+          resolve(response.statusCode ?? 0);
+        })
+        .on('error', reject),
+    );
+    return status === 200 || status === 401;
   });
   return { name: service.name, logFile: service.logFile, stop: service.stop, host };
 }
 
-function registryConfig(host: string, storageDir: string, htpasswdFile?: string, accessLog = false): string {
-  const auth = htpasswdFile ? `auth:\n  htpasswd:\n    realm: compose-publisher-test\n    path: ${htpasswdFile}\n` : '';
+function registryConfig(host: string, storageDir: string, options: RegistryOptions): string {
+  const { htpasswdFile, accessLog = false, tls, token } = options;
+  const auth = htpasswdFile
+    ? `auth:\n  htpasswd:\n    realm: compose-publisher-test\n    path: ${htpasswdFile}\n`
+    : token
+      ? `auth:\n  token:\n    realm: ${token.realm}\n    service: ${token.service}\n    issuer: ${token.issuer}\n    rootcertbundle: ${token.rootCertBundle}\n`
+      : '';
+  const serveTls = tls ? ['  tls:', `    certificate: ${tls.certificate}`, `    key: ${tls.key}`] : [];
   return [
     'version: 0.1',
     'log:',
@@ -55,6 +71,7 @@ function registryConfig(host: string, storageDir: string, htpasswdFile?: string,
     '    enabled: true',
     'http:',
     `  addr: ${host}`,
+    ...serveTls,
     auth,
   ].join('\n');
 }
