@@ -155,9 +155,13 @@ async function authorize(
     : undefined;
   if (challenge.scheme === 'basic') return basic;
   const url = tokenUrl({ ...challenge, scope: `repository:${request.repository}:${request.access}` });
-  // Credentials go to the token service only over TLS, or to the registry's own host.
-  const sendCredentials = basic && (url.protocol === 'https:' || url.host === endpoint.host);
-  const tokenEndpoint: RegistryEndpoint = url.host === endpoint.host ? endpoint : { host: url.host, tlsVerify: true };
+  // A token service on the registry's own host is reached as the registry is (its TLS settings); any other only with
+  // a verified certificate. Credentials go to it only over TLS, or on the registry's own host.
+  const sameHost = url.hostname === new URL(`http://${endpoint.host}`).hostname;
+  const sendCredentials = basic && (url.protocol === 'https:' || sameHost);
+  const tokenEndpoint: RegistryEndpoint = sameHost
+    ? { ...endpoint, host: url.host }
+    : { host: url.host, tlsVerify: true };
   const answer = await roundTrip(tokenEndpoint, url, {
     method: 'GET',
     headers: sendCredentials ? { authorization: basic } : {},

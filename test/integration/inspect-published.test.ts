@@ -114,7 +114,7 @@ describe('inspectPublished (one tag list per repository and registry)', () => {
     proxy.state.mode = 'pass';
     proxy.state.manifestRequests = [];
     expect(digests(await inspect(input))).toEqual(truth());
-    // (fedora:40 is read twice: a single-arch image's platform comes from its config.)
+    // (fedora:40 is a single-arch image: its platform comes from its config blob, which is no manifest request.)
     expect([...new Set(asked())].sort()).toEqual([
       'fedora-minimal/manifests/40',
       'fedora-minimal/manifests/latest',

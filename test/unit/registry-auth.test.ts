@@ -36,7 +36,12 @@ describe('registry challenges', () => {
   });
 
   it('asks the token service for the scope of the request', () => {
-    const url = tokenUrl({ scheme: 'bearer', realm: 'https://quay.io/v2/auth', service: 'quay.io', scope: 'repository:fedora/fedora:pull,push' });
+    const url = tokenUrl({
+      scheme: 'bearer',
+      realm: 'https://quay.io/v2/auth',
+      service: 'quay.io',
+      scope: 'repository:fedora/fedora:pull,push',
+    });
     expect(url.href).toBe('https://quay.io/v2/auth?service=quay.io&scope=repository%3Afedora%2Ffedora%3Apull%2Cpush');
   });
 

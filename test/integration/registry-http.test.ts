@@ -1,0 +1,234 @@
+// The worker's own registry requests (src/tools/registry-api.ts) against the real distribution registry set up as
+// public registries are: bearer tokens from a token service (as quay.io and Docker Hub), HTTPS with a CA of the
+// worker's cert_dir; and against a registry that answers as no honest one does. skopeo, the users' own client, checks
+// what was written.
+import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { composeIndex, describeInstance } from '../../src/domain/compose-index.js';
+import { startRegistry, type RegistryServer } from '../../src/dev/registry-server.js';
+import type { RegistryAccess } from '../../src/tools/registry-access.js';
+import {
+  inspectManifest,
+  listTags,
+  putIndex,
+  readRemoteManifest,
+  remoteDigest,
+  tagManifest,
+} from '../../src/tools/registry-api.js';
+import { manifestDigest } from '../../src/tools/remote-manifest.js';
+import { copyToRegistry, inspectRemote } from '../../src/tools/skopeo.js';
+import { ToolError } from '../../src/tools/tool-error.js';
+import { makeCertificates, type TestCertificates } from '../support/certificates.js';
+import { makeCompose } from '../support/compose-factory.js';
+import { scratchSubdir } from '../support/temporal.js';
+import { startTokenService } from '../support/token-service.js';
+
+const USER = 'releng';
+const PASSWORD = 'token-service-secret';
+
+let dir: string;
+let archive: string;
+let certificates: TestCertificates;
+const stops: Array<() => Promise<unknown>> = [];
+
+beforeAll(async () => {
+  dir = scratchSubdir('registry-http');
+  certificates = await makeCertificates(dir);
+  const compose = await makeCompose(
+    { composeId: 'Fedora-40-20241204.n.0', images: { Container_Base: ['x86_64'] }, format: '1.2' },
+    { dir, storage: { root: join(dir, 'storage'), runroot: join(dir, 'runroot') } },
+  );
+  archive = join(dir, 'x86_64.oci.tar');
+  await execa('xz', ['--decompress', '--stdout', compose.images[0]!.path], { stdout: { file: archive } });
+});
+afterAll(async () => {
+  for (const stop of stops.reverse()) await stop();
+});
+
+const failureOf = (promise: Promise<unknown>) =>
+  promise.then(
+    () => {
+      throw new Error('expected a failure');
+    },
+    (error: unknown) => error as ToolError,
+  );
+
+describe('a registry with bearer-token authentication', () => {
+  let registry: RegistryServer;
+  let tokens: Awaited<ReturnType<typeof startTokenService>>;
+  let access: RegistryAccess;
+  let digest: string;
+
+  beforeAll(async () => {
+    const token = { issuer: 'test-token-issuer', service: 'test-registry' };
+    tokens = await startTokenService({
+      certificate: certificates.caCert,
+      key: certificates.caCert.replace(/\.pem$/, '.key'),
+      ...token,
+      user: USER,
+      password: PASSWORD,
+    });
+    stops.push(tokens.close);
+    registry = await startRegistry({
+      dataDir: join(dir, 'token-registry'),
+      token: { realm: tokens.realm, ...token, rootCertBundle: certificates.caCert },
+    });
+    stops.push(registry.stop);
+    const authfile = join(dir, 'token-auth.json');
+    const auth = Buffer.from(`${USER}:${PASSWORD}`).toString('base64');
+    writeFileSync(authfile, JSON.stringify({ auths: { [registry.host]: { auth } } }), { mode: 0o600 });
+    // skopeo, the users' own client, gets its token the same way and pushes the image.
+    digest = await copyToRegistry(
+      `oci-archive:${archive}`,
+      `${registry.host}/fedora/fedora:40-x86_64`,
+      { tlsVerify: false, authfile },
+      join(dir, 'token-digest'),
+    );
+    access = { tlsVerify: false, credentials: { user: USER, password: PASSWORD } };
+  });
+
+  it('reads and writes with a token for the scope of each request', async () => {
+    const where = `${registry.host}/fedora/fedora`;
+    expect(await listTags(where, access)).toEqual(['40-x86_64']);
+    expect(await inspectManifest(`${where}:40-x86_64`, access)).toMatchObject({ kind: 'image', digest });
+    expect(await tagManifest(where, digest, '40-copy', access)).toBe(digest);
+    const index = composeIndex([
+      describeInstance({
+        digest,
+        rawManifest: await readRemoteManifest(`${where}@${digest}`, access),
+        platform: { architecture: 'amd64', os: 'linux' },
+      }),
+    ]);
+    expect(await putIndex(`${where}:40`, index, access)).toBe(manifestDigest(index));
+
+    const authfile = join(dir, 'token-auth.json');
+    expect(await inspectRemote(`${where}:40-copy`, { tlsVerify: false, authfile })).toMatchObject({ digest });
+    expect(await inspectRemote(`${where}:40`, { tlsVerify: false, authfile })).toMatchObject({
+      kind: 'index',
+      digest: manifestDigest(index),
+    });
+    const scopes = tokens.requests.filter((request) => request.authorized).map((request) => request.scope);
+    expect(scopes).toContain('repository:fedora/fedora:pull');
+    expect(scopes).toContain('repository:fedora/fedora:pull,push');
+    expect(tokens.requests.every((request) => request.service === 'test-registry')).toBe(true);
+  });
+
+  it('fails as unauthorized, not as absent, with a wrong password or none', async () => {
+    const where = `${registry.host}/fedora/fedora`;
+    for (const credentials of [{ user: USER, password: 'wrong' }, undefined]) {
+      const denied: RegistryAccess = { tlsVerify: false, ...(credentials ? { credentials } : {}) };
+      const failure = await failureOf(remoteDigest(`${where}:40-x86_64`, denied));
+      expect(failure).toBeInstanceOf(ToolError);
+      expect(failure.kind).toBe('unauthorized');
+      expect(failure.message).toContain(`${registry.host}/v2/fedora/fedora/manifests/40-x86_64`);
+      expect(failure.message).not.toContain(PASSWORD);
+    }
+  });
+});
+
+describe('a registry on HTTPS', () => {
+  let registry: RegistryServer;
+  let digest: string;
+
+  beforeAll(async () => {
+    registry = await startRegistry({
+      dataDir: join(dir, 'tls-registry'),
+      tls: { certificate: certificates.server.cert, key: certificates.server.key },
+    });
+    stops.push(registry.stop);
+    digest = await copyToRegistry(
+      `oci-archive:${archive}`,
+      `${registry.host}/fedora/fedora:40-x86_64`,
+      { tlsVerify: false },
+      join(dir, 'tls-digest'),
+    );
+  });
+
+  it('trusts the CA of cert_dir (its *.crt), and refuses the certificate without it', async () => {
+    const certDir = join(dir, 'cert-dir');
+    mkdirSync(certDir, { recursive: true });
+    copyFileSync(certificates.caCert, join(certDir, 'test-ca.crt'));
+    const reference = `${registry.host}/fedora/fedora:40-x86_64`;
+    expect(await remoteDigest(reference, { tlsVerify: true, certDir })).toBe(digest);
+
+    const failure = await failureOf(remoteDigest(reference, { tlsVerify: true }));
+    expect(failure).toBeInstanceOf(ToolError);
+    expect(failure.kind).toBe('invalid-input');
+    expect(failure.message).toMatch(/certificate/i);
+  });
+
+  it('with tls_verify = false, speaks HTTPS without checking the certificate', async () => {
+    expect(await remoteDigest(`${registry.host}/fedora/fedora:40-x86_64`, { tlsVerify: false })).toBe(digest);
+  });
+});
+
+describe('a registry that answers as no honest one does', () => {
+  let server: Server;
+  let host: string;
+  const seen: Array<{ path: string; authorization: string | undefined }> = [];
+  const big = JSON.stringify({ schemaVersion: 2, padding: 'x'.repeat(5 << 20) });
+  const honest = JSON.stringify({
+    schemaVersion: 2,
+    mediaType: 'application/vnd.oci.image.index.v1+json',
+    manifests: [],
+  });
+
+  beforeAll(async () => {
+    server = createServer((incoming, outgoing) => {
+      const path = incoming.url ?? '/';
+      seen.push({ path, authorization: incoming.headers.authorization });
+      if (path === '/v2/') return void outgoing.writeHead(200).end();
+      if (incoming.headers.authorization === undefined && path.startsWith('/v2/private/')) {
+        outgoing.writeHead(401, { 'www-authenticate': 'Basic realm="test"' });
+        return void outgoing.end();
+      }
+      if (path.endsWith('/manifests/huge')) return void outgoing.writeHead(200).end(big);
+      if (path.includes('/manifests/sha256:')) return void outgoing.writeHead(200).end(honest);
+      if (path.endsWith('/manifests/elsewhere'))
+        return void outgoing.writeHead(307, { location: `http://localhost:${port()}/v2/other/manifests/x` }).end();
+      if (path.endsWith('/manifests/x')) return void outgoing.writeHead(200).end(honest);
+      if (path.startsWith('/v2/paged/tags/list')) {
+        outgoing.writeHead(200, { link: '<http://attacker.invalid/v2/paged/tags/list?last=a>; rel="next"' });
+        return void outgoing.end(JSON.stringify({ name: 'paged', tags: ['a'] }));
+      }
+      outgoing
+        .writeHead(404)
+        .end(JSON.stringify({ errors: [{ code: 'MANIFEST_UNKNOWN', message: 'manifest unknown' }] }));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    host = `127.0.0.1:${port()}`;
+    stops.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  });
+  const port = () => (server.address() as AddressInfo).port;
+  const access: RegistryAccess = { tlsVerify: false, credentials: { user: USER, password: PASSWORD } };
+
+  it('refuses a manifest larger than a registry may hold, without reading it all', async () => {
+    const failure = await failureOf(remoteDigest(`${host}/private/fedora:huge`, access));
+    expect(failure.kind).toBe('invalid-input');
+    expect(failure.message).toMatch(/larger than 4194304 bytes/);
+  });
+
+  it('refuses a manifest asked for by digest that has another digest', async () => {
+    const asked = `sha256:${'0'.repeat(64)}`;
+    const failure = await failureOf(readRemoteManifest(`${host}/private/fedora@${asked}`, access));
+    expect(failure.message).toContain(`whose digest is ${manifestDigest(honest)}`);
+  });
+
+  it('sends no credentials where a redirect leads to another host', async () => {
+    seen.length = 0;
+    expect(await remoteDigest(`${host}/private/fedora:elsewhere`, access)).toBe(manifestDigest(honest));
+    const redirected = seen.find((request) => request.path === '/v2/other/manifests/x');
+    expect(redirected).toEqual({ path: '/v2/other/manifests/x', authorization: undefined });
+    expect(seen.some((request) => request.authorization?.startsWith('Basic '))).toBe(true);
+  });
+
+  it('follows tag-list pages only on the registry itself', async () => {
+    seen.length = 0;
+    expect(await listTags(`${host}/paged`, access)).toEqual(['a']);
+    expect(seen.map((request) => request.path)).toEqual(['/v2/paged/tags/list?n=1000']);
+  });
+});
