@@ -9,8 +9,8 @@ import {
 import type { Config } from '../config.js';
 import type { StalenessReport } from '../domain/staleness.js';
 import { ClientError } from './client-error.js';
-import { reportStaleness } from '../workflows/report-staleness.js';
-import { stalenessScheduleId as scheduleIdOf } from '../domain/run-contract/index.js';
+import type { reportStaleness } from '../workflows/report-staleness.js';
+import { REPORT_WORKFLOW_TYPE, stalenessScheduleId as scheduleIdOf } from '../domain/run-contract/index.js';
 
 /** The Schedule of this config's task queue: one per task queue, so deployments sharing a namespace keep theirs. */
 export function stalenessScheduleId(config: Config): string {
@@ -26,7 +26,7 @@ export async function ensureStalenessSchedule(client: Client, config: Config): P
   const spec = { intervals: [{ every: config.staleness.every }] };
   const action: ScheduleOptionsStartWorkflowAction<typeof reportStaleness> = {
     type: 'startWorkflow',
-    workflowType: reportStaleness,
+    workflowType: REPORT_WORKFLOW_TYPE,
     workflowId: scheduleId,
     taskQueue: config.temporal.task_queue,
     args: [],
@@ -68,7 +68,7 @@ export async function runStalenessReport(
   options: ReportWaitOptions = {},
 ): Promise<StalenessReport> {
   const now = options.now ?? new Date();
-  const handle = await client.workflow.start(reportStaleness, {
+  const handle = await client.workflow.start<typeof reportStaleness>(REPORT_WORKFLOW_TYPE, {
     taskQueue: config.temporal.task_queue,
     workflowId: `${stalenessScheduleId(config)}:now-${now.toISOString()}`,
     args: [],
