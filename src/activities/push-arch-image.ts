@@ -1,6 +1,5 @@
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { Context } from '@temporalio/activity';
 import { archTag } from '../domain/tags.js';
@@ -94,15 +93,13 @@ function copyArchImage(
           };
           if (!digest) await localLayout();
           const expected = digest as string;
-          // With the image unpacked here, a copy costs little more than asking (skopeo skips the blobs a registry
-          // has): ask first only when the image would have to be downloaded, or on a retry, which finds most done.
-          const askFirst = !existsSync(pinned) || Context.current().info.attempt > 1;
           const reference = referenceFor(expected);
           const separator = reference.startsWith('sha256:') ? '@' : ':';
           for (const registry of input.registries) {
             const destination = `${registry.url}/${input.repository}${separator}${reference}`;
             await withRegistryAccess(registry.url, environment, async (access) => {
-              if (askFirst && (await remoteDigest(destination, access, { signal })) === expected) {
+              // One request (no skopeo process) spares the copy of an image the registry has: a retry, a respin.
+              if ((await remoteDigest(destination, access, { signal })) === expected) {
                 metrics.archImagesSkipped.add(1, { registry: registry.url });
                 context.log.info('arch image already in the registry', {
                   ...logContext(context),

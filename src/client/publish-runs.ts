@@ -19,6 +19,8 @@ import type { OverrideRecord, OverrideRequest } from '../domain/override.js';
 import { overrideUpdate, statusQuery } from '../workflows/messages.js';
 import {
   decisionsOfMemo,
+  GATE_DECISION,
+  keywordListOf,
   PUBLISH_WORKFLOW_TYPE,
   publishWorkflowId,
   type PublishStatus,
@@ -227,7 +229,10 @@ export async function waitForRun(
         warned = true;
         options.onNoWorker?.(description.taskQueue);
       }
-      const status = worker ? await handle.query(statusQuery).catch(() => undefined) : undefined;
+      // Only a run with a blocked repository can be waiting for an override (it records that decision first): the
+      // status query, a workflow task for the worker each time, is asked only then.
+      const blocked = keywordListOf(description.searchAttributes, GATE_DECISION).includes('blocked');
+      const status = worker && blocked ? await handle.query(statusQuery).catch(() => undefined) : undefined;
       if (status?.phase === 'awaiting-override') return status;
     }
   } finally {
