@@ -7,7 +7,7 @@ COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
-COPY scripts/bundle-workflows.mjs ./scripts/
+COPY scripts/bundle-workflows.mjs scripts/bundle-cli.mjs ./scripts/
 RUN npm run build && npm prune --omit=dev
 
 FROM node:20.19-bookworm-slim AS runtime

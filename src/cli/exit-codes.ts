@@ -11,6 +11,7 @@ export function exitCodeFor(status: PublishStatus): number {
 
 /** An error whose message is for the user and which ends the CLI with a given exit code. */
 export class CliError extends Error {
+  override readonly name = 'CliError';
   constructor(
     message: string,
     readonly exitCode: number,

@@ -176,18 +176,26 @@ try {
 
 function report(error: unknown): number {
   if (error instanceof CommanderError) return error.exitCode === 0 ? EXIT.done : EXIT.usage;
-  if (error instanceof ConfigError) {
+  if (thrown(error, ConfigError, 'ConfigError')) {
     console.error(`compose-publisher: ${error.message}`);
     return EXIT.usage;
   }
-  if (error instanceof CliError) {
+  if (thrown(error, CliError, 'CliError')) {
     console.error(`compose-publisher: ${error.message}`);
     return error.exitCode;
   }
-  if (error instanceof ClientError) {
+  if (thrown(error, ClientError, 'ClientError')) {
     console.error(`compose-publisher: ${error.message}`);
     return error.kind === 'bad-request' || error.kind === 'namespace' ? EXIT.usage : EXIT.failed;
   }
   console.error(`compose-publisher: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
   return EXIT.failed;
+}
+
+/**
+ * Whether `error` is one of the CLI's own errors. By its name too: run from the CLI bundle (scripts/bundle-cli.mjs),
+ * the worker-side commands load from dist/ beside it, with their own copy of each class.
+ */
+function thrown<T extends Error>(error: unknown, type: abstract new (...args: never[]) => T, name: string): error is T {
+  return error instanceof type || (error instanceof Error && error.name === name);
 }
