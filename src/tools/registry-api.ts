@@ -40,12 +40,26 @@ export function parseReference(reference: string): ParsedReference {
   const split = at > slash ? at : colon > slash ? colon : -1;
   if (slash <= 0 || split < 0)
     throw new ToolError('invalid-input', 'registry', reference, 'not a registry reference', undefined);
-  return {
+  const parsed = {
     host: reference.slice(0, slash),
     repository: reference.slice(slash + 1, split),
     reference: reference.slice(split + 1),
   };
+  // They become a URL's path: only the distribution spec's grammar, never "..", "?" or "%2F".
+  if (!REPOSITORY_NAME.test(parsed.repository) || !(TAG.test(parsed.reference) || DIGEST.test(parsed.reference)))
+    throw new ToolError(
+      'invalid-input',
+      'registry',
+      reference.slice(0, 300),
+      'not a repository name and tag or digest of the distribution spec',
+      undefined,
+    );
+  return parsed;
 }
+
+const REPOSITORY_NAME = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$/;
+const TAG = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
+const DIGEST = /^sha256:[a-f0-9]{64}$/;
 
 function endpointOf(host: string, access: RegistryAccess): RegistryEndpoint {
   return {

@@ -23,7 +23,7 @@ export interface RegistryEndpoint {
 }
 
 export interface RegistryRequest {
-  method: 'GET' | 'HEAD' | 'PUT';
+  method: 'GET' | 'PUT';
   /** The path under the registry, starting with /v2/. */
   path: string;
   /** "pull" or "pull,push": the access a bearer token must grant for this request. */
@@ -57,7 +57,11 @@ export async function registryRequest(
   request: RegistryRequest,
   expect: number[] = [200, 201, 202],
 ): Promise<RegistryAnswer> {
-  const scheme = await schemeOf(endpoint, request.signal);
+  const scheme = await schemeOf(endpoint, request.signal).catch((error: unknown) => {
+    throw error instanceof NetworkError
+      ? new ToolError(error.kind, 'registry', `GET https://${endpoint.host}/v2/`, error.message, undefined)
+      : error;
+  });
   const url = new URL(`${scheme}://${endpoint.host}${request.path}`);
   const described = `${request.method} ${url.href}`;
   const authKey = `${endpointKey(endpoint)} ${credentialsKey(endpoint)} ${request.repository} ${request.access}`;
@@ -72,11 +76,6 @@ export async function registryRequest(
   }
   if (expect.includes(answer.status)) return answer;
   throw new ToolError(kindOfStatus(answer.status), 'registry', described, detailOf(answer), undefined);
-}
-
-/** The sha256 digest of a manifest's bytes, as registries name it. */
-export function digestOfBytes(bytes: Buffer | string): string {
-  return `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
 }
 
 /** Authorization headers that worked, per registry, credentials, repository and access: sent first next time (a token that expired gets a 401 and is replaced). */

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { composeIndex, describeInstance } from '../../src/domain/compose-index.js';
+import { freePort } from '../../src/dev/free-port.js';
 import { startRegistry, type RegistryServer } from '../../src/dev/registry-server.js';
 import type { RegistryAccess } from '../../src/tools/registry-access.js';
 import {
@@ -224,6 +225,15 @@ describe('a registry that answers as no honest one does', () => {
     const redirected = seen.find((request) => request.path === '/v2/other/manifests/x');
     expect(redirected).toEqual({ path: '/v2/other/manifests/x', authorization: undefined });
     expect(seen.some((request) => request.authorization?.startsWith('Basic '))).toBe(true);
+  });
+
+  it('reports a registry that is not there as a transient failure naming it', async () => {
+    const nowhere = `127.0.0.1:${await freePort()}`;
+    const failure = await failureOf(remoteDigest(`${nowhere}/fedora:40`, access));
+    expect(failure).toBeInstanceOf(ToolError);
+    expect(failure.kind).toBe('transient');
+    expect(failure.message).toContain(nowhere);
+    expect(failure.message).toContain('ECONNREFUSED');
   });
 
   it('follows tag-list pages only on the registry itself', async () => {

@@ -74,4 +74,17 @@ describe('registry references', () => {
     expect(() => parseReference('quay.io')).toThrow(/not a registry reference/);
     expect(() => parseReference('127.0.0.1:5000/fedora')).toThrow(/not a registry reference/);
   });
+
+  it('refuses what would change the request path', () => {
+    for (const reference of [
+      'quay.io/fedora/../admin:40',
+      'quay.io/fedora:../../v2/_catalog',
+      'quay.io/fedora:40?n=1',
+      'quay.io/fedora%2Fx:40',
+      'quay.io/Fedora:40',
+      'quay.io/fedora@sha256:XYZ',
+      `quay.io/fedora:${'a'.repeat(129)}`,
+    ])
+      expect(() => parseReference(reference), reference).toThrow(/not a repository name and tag or digest/);
+  });
 });
