@@ -50,13 +50,8 @@ export function makeInspectPublished(environment: ActivityEnvironment) {
               );
               const read = (repository: string, tag: string, digestOnly: boolean) =>
                 lookUp(registry.url, repository, tag, digestOnly, access, signal);
-              const absent = (repository: string, tag: string): PublishedTag => ({
-                registry: registry.url,
-                repository,
-                tag,
-                digest: null,
-                instances: [],
-              });
+              const absent = (repository: string, tag: string): PublishedTag =>
+                toPublishedTag(registry.url, repository, tag, { kind: 'absent' });
               const manifests = await pool(
                 input.repositories.flatMap((repository, n) => input.tags.map((tag) => ({ repository, tag, n }))),
                 atOnce,

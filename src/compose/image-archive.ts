@@ -1,7 +1,7 @@
 import { copyFile, open } from 'node:fs/promises';
 import { DomainError } from '../domain/errors.js';
 import type { ArchiveCompression, ImageArtifact } from '../domain/types.js';
-import { launchFailure, runTool, toolCommand } from '../tools/run-tool.js';
+import { failureOutput, runTool, toolCommand } from '../tools/run-tool.js';
 import { launchTool } from '../tools/tool-launcher.js';
 import { ToolError } from '../tools/tool-error.js';
 import { workerFaultInOutput } from '../domain/worker-storage.js';
@@ -71,11 +71,8 @@ export async function decompressArchive(
   await (await open(target, 'w')).close();
   // The tool writes the file itself (the launcher makes it the tool's stdout): the bytes never pass through here.
   const result = await launchTool(command.file, command.args, { env: command.env, stdoutFile: target, signal });
-  if (result.canceled) throw signal?.reason ?? new Error(`${tool} was cancelled`);
-  const failure = launchFailure(tool, result);
-  if (failure) throw failure;
-  if (result.exitCode !== 0) {
-    const stderr = result.stderr || `${tool} ended by ${result.signal ?? 'an unknown cause'}`;
+  const stderr = failureOutput(tool, result, signal);
+  if (stderr !== undefined) {
     // A full or unwritable work dir is the worker's fault, not the image's: left for the activity to say so.
     if (workerFaultInOutput(stderr))
       throw new ToolError(

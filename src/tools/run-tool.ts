@@ -75,14 +75,22 @@ export async function runTool(file: string, args: string[], options: RunOptions 
     signal: options.signal,
     ...(options.onOutput ? { onLine: options.onOutput } : {}),
   });
-  if (result.canceled) throw options.signal?.reason ?? new Error(`${file} was cancelled`);
+  const failed = failureOutput(file, result, options.signal);
+  if (failed !== undefined)
+    throw new ToolError(classifyToolFailure(failed), file, describe(file, args), failed, result.exitCode);
+  return result.stdout;
+}
+
+/**
+ * How a tool that was launched ended: undefined when it exited 0, else what it said (or the signal that ended it).
+ * Throws when it was cancelled, or never ran (launchFailure).
+ */
+export function failureOutput(file: string, result: LaunchResult, signal?: AbortSignal): string | undefined {
+  if (result.canceled) throw signal?.reason ?? new Error(`${file} was cancelled`);
   const failure = launchFailure(file, result);
   if (failure) throw failure;
-  if (result.exitCode !== 0) {
-    const stderr = result.stderr || `${file} ended by ${result.signal ?? 'an unknown cause'}`;
-    throw new ToolError(classifyToolFailure(stderr), file, describe(file, args), stderr, result.exitCode);
-  }
-  return result.stdout;
+  if (result.exitCode === 0) return undefined;
+  return result.stderr || `${file} ended by ${result.signal ?? 'an unknown cause'}`;
 }
 
 /**
