@@ -1,17 +1,13 @@
-import { join } from 'node:path';
-import { randomUUID } from 'node:crypto';
-import { rm } from 'node:fs/promises';
 import { Context } from '@temporalio/activity';
 import { archTag } from '../domain/tags.js';
 import type { RegistrySettings } from '../domain/settings.js';
 import type { ImageArtifact } from '../domain/types.js';
-import { copyToRegistry } from '../tools/skopeo.js';
-import { remoteDigest } from '../tools/registry-api.js';
+import { pushImage, remoteDigest } from '../tools/registry-api.js';
 import type { ActivityEnvironment } from './environment.js';
 import { translatingFailures } from './failures.js';
 import { withHeartbeats } from './heartbeat.js';
 import { cachedLayoutPath, localOciLayout } from '../compose/image-cache.js';
-import { layoutManifestDigest } from '../compose/oci-layout.js';
+import { layoutImage, layoutManifestDigest } from '../compose/oci-layout.js';
 import { withRegistryAccess } from './registry-credentials.js';
 import { logContext } from './log-context.js';
 import { publisherMetrics } from '../observability/metrics.js';
@@ -27,7 +23,7 @@ export interface PushArchImageInput {
 
 export interface ArchImagePush {
   ociArch: string;
-  /** The manifest digest of this arch image; the same on every registry, since skopeo keeps the manifest. */
+  /** The manifest digest of this arch image; the same on every registry, since the manifest is sent as it is. */
   digest: string;
 }
 
@@ -98,7 +94,7 @@ function copyArchImage(
           for (const registry of input.registries) {
             const destination = `${registry.url}/${input.repository}${separator}${reference}`;
             await withRegistryAccess(registry.url, environment, async (access) => {
-              // One request (no skopeo process) spares the copy of an image the registry has: a retry, a respin.
+              // One request spares the upload of an image the registry has: a retry, a respin.
               if ((await remoteDigest(destination, access, { signal })) === expected) {
                 metrics.archImagesSkipped.add(1, { registry: registry.url });
                 context.log.info('arch image already in the registry', {
@@ -111,17 +107,15 @@ function copyArchImage(
                 return;
               }
               const source = await localLayout();
-              const digestFile = join(environment.scratchDir, `${randomUUID()}.digest`);
-              try {
-                const pushed = await copyToRegistry(`oci:${source}`, destination, access, digestFile, {
-                  signal,
-                  onOutput: (line) => heartbeat({ stage: 'push', registry: registry.url, line }),
-                });
-                if (pushed !== expected) {
-                  throw new Error(`${destination}: registry stored ${pushed}, expected ${expected}; will retry`);
-                }
-              } finally {
-                await rm(digestFile, { force: true });
+              const pushed = await pushImage(
+                `${registry.url}/${input.repository}`,
+                reference,
+                layoutImage(source, input.image),
+                access,
+                { signal, onBlob: (blob, sent) => heartbeat({ stage: 'push', registry: registry.url, blob, sent }) },
+              );
+              if (pushed !== expected) {
+                throw new Error(`${destination}: registry stored ${pushed}, expected ${expected}; will retry`);
               }
               metrics.archImagesPushed.add(1, { registry: registry.url });
               metrics.bytesPushed.add(input.image.size ?? 0, { registry: registry.url });

@@ -16,9 +16,9 @@ const LAYOUT_MEMBER =
   /^(\.\/)?(\.?|oci-layout|index\.json|blobs\/?|blobs\/[a-z0-9]+\/?|blobs\/[a-z0-9]+\/[0-9a-f]{32,128})$/;
 
 /**
- * Unpacks an OCI archive (compressed or not: tar decompresses it) into an OCI image layout directory, once: skopeo
- * then copies from `oci:<dir>` without unpacking the archive again at every call, and the manifest digest is read
- * from index.json. The archive comes from someone else: it may hold only the layout's own names (checked before
+ * Unpacks an OCI archive (compressed or not: tar decompresses it) into an OCI image layout directory, once: the
+ * worker then sends its blobs to every registry as they are (layoutImage), and the manifest digest is read from
+ * index.json. The archive comes from someone else: it may hold only the layout's own names (checked before
  * anything is written), and only regular files under blobs/ (checked after: no links, no devices).
  */
 export async function unpackOciArchive(
@@ -68,7 +68,7 @@ export async function convertDockerArchive(
   }
 }
 
-/** The digest of the layout's one image manifest: what a registry stores, since skopeo copies the manifest as it is. */
+/** The digest of the layout's one image manifest: what a registry stores, since the worker sends the manifest as it is. */
 export function layoutManifestDigest(layoutDir: string, image: ImageArtifact): string {
   let index: unknown;
   try {
@@ -97,7 +97,7 @@ const MAX_METADATA_BYTES = 4 * 1024 * 1024;
 
 /**
  * The platform the layout's image config names (architecture, os, variant): what an index lists for the image.
- * The same bytes a registry will serve as the config, since skopeo copies them as they are.
+ * The same bytes a registry will serve as the config, since the worker sends them as they are.
  */
 export function layoutPlatform(layoutDir: string, image: ImageArtifact): Platform {
   const manifestDigest = layoutManifestDigest(layoutDir, image);
@@ -116,6 +116,46 @@ export function layoutPlatform(layoutDir: string, image: ImageArtifact): Platfor
     if (error instanceof DomainError && error.type === 'InvalidInput') throw badLayout(image, error.message);
     throw error;
   }
+}
+
+/** The layout's image as a registry takes it: its manifest (bytes and media type), and the blobs it names. */
+export interface LayoutImage {
+  digest: string;
+  manifest: string;
+  mediaType: string;
+  /** The config, then each layer: the files the worker sends as they are. */
+  blobs: Array<{ digest: string; size: number; path: string }>;
+}
+
+/** Reads the layout's image for an upload: every blob the manifest names must be in the layout, of the size it says. */
+export function layoutImage(layoutDir: string, image: ImageArtifact): LayoutImage {
+  const digest = layoutManifestDigest(layoutDir, image);
+  const manifest = readBlob(layoutDir, digest, image, 'its manifest');
+  let document: { mediaType?: unknown; config?: unknown; layers?: unknown };
+  try {
+    document = JSON.parse(manifest) as typeof document;
+  } catch {
+    throw badLayout(image, `its manifest ${digest} is not JSON`);
+  }
+  const layers: unknown[] = Array.isArray(document.layers) ? (document.layers as unknown[]) : [];
+  const descriptors = [document.config, ...layers];
+  const blobs = descriptors.map((descriptor) => {
+    const { digest: blob, size } = (descriptor ?? {}) as { digest?: unknown; size?: unknown };
+    if (typeof blob !== 'string' || !DIGEST.test(blob) || typeof size !== 'number' || !Number.isSafeInteger(size))
+      throw badLayout(image, `its manifest ${digest} names a blob without a sha256 digest and a size`);
+    const path = join(layoutDir, 'blobs', 'sha256', blob.slice('sha256:'.length));
+    let found: number;
+    try {
+      found = statSync(path).size;
+    } catch {
+      throw badLayout(image, `the blob ${blob} its manifest names is not in the layout`);
+    }
+    if (found !== size) throw badLayout(image, `the blob ${blob} has ${found} bytes, its manifest says ${size}`);
+    return { digest: blob, size, path };
+  });
+  const mediaType =
+    typeof document.mediaType === 'string' ? document.mediaType : 'application/vnd.oci.image.manifest.v1+json';
+  return { digest, manifest, mediaType, blobs };
 }
 
 function readBlob(layoutDir: string, digest: string, image: ImageArtifact, what: string): string {

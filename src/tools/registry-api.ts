@@ -273,3 +273,82 @@ export function putIndex(
 ): Promise<string> {
   return putManifest(destination, index, OCI_INDEX, access, options);
 }
+
+/** An image to upload: its manifest (bytes, media type, digest) and the files of the blobs it names. */
+export interface ImageUpload {
+  digest: string;
+  manifest: string;
+  mediaType: string;
+  blobs: Array<{ digest: string; size: number; path: string }>;
+}
+
+const MAX_UPLOAD_ANSWER_BYTES = 64 << 10;
+
+/**
+ * Uploads an image to `<host>/<repository>` under `reference` (its digest, or a tag): each blob the registry does
+ * not have yet (a HEAD asks) is sent as it is from its file, in one POST + PUT (the distribution spec's monolithic
+ * upload), then the manifest. The blobs were verified when the image was unpacked: nothing is hashed again here.
+ * Returns the digest the registry stored the manifest as.
+ */
+export async function pushImage(
+  repository: string,
+  reference: string,
+  image: ImageUpload,
+  access: RegistryAccess,
+  options: RequestOptions & { onBlob?: (digest: string, sent: boolean) => void } = {},
+): Promise<string> {
+  const { host, repository: name } = parseReference(`${repository}@${image.digest}`);
+  const endpoint = endpointOf(host, access);
+  const push = {
+    access: 'pull,push' as const,
+    repository: name,
+    ...(options.signal ? { signal: options.signal } : {}),
+  };
+  for (const blob of image.blobs) {
+    const present = await registryRequest(
+      endpoint,
+      { ...push, method: 'HEAD', path: `/v2/${name}/blobs/${blob.digest}`, maxBytes: 0 },
+      [200, 404],
+    );
+    if (present.status === 200) {
+      options.onBlob?.(blob.digest, false);
+      continue;
+    }
+    const started = await registryRequest(
+      endpoint,
+      { ...push, method: 'POST', path: `/v2/${name}/blobs/uploads/`, maxBytes: MAX_UPLOAD_ANSWER_BYTES },
+      [202],
+    );
+    const upload = uploadLocation(started.headers.location, host, repository);
+    upload.searchParams.set('digest', blob.digest);
+    await registryRequest(
+      endpoint,
+      {
+        ...push,
+        method: 'PUT',
+        path: `${upload.pathname}${upload.search}`,
+        headers: { 'content-type': 'application/octet-stream' },
+        bodyFile: { path: blob.path, size: blob.size },
+        maxBytes: MAX_UPLOAD_ANSWER_BYTES,
+      },
+      [201],
+    );
+    options.onBlob?.(blob.digest, true);
+  }
+  const separator = reference.startsWith('sha256:') ? '@' : ':';
+  return putManifest(`${repository}${separator}${reference}`, image.manifest, image.mediaType, access, options);
+}
+
+/** Where the registry said to send a blob: on the registry itself, under /v2/ (a registry is not trusted to say more). */
+function uploadLocation(location: string | undefined, host: string, repository: string): URL {
+  const url = location ? new URL(location, `http://${host}`) : undefined;
+  if (!url || url.host !== host || !url.pathname.startsWith('/v2/'))
+    throw new ToolError(
+      'unknown',
+      'registry',
+      `POST ${repository} blob upload`,
+      `the registry named ${JSON.stringify(String(location).slice(0, 200))} as the upload's location, not a path of its own`,
+      undefined,
+    );
+  return url;
+}

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { createReadStream, existsSync, readdirSync, readFileSync } from 'node:fs';
 import http, { type IncomingHttpHeaders } from 'node:http';
 import https from 'node:https';
 import { join } from 'node:path';
@@ -23,7 +23,7 @@ export interface RegistryEndpoint {
 }
 
 export interface RegistryRequest {
-  method: 'GET' | 'PUT';
+  method: 'GET' | 'HEAD' | 'POST' | 'PUT';
   /** The path under the registry, starting with /v2/. */
   path: string;
   /** "pull" or "pull,push": the access a bearer token must grant for this request. */
@@ -32,6 +32,8 @@ export interface RegistryRequest {
   repository: string;
   headers?: Record<string, string>;
   body?: Buffer;
+  /** A file sent as the body, read as it is sent (an image's blob). */
+  bodyFile?: { path: string; size: number };
   /** The largest answer this request accepts: the registry is not trusted to send a bounded one. */
   maxBytes: number;
   signal?: AbortSignal;
@@ -124,6 +126,7 @@ async function send(
       method: request.method,
       headers: { ...request.headers, ...(sendAuthorization ? { authorization: sendAuthorization } : {}) },
       ...(request.body ? { body: request.body } : {}),
+      ...(request.bodyFile ? { bodyFile: request.bodyFile } : {}),
       maxBytes: request.maxBytes,
       ...(request.signal ? { signal: request.signal } : {}),
     }).catch((error: unknown) => {
@@ -132,7 +135,8 @@ async function send(
         : error;
     });
     const location = headerOf(answer.headers, 'location');
-    if (request.method === 'PUT' || ![301, 302, 303, 307, 308].includes(answer.status) || !location) return answer;
+    const read = request.method === 'GET' || request.method === 'HEAD';
+    if (!read || ![301, 302, 303, 307, 308].includes(answer.status) || !location) return answer;
     if (redirects >= MAX_REDIRECTS)
       throw new ToolError('unknown', 'registry', described, `more than ${MAX_REDIRECTS} redirects`, undefined);
     const next = new URL(location, target);
@@ -210,6 +214,7 @@ interface RoundTrip {
   method: string;
   headers?: Record<string, string>;
   body?: Buffer;
+  bodyFile?: { path: string; size: number };
   maxBytes: number;
   signal?: AbortSignal | undefined;
 }
@@ -224,7 +229,9 @@ function roundTrip(endpoint: RegistryEndpoint, url: URL, options: RoundTrip): Pr
       headers: {
         'user-agent': 'compose-publisher',
         ...options.headers,
-        ...(options.body ? { 'content-length': String(options.body.length) } : {}),
+        ...(options.method === 'GET' || options.method === 'HEAD'
+          ? {}
+          : { 'content-length': String(options.bodyFile?.size ?? options.body?.length ?? 0) }),
       },
       timeout: REQUEST_TIMEOUT_MS,
       ...(options.signal ? { signal: options.signal } : {}),
@@ -258,7 +265,10 @@ function roundTrip(endpoint: RegistryEndpoint, url: URL, options: RoundTrip): Pr
       );
       response.on('error', (error) => request.destroy(error));
     });
-    request.end(options.body);
+    if (!options.bodyFile) return void request.end(options.body);
+    const file = createReadStream(options.bodyFile.path);
+    file.on('error', (error) => request.destroy(error));
+    file.pipe(request);
   });
 }
 
