@@ -9,12 +9,15 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { composeIndex, describeInstance } from '../../src/domain/compose-index.js';
+import type { ImageArtifact } from '../../src/domain/types.js';
+import { layoutImage } from '../../src/compose/oci-layout.js';
 import { freePort } from '../../src/dev/free-port.js';
 import { startRegistry, type RegistryServer } from '../../src/dev/registry-server.js';
 import type { RegistryAccess } from '../../src/tools/registry-access.js';
 import {
   inspectManifest,
   listTags,
+  pushImage,
   putIndex,
   readRemoteManifest,
   remoteDigest,
@@ -118,6 +121,40 @@ describe('a registry with bearer-token authentication', () => {
     expect(tokens.requests.every((request) => request.service === 'test-registry')).toBe(true);
   });
 
+  it('uploads an image from a layout with a push token, and skopeo pulls it by digest', async () => {
+    const layoutDir = join(dir, 'token-layout');
+    mkdirSync(layoutDir, { recursive: true });
+    await execa('tar', ['--extract', '--file', archive, '--directory', layoutDir]);
+    const image = layoutImage(layoutDir, {
+      composeArch: 'x86_64',
+      ociArch: 'amd64',
+      location: archive,
+      fileName: 'x86_64.oci.tar',
+      sha256: '0'.repeat(64),
+    } as ImageArtifact);
+    const sent: boolean[] = [];
+    const where = `${registry.host}/fedora/fedora-minimal`;
+    const onBlob = (_: string, wasSent: boolean) => sent.push(wasSent);
+    expect(await pushImage(where, image.digest, image, access, { onBlob })).toBe(image.digest);
+    expect(sent).toEqual(image.blobs.map(() => true));
+    // Again: every blob is there (a HEAD each), only the manifest is written.
+    expect(await pushImage(where, image.digest, image, access, { onBlob })).toBe(image.digest);
+    expect(sent.slice(image.blobs.length)).toEqual(image.blobs.map(() => false));
+    const authfile = join(dir, 'token-auth.json');
+    await execa('skopeo', [
+      'copy',
+      '--src-tls-verify=false',
+      '--src-authfile',
+      authfile,
+      `docker://${where}@${image.digest}`,
+      `oci:${join(dir, 'token-pulled')}:x`,
+    ]);
+    expect(await inspectRemote(`${where}@${image.digest}`, { tlsVerify: false, authfile })).toMatchObject({
+      kind: 'image',
+      digest: image.digest,
+    });
+  });
+
   it('fails as unauthorized, not as absent, with a wrong password or none', async () => {
     const where = `${registry.host}/fedora/fedora`;
     for (const credentials of [{ user: USER, password: 'wrong' }, undefined]) {
@@ -192,6 +229,8 @@ describe('a registry that answers as no honest one does', () => {
       if (path.endsWith('/manifests/elsewhere'))
         return void outgoing.writeHead(307, { location: `http://localhost:${port()}/v2/other/manifests/x` }).end();
       if (path.endsWith('/manifests/x')) return void outgoing.writeHead(200).end(honest);
+      if (path.startsWith('/v2/upload/blobs/uploads/'))
+        return void outgoing.writeHead(202, { location: 'http://attacker.invalid/v2/upload/blobs/uploads/1' }).end();
       if (path.startsWith('/v2/paged/tags/list')) {
         outgoing.writeHead(200, { link: '<http://attacker.invalid/v2/paged/tags/list?last=a>; rel="next"' });
         return void outgoing.end(JSON.stringify({ name: 'paged', tags: ['a'] }));
@@ -234,6 +273,17 @@ describe('a registry that answers as no honest one does', () => {
     expect(failure.kind).toBe('transient');
     expect(failure.message).toContain(nowhere);
     expect(failure.message).toContain('ECONNREFUSED');
+  });
+
+  it('sends no blob to an upload location the registry names elsewhere', async () => {
+    seen.length = 0;
+    const blob = join(dir, 'blob');
+    writeFileSync(blob, 'layer');
+    const digest = `sha256:${'1'.repeat(64)}`;
+    const image = { digest, manifest: honest, mediaType: 'x', blobs: [{ digest, size: 5, path: blob }] };
+    const failure = await failureOf(pushImage(`${host}/upload`, digest, image, access));
+    expect(failure.message).toContain('attacker.invalid');
+    expect(seen.map((request) => request.path)).toEqual([`/v2/upload/blobs/${digest}`, '/v2/upload/blobs/uploads/']);
   });
 
   it('follows tag-list pages only on the registry itself', async () => {
