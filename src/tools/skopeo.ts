@@ -28,7 +28,8 @@ export async function inspectRemote(
 }
 
 /**
- * `skopeo copy <source> docker://<destination>`; returns the digest the registry stored. `sourceAccess` is how to
+ * `skopeo copy <source> docker://<destination>`; returns the digest the registry stored. The tests and benchmarks
+ * seed registries with it, as a user would; the worker uploads through src/tools/registry-api.ts. `sourceAccess` is how to
  * reach a source that is itself in a registry (docker://…).
  */
 export async function copyToRegistry(
