@@ -286,8 +286,8 @@ const MAX_UPLOAD_ANSWER_BYTES = 64 << 10;
 
 /**
  * Uploads an image to `<host>/<repository>` under `reference` (its digest, or a tag): each blob the registry does
- * not have yet (a HEAD asks) is sent as it is from its file, in one POST + PUT (the distribution spec's monolithic
- * upload), then the manifest. The blobs were verified when the image was unpacked: nothing is hashed again here.
+ * not have yet (a HEAD asks) is sent as it is from its file (POST, PATCH with the bytes, PUT with the digest), then
+ * the manifest. The blobs were verified when the image was unpacked: nothing is hashed again here.
  * Returns the digest the registry stored the manifest as.
  */
 export async function pushImage(
@@ -319,18 +319,26 @@ export async function pushImage(
       { ...push, method: 'POST', path: `/v2/${name}/blobs/uploads/`, maxBytes: MAX_UPLOAD_ANSWER_BYTES },
       [202],
     );
+    // As containers/image sends a blob (the form every registry takes): the bytes in one PATCH, then a PUT that
+    // names their digest.
     const upload = uploadLocation(started.headers.location, host, repository);
-    upload.searchParams.set('digest', blob.digest);
-    await registryRequest(
+    const patched = await registryRequest(
       endpoint,
       {
         ...push,
-        method: 'PUT',
+        method: 'PATCH',
         path: `${upload.pathname}${upload.search}`,
         headers: { 'content-type': 'application/octet-stream' },
         bodyFile: { path: blob.path, size: blob.size },
         maxBytes: MAX_UPLOAD_ANSWER_BYTES,
       },
+      [202],
+    );
+    const finish = uploadLocation(patched.headers.location, host, repository);
+    finish.searchParams.set('digest', blob.digest);
+    await registryRequest(
+      endpoint,
+      { ...push, method: 'PUT', path: `${finish.pathname}${finish.search}`, maxBytes: MAX_UPLOAD_ANSWER_BYTES },
       [201],
     );
     options.onBlob?.(blob.digest, true);

@@ -23,7 +23,7 @@ export interface RegistryEndpoint {
 }
 
 export interface RegistryRequest {
-  method: 'GET' | 'HEAD' | 'POST' | 'PUT';
+  method: 'GET' | 'HEAD' | 'POST' | 'PATCH' | 'PUT';
   /** The path under the registry, starting with /v2/. */
   path: string;
   /** "pull" or "pull,push": the access a bearer token must grant for this request. */
