@@ -9,7 +9,6 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { composeIndex, describeInstance } from '../../src/domain/compose-index.js';
-import type { ImageArtifact } from '../../src/domain/types.js';
 import { layoutImage } from '../../src/compose/oci-layout.js';
 import { freePort } from '../../src/dev/free-port.js';
 import { startRegistry, type RegistryServer } from '../../src/dev/registry-server.js';
@@ -131,7 +130,7 @@ describe('a registry with bearer-token authentication', () => {
       location: archive,
       fileName: 'x86_64.oci.tar',
       sha256: '0'.repeat(64),
-    } as ImageArtifact);
+    });
     const sent: boolean[] = [];
     const where = `${registry.host}/fedora/fedora-minimal`;
     const onBlob = (_: string, wasSent: boolean) => sent.push(wasSent);
