@@ -1,5 +1,5 @@
 import type { RegistryAccess } from './registry-access.js';
-import { registryRequest, type RegistryEndpoint } from './registry-http.js';
+import { registryRequest, type RegistryAnswer, type RegistryEndpoint, type RegistryRequest } from './registry-http.js';
 import {
   configDigestOf,
   describeRemoteManifest,
@@ -322,7 +322,7 @@ export async function pushImage(
     // As containers/image sends a blob (the form every registry takes): the bytes in one PATCH, then a PUT that
     // names their digest.
     const upload = uploadLocation(started.headers.location, host, repository);
-    const patched = await registryRequest(
+    const patched = await uploadRequest(
       endpoint,
       {
         ...push,
@@ -336,7 +336,7 @@ export async function pushImage(
     );
     const finish = uploadLocation(patched.headers.location, host, repository);
     finish.searchParams.set('digest', blob.digest);
-    await registryRequest(
+    await uploadRequest(
       endpoint,
       { ...push, method: 'PUT', path: `${finish.pathname}${finish.search}`, maxBytes: MAX_UPLOAD_ANSWER_BYTES },
       [201],
@@ -345,6 +345,29 @@ export async function pushImage(
   }
   const separator = reference.startsWith('sha256:') ? '@' : ':';
   return putManifest(`${repository}${separator}${reference}`, image.manifest, image.mediaType, access, options);
+}
+
+/**
+ * A request to an upload the registry opened. A 404 there means the registry lost the upload (it restarted, or
+ * another replica answered), not that the repository is gone: a retry opens a new one.
+ */
+async function uploadRequest(
+  endpoint: RegistryEndpoint,
+  request: RegistryRequest,
+  expect: number[],
+): Promise<RegistryAnswer> {
+  try {
+    return await registryRequest(endpoint, request, expect);
+  } catch (error) {
+    if (!(error instanceof ToolError) || error.kind !== 'not-found') throw error;
+    throw new ToolError(
+      'transient',
+      error.tool,
+      error.command,
+      `the registry lost the upload: ${error.stderr}`,
+      undefined,
+    );
+  }
 }
 
 /** Where the registry said to send a blob: on the registry itself, under /v2/ (a registry is not trusted to say more). */

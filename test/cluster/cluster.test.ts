@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ScheduleOverlapPolicy, type WorkflowHandle } from '@temporalio/client';
@@ -16,7 +15,7 @@ import { cli } from '../support/cli.js';
 import { makeCompose, serveCompose } from '../support/compose-factory.js';
 import {
   endedAttempts,
-  pidsRunning,
+  pidsSendingBlobs,
   startWorkerProcess,
   stopWorkerProcess,
   until,
@@ -241,16 +240,11 @@ describe.sequential(
               (activity) => activity.started && activity.attempt === 1,
               120_000,
             );
-          // A push in flight on one worker (its skopeo copy, in that worker's scratch dir), while no run waits on a short one.
+          // A push in flight on one worker (it is sending a blob from its own work dir), while no run waits on a short one.
           const victim = await until(
             'a push in flight on a worker, and no short activity pending',
             async () => {
-              const index = homes.findIndex((home) =>
-                // An image upload, not an index write (`skopeo copy --multi-arch index-only oci:<scratch>/index-…`).
-                pidsRunning('skopeo', 'copy', 'oci:', `${join(home, 'work', 'scratch')}/`).some(
-                  (pid) => !isIndexWrite(pid),
-                ),
-              );
+              const index = homes.findIndex((home) => pidsSendingBlobs(join(home, 'work')).length > 0);
               if (index < 0) return undefined;
               const pending = await Promise.all(
                 [first, ...others].map(async (run) => (await run.handle.describe()).raw.pendingActivities ?? []),
@@ -516,12 +510,3 @@ describe.sequential(
     });
   },
 );
-
-/** Whether a process is a skopeo writing an index (writeIndex), not an image; false once it is gone. */
-function isIndexWrite(pid: number): boolean {
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes('index-only');
-  } catch {
-    return false;
-  }
-}

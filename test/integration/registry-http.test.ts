@@ -230,6 +230,12 @@ describe('a registry that answers as no honest one does', () => {
       if (path.endsWith('/manifests/x')) return void outgoing.writeHead(200).end(honest);
       if (path.startsWith('/v2/upload/blobs/uploads/'))
         return void outgoing.writeHead(202, { location: 'http://attacker.invalid/v2/upload/blobs/uploads/1' }).end();
+      if (path === '/v2/lost/blobs/uploads/')
+        return void outgoing.writeHead(202, { location: '/v2/lost/blobs/uploads/1' }).end();
+      if (path.startsWith('/v2/lost/blobs/uploads/1'))
+        return void outgoing
+          .writeHead(404)
+          .end(JSON.stringify({ errors: [{ code: 'BLOB_UPLOAD_UNKNOWN', message: 'blob upload unknown' }] }));
       if (path.startsWith('/v2/paged/tags/list')) {
         outgoing.writeHead(200, { link: '<http://attacker.invalid/v2/paged/tags/list?last=a>; rel="next"' });
         return void outgoing.end(JSON.stringify({ name: 'paged', tags: ['a'] }));
@@ -283,6 +289,16 @@ describe('a registry that answers as no honest one does', () => {
     const failure = await failureOf(pushImage(`${host}/upload`, digest, image, access));
     expect(failure.message).toContain('attacker.invalid');
     expect(seen.map((request) => request.path)).toEqual([`/v2/upload/blobs/${digest}`, '/v2/upload/blobs/uploads/']);
+  });
+
+  it('retries an upload the registry lost (it restarted between the POST and the bytes), as it would a 5xx', async () => {
+    const blob = join(dir, 'blob');
+    writeFileSync(blob, 'layer');
+    const digest = `sha256:${'2'.repeat(64)}`;
+    const image = { digest, manifest: honest, mediaType: 'x', blobs: [{ digest, size: 5, path: blob }] };
+    const failure = await failureOf(pushImage(`${host}/lost`, digest, image, access));
+    expect(failure.kind).toBe('transient');
+    expect(failure.message).toMatch(/lost the upload: HTTP 404: BLOB_UPLOAD_UNKNOWN/);
   });
 
   it('follows tag-list pages only on the registry itself', async () => {

@@ -22,7 +22,7 @@ import {
   killRunning,
   manifestDigestInArchive,
   openUploads,
-  pidsRunning,
+  pidsSendingBlobs,
   readTag,
   serveFaultyCompose,
   startWorkerProcess,
@@ -208,12 +208,10 @@ describe('real servers failing under a run', () => {
         dir,
         async ({ taskQueue }) => {
           const handle = await startRun(env.client, taskQueue, compose.root, compose.composeId);
-          // In flight: skopeo is copying an image to the registry, which has a blob upload open.
+          // In flight: the worker is sending an image's blob to the registry, which has the upload open.
           await until(
             'a blob upload to the registry',
-            () =>
-              pidsRunning('skopeo', 'copy', 'oci:', `docker://${killed}/`).length > 0 &&
-              openUploads(join(dataDir, 'storage'), `${killedNamespace}/fedora`).length > 0,
+            () => openUploads(join(dataDir, 'storage'), `${killedNamespace}/fedora`).length > 0,
             60_000,
             20,
           );
@@ -325,13 +323,11 @@ describe('real servers failing under a run', () => {
         return outcome.value;
       });
       const run = await startPublishRun(env.client, loadConfig(configs[0]!), compose.root);
-      // A push in flight on one worker: its skopeo copy of an image, with the digest file in that worker's scratch dir.
+      // A push in flight on one worker: it is sending a blob of an image from its own work dir.
       const victim = await until(
         'a push in flight on a worker',
         () => {
-          const index = homes.findIndex(
-            (home) => pidsRunning('skopeo', 'copy', 'oci:', `${join(home, 'work', 'scratch')}/`).length > 0,
-          );
+          const index = homes.findIndex((home) => pidsSendingBlobs(join(home, 'work')).length > 0);
           return index >= 0 ? index : undefined;
         },
         60_000,

@@ -6,8 +6,10 @@ import {
   mkdirSync,
   readdirSync,
   readFileSync,
+  readlinkSync,
   renameSync,
   rmSync,
+  statSync,
   writeFileSync,
 } from 'node:fs';
 import { stat } from 'node:fs/promises';
@@ -69,6 +71,34 @@ export function pidsRunning(...parts: string[]): number[] {
       continue; // gone meanwhile
     }
     if (parts.every((part) => commandLine.includes(part))) pids.push(Number(entry));
+  }
+  return pids;
+}
+
+/**
+ * Pids of the node processes that hold open a blob of at least `minBytes` under `workDir`'s OCI layouts: a worker
+ * sending an image's blob to a registry (tar, which writes the blobs while unpacking, is not node).
+ */
+export function pidsSendingBlobs(workDir: string, minBytes = 1 << 20): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/comm`, 'utf8').trim() !== 'node') continue;
+      const sending = readdirSync(`/proc/${entry}/fd`).some((fd) => {
+        try {
+          const target = readlinkSync(`/proc/${entry}/fd/${fd}`);
+          return (
+            target.startsWith(`${workDir}/`) && target.includes('/blobs/sha256/') && statSync(target).size >= minBytes
+          );
+        } catch {
+          return false; // closed meanwhile
+        }
+      });
+      if (sending) pids.push(Number(entry));
+    } catch {
+      continue; // gone meanwhile, or not ours to read
+    }
   }
   return pids;
 }
