@@ -1,12 +1,6 @@
 const PREFIX = 'localhost/compose-publisher-tmp';
 
-/** A buildah manifest list name that is plainly local and unique to one run, repository and registry. */
-export function localListName(runId: string, repository: string, registryUrl: string): string {
-  const registry = registryUrl.replace(/[^a-z0-9]+/g, '-');
-  return `${runPrefix(runId)}${repository}-${registry}`;
-}
-
-/** Every local name a run creates starts with this. */
+/** Every local name a run created (buildah manifest lists, by versions before the worker wrote indexes itself) starts with this. */
 export function runPrefix(runId: string): string {
   return `${PREFIX}/${runId.toLowerCase()}/`;
 }
