@@ -10,8 +10,15 @@ COPY src ./src
 COPY scripts/bundle-workflows.mjs scripts/bundle-cli.mjs ./scripts/
 RUN npm run build && npm prune --omit=dev
 
+# cosign signs the published images ([signing]); Debian has no package of it. The version src/tools/cosign.ts
+# names, built from its Go module as scripts/setup.sh builds it.
+FROM golang:1.25-bookworm AS cosign
+ARG COSIGN_VERSION=2.6.5
+RUN CGO_ENABLED=0 GOBIN=/out go install -ldflags='-s -w' "github.com/sigstore/cosign/v2/cmd/cosign@v${COSIGN_VERSION}"
+
 FROM node:20.19-bookworm-slim AS runtime
-# buildah builds and pushes manifest lists, skopeo copies images, xz decompresses compose images.
+# The worker talks to registries itself; xz and tar unpack compose images, skopeo converts docker-archive ones
+# (Fedora 41 and older), buildah removes local manifest lists that older versions left in the work dir.
 RUN apt-get update \
  && apt-get install -y --no-install-recommends buildah skopeo xz-utils util-linux ca-certificates \
  && rm -rf /var/lib/apt/lists/*
@@ -24,6 +31,8 @@ COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY bin ./bin
+COPY --from=cosign /out/cosign /usr/local/bin/cosign
+ENV COSIGN_PATH=/usr/local/bin/cosign
 # Download cache, scratch files and buildah storage ([publish] work_dir in the config).
 VOLUME /var/lib/compose-publisher
 # buildah with vfs storage runs as root here (rootless buildah needs user namespaces the container may not get);

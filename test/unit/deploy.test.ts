@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { loadConfig } from '../../src/config.js';
+import { COSIGN_VERSION } from '../../src/tools/cosign.js';
 
 interface Service {
   image?: string;
@@ -113,11 +114,20 @@ describe('deploy/config.toml', () => {
 });
 
 describe('Dockerfile', () => {
-  it('builds in one stage and runs from a slim second one with the container tools', () => {
-    expect(dockerfile.match(/^FROM /gm)).toHaveLength(2);
+  it('builds in one stage and runs from a slim last one with the container tools', () => {
+    expect(dockerfile.match(/^FROM /gm)).toHaveLength(3);
+    expect(dockerfile).toMatch(/^FROM node:[\d.]+-bookworm-slim AS runtime$/m);
     expect(dockerfile).toMatch(/apt-get install[^\n]*buildah skopeo xz-utils/);
     expect(dockerfile).toContain('npm run build');
     expect(dockerfile).toContain('ENTRYPOINT ["node", "/app/bin/compose-publisher.js"]');
+  });
+
+  it('carries the cosign the worker signs with, of the version src/tools/cosign.ts names', () => {
+    expect(dockerfile).toContain(`ARG COSIGN_VERSION=${COSIGN_VERSION}\n`);
+    expect(dockerfile).toContain('go install');
+    expect(dockerfile).toContain('github.com/sigstore/cosign/v2/cmd/cosign@v${COSIGN_VERSION}');
+    expect(dockerfile).toContain('COPY --from=cosign /out/cosign /usr/local/bin/cosign');
+    expect(dockerfile).toContain('ENV COSIGN_PATH=/usr/local/bin/cosign');
   });
 
   it('bakes in no credentials', () => {
