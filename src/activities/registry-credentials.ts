@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { DomainError } from '../domain/errors.js';
 import type { RegistrySettings } from '../domain/settings.js';
 import type { RegistryAccess } from '../tools/registry-access.js';
+import { proxyEnvironment } from '../tools/proxy-environment.js';
 import type { ActivityEnvironment } from './environment.js';
 
 /** Each authfile lives in its own scratch/auth-XXXXXX directory; the worker sweeps leftovers at start. */
@@ -12,9 +13,9 @@ export const AUTHFILE_DIR_PREFIX = 'auth-';
  * Runs `body` with access to one of this worker's registries, named by its url. Whatever the run asked for, the
  * registry's settings (tls, cert_dir, credential_prefix) come from the worker's own config, and a registry the
  * config does not list is refused: a run cannot send the worker's credentials anywhere else.
- * Credentials come from <credential_prefix>USER/PASSWORD in the worker's environment and reach skopeo/buildah only
- * through a 0600 authfile that is removed afterwards, and the worker's own registry requests in memory: never through
- * workflow input, history, logs or process arguments.
+ * Credentials come from <credential_prefix>USER/PASSWORD in the worker's environment and reach the worker's own
+ * registry requests in memory, and cosign only through a 0600 authfile that is removed afterwards: never through
+ * workflow input, history, logs or process arguments. The proxy, if any, comes from the same environment.
  */
 export async function withRegistryAccess<T>(
   registryUrl: string,
@@ -29,7 +30,12 @@ export async function withRegistryAccess<T>(
     );
   }
   const { env, scratchDir } = environment;
-  const base = { tlsVerify: registry.tlsVerify, ...(registry.certDir ? { certDir: registry.certDir } : {}) };
+  const proxies = proxyEnvironment(env);
+  const base = {
+    tlsVerify: registry.tlsVerify,
+    ...(registry.certDir ? { certDir: registry.certDir } : {}),
+    ...(proxies ? { proxies } : {}),
+  };
   const credentials = readCredentials(registry, env);
   if (!credentials) return body(base);
   const dir = await mkdtemp(join(scratchDir, AUTHFILE_DIR_PREFIX));

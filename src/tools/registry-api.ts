@@ -67,6 +67,7 @@ function endpointOf(host: string, access: RegistryAccess): RegistryEndpoint {
     tlsVerify: access.tlsVerify,
     ...(access.certDir ? { certDir: access.certDir } : {}),
     ...(access.credentials ? { credentials: access.credentials } : {}),
+    ...(access.proxies ? { proxies: access.proxies } : {}),
   };
 }
 

@@ -4,15 +4,18 @@ import http, { type IncomingHttpHeaders } from 'node:http';
 import https from 'node:https';
 import { join } from 'node:path';
 import { rootCertificates } from 'node:tls';
+import { HttpProxyAgent } from 'http-proxy-agent';
+import { HttpsProxyAgent } from 'https-proxy-agent';
+import { proxyFor, ProxySettingError, type ProxyEnvironment } from './proxy-environment.js';
 import { parseAuthChallenge, tokenOf, tokenUrl, type AuthChallenge } from './registry-auth.js';
 import { ToolError, type ToolErrorKind } from './tool-error.js';
 
 /**
- * The registry API spoken by the worker itself, for the small requests (manifests, tag lists, image configs, manifest
- * writes): each costs a few milliseconds here, where a skopeo process costs 20–30 ms of CPU to start. Image blobs still
- * go through `skopeo copy`. It behaves as skopeo does for one registry: `tls_verify = false` tries HTTPS without
- * checking the certificate, then plain HTTP; `cert_dir` adds the CAs of its `*.crt` files and the client certificate
- * of its `*.cert`/`*.key` pair; basic and bearer-token authentication; no proxy.
+ * The registry API spoken by the worker itself: blobs, manifests, tag lists, image configs, manifest writes (a request
+ * costs a few milliseconds here, where a skopeo process costs 20–30 ms of CPU to start). It behaves as skopeo does
+ * for one registry: `tls_verify = false` tries HTTPS without checking the certificate, then plain HTTP; `cert_dir`
+ * adds the CAs of its `*.crt` files and the client certificate of its `*.cert`/`*.key` pair; basic and bearer-token
+ * authentication; HTTPS_PROXY, HTTP_PROXY and NO_PROXY of the worker's environment (proxy-environment.ts).
  */
 export interface RegistryEndpoint {
   /** host[:port], as image references spell it. */
@@ -20,6 +23,7 @@ export interface RegistryEndpoint {
   tlsVerify: boolean;
   certDir?: string;
   credentials?: { user: string; password: string };
+  proxies?: ProxyEnvironment;
 }
 
 export interface RegistryRequest {
@@ -77,8 +81,13 @@ export async function registryRequest(
     }
   }
   if (expect.includes(answer.status)) return answer;
+  if (answer.status === 407)
+    throw new ToolError('unauthorized', 'registry', described, PROXY_AUTHENTICATION, undefined);
   throw new ToolError(kindOfStatus(answer.status), 'registry', described, detailOf(answer), undefined);
 }
+
+const PROXY_AUTHENTICATION =
+  "the proxy asks for credentials (HTTP 407): give them in the worker's HTTP(S)_PROXY, as http://user:password@host:port";
 
 /** Authorization headers that worked, per registry, credentials, repository and access: sent first next time (a token that expired gets a 401 and is replaced). */
 const authorizations = new Map<string, string>();
@@ -164,7 +173,7 @@ async function authorize(
   const sendCredentials = basic && (url.protocol === 'https:' || sameHost);
   const tokenEndpoint: RegistryEndpoint = sameHost
     ? { ...endpoint, host: url.host }
-    : { host: url.host, tlsVerify: true };
+    : { host: url.host, tlsVerify: true, ...(endpoint.proxies ? { proxies: endpoint.proxies } : {}) };
   const answer = await roundTrip(tokenEndpoint, url, {
     method: 'GET',
     headers: sendCredentials ? { authorization: basic } : {},
@@ -223,9 +232,16 @@ function roundTrip(endpoint: RegistryEndpoint, url: URL, options: RoundTrip): Pr
   return new Promise((resolve, reject) => {
     if (options.signal?.aborted) return reject(options.signal.reason as Error);
     const secure = url.protocol === 'https:';
+    let agent: http.Agent;
+    try {
+      agent = agentFor(endpoint, url);
+    } catch (error) {
+      if (error instanceof ProxySettingError) return reject(new NetworkError('invalid-input', error.message));
+      throw error;
+    }
     const request = (secure ? https : http).request(url, {
       method: options.method,
-      agent: agentFor(endpoint, url),
+      agent,
       headers: {
         'user-agent': 'compose-publisher',
         ...options.headers,
@@ -235,6 +251,19 @@ function roundTrip(endpoint: RegistryEndpoint, url: URL, options: RoundTrip): Pr
       },
       timeout: REQUEST_TIMEOUT_MS,
       ...(options.signal ? { signal: options.signal } : {}),
+    });
+    // A proxy that will not open a tunnel answers for the registry: that is a failure to reach it, as in Go.
+    // (http targets go through the proxy without a tunnel: their event has no status.)
+    request.on('proxyConnect', (connect: { statusCode?: number; statusText?: string }) => {
+      if (connect.statusCode === undefined || connect.statusCode === 200) return;
+      request.destroy(
+        connect.statusCode === 407
+          ? new NetworkError('unauthorized', PROXY_AUTHENTICATION)
+          : new NetworkError(
+              'unknown',
+              `the proxy refused to connect to ${url.host}: ${connect.statusCode} ${connect.statusText ?? ''}`.trim(),
+            ),
+      );
     });
     request.on('timeout', () =>
       request.destroy(new NetworkError('transient', `no answer within ${REQUEST_TIMEOUT_MS / 1000} s (timeout)`)),
@@ -275,16 +304,14 @@ function roundTrip(endpoint: RegistryEndpoint, url: URL, options: RoundTrip): Pr
 function agentFor(endpoint: RegistryEndpoint, url: URL): http.Agent {
   const secure = url.protocol === 'https:';
   const ownHost = url.host === endpoint.host;
-  const key = `${url.protocol}//${url.host} ${ownHost ? endpointKey(endpoint) : 'verify'}`;
+  const proxy = proxyFor(url, endpoint.proxies);
+  const key = `${url.protocol}//${url.host} ${ownHost ? endpointKey(endpoint) : 'verify'} ${proxy?.href ?? 'direct'}`;
   let agent = agents.get(key);
   if (!agent) {
     const common = { keepAlive: true, maxSockets: 16 };
-    agent = secure
-      ? new https.Agent({
-          ...common,
-          ...(ownHost ? tlsOptions(endpoint) : {}),
-        })
-      : new http.Agent(common);
+    const tls = secure && ownHost ? tlsOptions(endpoint) : {};
+    if (proxy) agent = secure ? new HttpsProxyAgent(proxy, { ...common, ...tls }) : new HttpProxyAgent(proxy, common);
+    else agent = secure ? new https.Agent({ ...common, ...tls }) : new http.Agent(common);
     agents.set(key, agent);
   }
   return agent;
@@ -314,7 +341,7 @@ function credentialsKey(endpoint: RegistryEndpoint): string {
 }
 
 function endpointKey(endpoint: RegistryEndpoint): string {
-  return `${endpoint.host} ${endpoint.tlsVerify} ${endpoint.certDir ?? ''}`;
+  return `${endpoint.host} ${endpoint.tlsVerify} ${endpoint.certDir ?? ''} ${JSON.stringify(endpoint.proxies ?? {})}`;
 }
 
 function headerOf(headers: IncomingHttpHeaders, name: string): string | undefined {
@@ -324,7 +351,7 @@ function headerOf(headers: IncomingHttpHeaders, name: string): string | undefine
 
 function kindOfStatus(status: number): ToolErrorKind {
   if (status === 404) return 'not-found';
-  if (status === 401 || status === 403) return 'unauthorized';
+  if (status === 401 || status === 403 || status === 407) return 'unauthorized';
   if (status === 408 || status === 429 || status >= 500) return 'transient';
   return 'unknown';
 }

@@ -12,6 +12,8 @@ import { composeIndex, describeInstance } from '../../src/domain/compose-index.j
 import { layoutImage } from '../../src/compose/oci-layout.js';
 import { freePort } from '../../src/dev/free-port.js';
 import { startRegistry, type RegistryServer } from '../../src/dev/registry-server.js';
+import { withRegistryAccess } from '../../src/activities/registry-credentials.js';
+import type { PublishSettings } from '../../src/domain/settings.js';
 import type { RegistryAccess } from '../../src/tools/registry-access.js';
 import {
   inspectManifest,
@@ -28,6 +30,7 @@ import { ToolError } from '../../src/tools/tool-error.js';
 import { makeCertificates, type TestCertificates } from '../support/certificates.js';
 import { makeCompose } from '../support/compose-factory.js';
 import { scratchSubdir } from '../support/temporal.js';
+import { PROXIED_DOMAIN, startForwardProxy } from '../support/forward-proxy.js';
 import { startTokenService } from '../support/token-service.js';
 
 const USER = 'releng';
@@ -200,6 +203,100 @@ describe('a registry on HTTPS', () => {
 
   it('with tls_verify = false, speaks HTTPS without checking the certificate', async () => {
     expect(await remoteDigest(`${registry.host}/fedora/fedora:40-x86_64`, { tlsVerify: false })).toBe(digest);
+  });
+});
+
+describe('a registry behind an HTTP proxy (HTTPS_PROXY, HTTP_PROXY, NO_PROXY of the worker)', () => {
+  let registry: RegistryServer;
+  let layoutDir: string;
+  // A name only the proxy resolves: what reaches the registry by it went through the proxy.
+  const where = () => `registry.${PROXIED_DOMAIN}:${registry.host.split(':')[1]}`;
+
+  beforeAll(async () => {
+    registry = await startRegistry({ dataDir: join(dir, 'proxied-registry') });
+    stops.push(() => registry.stop());
+    layoutDir = join(dir, 'proxied-layout');
+    mkdirSync(layoutDir, { recursive: true });
+    await execa('tar', ['--extract', '--file', archive, '--directory', layoutDir]);
+  });
+  const image = () =>
+    layoutImage(layoutDir, {
+      composeArch: 'x86_64',
+      ociArch: 'amd64',
+      location: archive,
+      fileName: 'x86_64.oci.tar',
+      sha256: '0'.repeat(64),
+    });
+
+  it('pushes an image and reads it back through the proxy, as skopeo would: a tunnel tried for HTTPS, then plain HTTP', async () => {
+    // Tunnels refused (only port 443 allowed), as many proxies do: tls_verify = false falls back to plain HTTP.
+    const proxy = await startForwardProxy({ refuseTunnels: true });
+    stops.push(() => proxy.close());
+    const access: RegistryAccess = { tlsVerify: false, proxies: { http: proxy.url, https: proxy.url } };
+    const pushed = image();
+    const repository = `${where()}/fedora/fedora`;
+    expect(await pushImage(repository, '40-x86_64', pushed, access)).toBe(pushed.digest);
+    expect(await remoteDigest(`${repository}:40-x86_64`, access)).toBe(pushed.digest);
+    expect(proxy.handled[0]).toBe(`CONNECT ${where()}`);
+    expect(proxy.handled).toContain(`POST http://${where()}/v2/fedora/fedora/blobs/uploads/`);
+    expect(proxy.handled).toContain(`PUT http://${where()}/v2/fedora/fedora/manifests/40-x86_64`);
+    // The registry itself has it, as users' skopeo sees it directly.
+    expect(await inspectRemote(`${registry.host}/fedora/fedora:40-x86_64`, { tlsVerify: false })).toMatchObject({
+      kind: 'image',
+      digest: pushed.digest,
+    });
+  });
+
+  it('asks the proxy with the credentials of its URL, and says how to give them when it wants some', async () => {
+    const proxy = await startForwardProxy({ credentials: { user: 'worker', password: 'proxy-secret' } });
+    stops.push(() => proxy.close());
+    const bare: RegistryAccess = { tlsVerify: true, proxies: { https: proxy.url } };
+    const denied = await failureOf(remoteDigest(`${where()}/fedora/fedora:40-x86_64`, bare));
+    expect(denied.kind).toBe('unauthorized');
+    expect(denied.message).toContain('http://user:password@host:port');
+    const withCredentials = proxy.url.replace('http://', 'http://worker:proxy-secret@');
+    const plain: RegistryAccess = { tlsVerify: false, proxies: { http: withCredentials, https: withCredentials } };
+    expect(await remoteDigest(`${where()}/fedora/fedora:40-x86_64`, plain)).toBe(image().digest);
+    expect(proxy.handled).toContain(`GET http://${where()}/v2/fedora/fedora/manifests/40-x86_64`);
+  });
+
+  it('goes direct to what NO_PROXY names, and to loopback addresses', async () => {
+    const proxy = await startForwardProxy();
+    stops.push(() => proxy.close());
+    const proxies = { http: proxy.url, https: proxy.url, noProxy: `example.org, .${PROXIED_DOMAIN}` };
+    // Direct, the name does not resolve: the request never reached the proxy.
+    const direct = await failureOf(remoteDigest(`${where()}/fedora/fedora:40-x86_64`, { tlsVerify: false, proxies }));
+    expect(direct.message).toMatch(/ENOTFOUND|EAI_AGAIN/);
+    expect(await remoteDigest(`${registry.host}/fedora/fedora:40-x86_64`, { tlsVerify: false, proxies })).toBe(
+      image().digest,
+    );
+    expect(proxy.handled).toEqual([]);
+  });
+
+  it("takes the proxy from the worker's environment for a registry of its config", async () => {
+    const proxy = await startForwardProxy();
+    stops.push(() => proxy.close());
+    const settings: PublishSettings = {
+      registries: [{ url: `${where()}/fedora`, tlsVerify: false }],
+      repositories: { Container_Base: 'fedora' },
+      architectures: { x86_64: 'amd64' },
+      releases: { latest: '40' },
+      waitForOverride: '3s',
+      maxParallelPushes: 2,
+    };
+    const environment = { settings, env: { https_proxy: proxy.url, HTTP_PROXY: proxy.url }, scratchDir: dir };
+    const digest = await withRegistryAccess(`${where()}/fedora`, environment, (access) =>
+      remoteDigest(`${where()}/fedora/fedora:40-x86_64`, access),
+    );
+    expect(digest).toBe(image().digest);
+    expect(proxy.handled).toContain(`GET http://${where()}/v2/fedora/fedora/manifests/40-x86_64`);
+  });
+
+  it('refuses a proxy it cannot speak to, naming the variable', async () => {
+    const access: RegistryAccess = { tlsVerify: true, proxies: { https: 'socks5://127.0.0.1:1080' } };
+    const failure = await failureOf(remoteDigest(`${where()}/fedora/fedora:40`, access));
+    expect(failure.kind).toBe('invalid-input');
+    expect(failure.message).toContain('HTTPS_PROXY');
   });
 });
 
