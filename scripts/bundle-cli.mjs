@@ -17,6 +17,8 @@ const result = await build({
   format: 'esm',
   target: 'node20',
   metafile: true,
+  // Loaded only when a proxy applies to a compose download (src/compose/compose-http.ts): from node_modules then.
+  external: ['undici'],
   logLevel: 'warning',
   // CommonJS packages in an ES module bundle still call require() (for node's own modules).
   banner: {

@@ -1,5 +1,6 @@
 import { checkAllowedLocation, type AllowedLocations } from '../domain/allowed-location.js';
 import { DomainError, RetryLaterError } from '../domain/errors.js';
+import { proxyEnvironment, proxyFor } from '../tools/proxy-environment.js';
 
 /** As many as fetch follows by itself. */
 const MAX_REDIRECTS = 20;
@@ -62,15 +63,37 @@ export async function fetchComposeFile(url: string, options: ComposeFileRequest)
 
 async function request(url: string, options: ComposeFileRequest): Promise<Response> {
   try {
+    const dispatcher = await proxyDispatcher(new URL(url));
     return await fetch(url, {
       method: options.method ?? 'GET',
       redirect: 'manual',
       ...(options.signal ? { signal: options.signal } : {}),
+      ...(dispatcher ? { dispatcher } : {}),
     });
   } catch (error) {
     if (options.signal?.aborted) throw error;
     throw new Error(`${url}: ${networkCause(error)}; will retry`);
   }
+}
+
+/** What node's fetch takes as `dispatcher`. */
+type Dispatcher = NonNullable<RequestInit['dispatcher']>;
+
+const proxyAgents = new Map<string, Promise<Dispatcher>>();
+
+/**
+ * The process's HTTPS_PROXY / HTTP_PROXY / NO_PROXY, by the same rules as the registry requests: a ProxyAgent of
+ * undici, the version node's own fetch is built on, loaded only when a proxy applies.
+ */
+function proxyDispatcher(url: URL): Promise<Dispatcher | undefined> {
+  const proxy = proxyFor(url, proxyEnvironment(process.env));
+  if (!proxy) return Promise.resolve(undefined);
+  let agent = proxyAgents.get(proxy.href);
+  if (!agent) {
+    agent = import('undici').then(({ ProxyAgent }) => new ProxyAgent(proxy.href));
+    proxyAgents.set(proxy.href, agent);
+  }
+  return agent;
 }
 
 /** Retry-After in seconds or as an HTTP date, bounded to an hour; undefined when absent or unreadable. */

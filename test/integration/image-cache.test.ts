@@ -11,6 +11,7 @@ import { DomainError } from '../../src/domain/errors.js';
 import { freePort } from '../../src/dev/free-port.js';
 import type { ImageArtifact } from '../../src/domain/types.js';
 import { makeCompose, serveCompose, type MadeImage } from '../support/compose-factory.js';
+import { PROXIED_DOMAIN, startForwardProxy } from '../support/forward-proxy.js';
 import { scratchSubdir } from '../support/temporal.js';
 
 describe('the image cache of prepareImage and uploadArchImage', () => {
@@ -78,6 +79,28 @@ describe('the image cache of prepareImage and uploadArchImage', () => {
     rmSync(first, { recursive: true });
     await localOciLayout(artifact(), cacheDir, () => {});
     expect(downloads()).toBe(before + 1);
+  });
+
+  it("downloads through the process's HTTP_PROXY (a name only the proxy resolves), and goes direct to NO_PROXY", async () => {
+    const proxy = await startForwardProxy();
+    const saved = { HTTP_PROXY: process.env.HTTP_PROXY, NO_PROXY: process.env.NO_PROXY };
+    try {
+      process.env.HTTP_PROXY = proxy.url;
+      const proxied = artifact({ location: artifact().location.replace('127.0.0.1', `compose.${PROXIED_DOMAIN}`) });
+      const layout = await localOciLayout(proxied, scratchSubdir('cache'), () => {});
+      expect(layoutManifestDigest(layout, proxied)).toBe(layoutManifestDigest(layout, artifact()));
+      // undici's ProxyAgent tunnels to http hosts too.
+      expect(proxy.handled).toEqual([`CONNECT ${new URL(proxied.location).host}`]);
+      process.env.NO_PROXY = PROXIED_DOMAIN;
+      const direct = await localOciLayout(proxied, scratchSubdir('cache'), () => {}).catch((error: Error) => error);
+      expect((direct as Error).message).toMatch(/ENOTFOUND|EAI_AGAIN/);
+      expect(proxy.handled).toHaveLength(1);
+    } finally {
+      for (const [name, value] of Object.entries(saved))
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+      await proxy.close();
+    }
   });
 
   it('refuses a checksum mismatch and a file shorter than images.json says for good, and retries a download that broke off', async () => {
