@@ -2,16 +2,30 @@
 // on every registry, verified before the index moves; users' own cosign verify accepts them with the configured
 // key and refuses them with another; an identical respin adds no signature.
 import { randomUUID } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { checkSigningKey } from '../../src/activities/signing-key.js';
+import { startPublishRun } from '../../src/client/publish-runs.js';
+import { loadConfig } from '../../src/config.js';
 import { signatureTag } from '../../src/domain/signing.js';
 import { inspectRemote } from '../../src/tools/skopeo.js';
 import { publishCompose } from '../../src/workflows/publish-compose.js';
 import { makeCompose } from '../support/compose-factory.js';
+import { writeHarnessConfig } from '../support/config-file.js';
 import { cosignKeyPair, userVerifies } from '../support/cosign.js';
+import {
+  descendsFrom,
+  endedAttempts,
+  pidsRunning,
+  startWorkerProcess,
+  stopWorkerProcess,
+  until,
+  withCleanups,
+  type WorkerProcess,
+} from '../support/faults.js';
 import { recordHistory } from '../support/histories.js';
 import { testSettings, withPublisherWorker } from '../support/publisher.js';
 import { connectTestEnvironment, scratchSubdir } from '../support/temporal.js';
@@ -102,5 +116,81 @@ describe('signed publication', () => {
       },
       { settings, signing, env: { SIGSTORE_PASSPHRASE: PASSPHRASE } },
     );
+  }, 300_000);
+
+  it('a worker SIGKILLed while cosign signs: the other worker signs what is left, and every digest has one signature', async () => {
+    const ours = await cosignKeyPair(dir, 'killed', PASSPHRASE);
+    const made = await makeCompose(
+      { composeId: 'Fedora-34-20261204.0', images: { Container_Base: ['x86_64', 'aarch64'] }, format: '1.2' },
+      { dir, storage: { root: join(dir, 'storage'), runroot: join(dir, 'runroot') } },
+    );
+    const taskQueue = `signed-kill-${randomUUID().slice(0, 8)}`;
+    const registryNamespace = `signed-kill-${randomUUID().slice(0, 6)}`;
+    const registry = `${inject('registryHost')}/${registryNamespace}`;
+    const homes = ['a', 'b'].map((name) => join(dir, `signing-worker-${name}`));
+    const configs = homes.map((home) => {
+      mkdirSync(home, { recursive: true });
+      return writeHarnessConfig(home, {
+        taskQueue,
+        registryNamespace,
+        extra: `
+[releases]
+latest = "34"
+
+[publish]
+work_dir = "${join(home, 'work')}"
+
+[signing]
+private_key = "${ours.key}"
+passphrase_env = "SIGSTORE_PASSPHRASE"
+public_keys = ["${ours.pub}"]
+`,
+      });
+    });
+    await withCleanups(async (defer) => {
+      const workers: WorkerProcess[] = [];
+      for (const config of configs) {
+        const worker = await startWorkerProcess(config, { SIGSTORE_PASSPHRASE: PASSPHRASE });
+        defer(() => stopWorkerProcess(worker));
+        workers.push(worker);
+      }
+      const run = await startPublishRun(env.client, loadConfig(configs[0]!), made.root);
+      // cosign is adding a signature for one of the workers.
+      const victim = await until(
+        'cosign signing for a worker',
+        () => {
+          const signing = pidsRunning('cosign', 'sign', '--key');
+          const index = workers.findIndex((worker) => signing.some((pid) => descendsFrom(pid, worker.pid)));
+          return index >= 0 ? index : undefined;
+        },
+        120_000,
+        5,
+      );
+      const [killed, survivor] = (victim === 0 ? workers : [...workers].reverse()) as [WorkerProcess, WorkerProcess];
+      killed.child.kill('SIGKILL');
+      await killed.child;
+      const status = await run.handle.result();
+      expect(status.repositories.map((repository) => repository.decision)).toEqual(['pass']);
+      // The killed attempt was taken over by the survivor after the heartbeat timeout.
+      const signs = await endedAttempts(run.handle, ['signImages']);
+      const retried = signs.filter((attempt) => attempt.attempt >= 2);
+      expect(retried.length, JSON.stringify(signs)).toBeGreaterThanOrEqual(1);
+      for (const attempt of retried) expect(attempt.identity).toMatch(new RegExp(`^${survivor.pid}@`));
+      console.log(`  signImages retried after: ${retried[0]!.lastFailure}`);
+      // Users' cosign accepts every tag, and each digest carries exactly one signature: the kill left none doubled.
+      const signatures = status.repositories[0]!.signatures ?? [];
+      expect(signatures).toHaveLength(3);
+      for (const tag of ['34', 'latest', '34-x86_64', '34-aarch64'])
+        expect((await userVerifies(`${registry}/fedora:${tag}`, ours.pub)).exitCode, tag).toBe(0);
+      for (const { digest } of signatures) {
+        const attachment = await execa('skopeo', [
+          'inspect',
+          '--raw',
+          '--tls-verify=false',
+          `docker://${registry}/fedora:${signatureTag(digest)}`,
+        ]);
+        expect((JSON.parse(attachment.stdout) as { layers: unknown[] }).layers, digest).toHaveLength(1);
+      }
+    });
   }, 300_000);
 });

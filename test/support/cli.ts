@@ -5,10 +5,14 @@ import { execa } from 'execa';
 export const CLI = fileURLToPath(new URL('../../bin/compose-publisher.js', import.meta.url));
 
 /** Runs `compose-publisher [--config FILE] ARGS…` as a process, never taking the config from the environment. */
-export function cli(args: string[], configFile?: string, options: { cwd?: string; stdin?: 'ignore' } = {}) {
+export function cli(
+  args: string[],
+  configFile?: string,
+  { env, ...options }: { cwd?: string; stdin?: 'ignore'; env?: Record<string, string> } = {},
+) {
   return execa('node', [CLI, ...(configFile ? ['--config', configFile] : []), ...args], {
     reject: false,
     ...options,
-    env: { COMPOSE_PUBLISHER_CONFIG: undefined },
+    env: { COMPOSE_PUBLISHER_CONFIG: undefined, ...env },
   });
 }

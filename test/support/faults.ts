@@ -103,6 +103,24 @@ export function pidsSendingBlobs(workDir: string, minBytes = 1 << 20): number[] 
   return pids;
 }
 
+/** Whether `pid` is `ancestor` or runs under it (a tool a worker started, through any launcher between them). */
+export function descendsFrom(pid: number, ancestor: number): boolean {
+  for (let current = pid, hops = 0; current > 1 && hops < 16; hops++) {
+    if (current === ancestor) return true;
+    try {
+      // Field 4 of /proc/<pid>/stat, after the command name in parentheses (which may hold spaces).
+      current = Number(
+        readFileSync(`/proc/${current}/stat`, 'utf8')
+          .replace(/^.*\) /s, '')
+          .split(' ')[1],
+      );
+    } catch {
+      return false;
+    }
+  }
+  return false;
+}
+
 function alive(pid: number): boolean {
   try {
     // A zombie (killed, not yet reaped) counts as gone: it holds no port and no file any more.
@@ -128,9 +146,9 @@ export interface WorkerProcess {
   lines: string[];
 }
 
-/** `compose-publisher worker` as a real process, as operators run it; resolves once it polls. */
-export async function startWorkerProcess(configFile: string): Promise<WorkerProcess> {
-  const child = cli(['worker'], configFile, { stdin: 'ignore' });
+/** `compose-publisher worker` as a real process, as operators run it (`env` added to this one's); resolves once it polls. */
+export async function startWorkerProcess(configFile: string, env?: Record<string, string>): Promise<WorkerProcess> {
+  const child = cli(['worker'], configFile, { stdin: 'ignore', ...(env ? { env } : {}) });
   const lines: string[] = [];
   child.stderr.on('data', (chunk: Buffer) => lines.push(...chunk.toString().split('\n').filter(Boolean)));
   try {
