@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { composeIndex, describeInstance } from '../../src/domain/compose-index.js';
-import { layoutImage } from '../../src/compose/oci-layout.js';
+import { layoutImage, type LayoutImage } from '../../src/compose/oci-layout.js';
 import { freePort } from '../../src/dev/free-port.js';
 import { startRegistry, type RegistryServer } from '../../src/dev/registry-server.js';
 import { withRegistryAccess } from '../../src/activities/registry-credentials.js';
@@ -54,6 +54,20 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const stop of stops.reverse()) await stop();
 });
+
+/** The test image unpacked into its own OCI layout under `name`, as prepareImage leaves it for an upload. */
+async function unpackedImage(name: string): Promise<LayoutImage> {
+  const layoutDir = join(dir, name);
+  mkdirSync(layoutDir, { recursive: true });
+  await execa('tar', ['--extract', '--file', archive, '--directory', layoutDir]);
+  return layoutImage(layoutDir, {
+    composeArch: 'x86_64',
+    ociArch: 'amd64',
+    location: archive,
+    fileName: 'x86_64.oci.tar',
+    sha256: '0'.repeat(64),
+  });
+}
 
 const failureOf = (promise: Promise<unknown>) =>
   promise.then(
@@ -124,16 +138,7 @@ describe('a registry with bearer-token authentication', () => {
   });
 
   it('uploads an image from a layout with a push token, and skopeo pulls it by digest', async () => {
-    const layoutDir = join(dir, 'token-layout');
-    mkdirSync(layoutDir, { recursive: true });
-    await execa('tar', ['--extract', '--file', archive, '--directory', layoutDir]);
-    const image = layoutImage(layoutDir, {
-      composeArch: 'x86_64',
-      ociArch: 'amd64',
-      location: archive,
-      fileName: 'x86_64.oci.tar',
-      sha256: '0'.repeat(64),
-    });
+    const image = await unpackedImage('token-layout');
     const sent: boolean[] = [];
     const where = `${registry.host}/fedora/fedora-minimal`;
     const onBlob = (_: string, wasSent: boolean) => sent.push(wasSent);
@@ -208,32 +213,21 @@ describe('a registry on HTTPS', () => {
 
 describe('a registry behind an HTTP proxy (HTTPS_PROXY, HTTP_PROXY, NO_PROXY of the worker)', () => {
   let registry: RegistryServer;
-  let layoutDir: string;
+  let pushed: LayoutImage;
   // A name only the proxy resolves: what reaches the registry by it went through the proxy.
   const where = () => `registry.${PROXIED_DOMAIN}:${registry.host.split(':')[1]}`;
 
   beforeAll(async () => {
     registry = await startRegistry({ dataDir: join(dir, 'proxied-registry') });
     stops.push(() => registry.stop());
-    layoutDir = join(dir, 'proxied-layout');
-    mkdirSync(layoutDir, { recursive: true });
-    await execa('tar', ['--extract', '--file', archive, '--directory', layoutDir]);
+    pushed = await unpackedImage('proxied-layout');
   });
-  const image = () =>
-    layoutImage(layoutDir, {
-      composeArch: 'x86_64',
-      ociArch: 'amd64',
-      location: archive,
-      fileName: 'x86_64.oci.tar',
-      sha256: '0'.repeat(64),
-    });
 
   it('pushes an image and reads it back through the proxy, as skopeo would: a tunnel tried for HTTPS, then plain HTTP', async () => {
     // Tunnels refused (only port 443 allowed), as many proxies do: tls_verify = false falls back to plain HTTP.
     const proxy = await startForwardProxy({ refuseTunnels: true });
     stops.push(() => proxy.close());
     const access: RegistryAccess = { tlsVerify: false, proxies: { http: proxy.url, https: proxy.url } };
-    const pushed = image();
     const repository = `${where()}/fedora/fedora`;
     expect(await pushImage(repository, '40-x86_64', pushed, access)).toBe(pushed.digest);
     expect(await remoteDigest(`${repository}:40-x86_64`, access)).toBe(pushed.digest);
@@ -256,7 +250,7 @@ describe('a registry behind an HTTP proxy (HTTPS_PROXY, HTTP_PROXY, NO_PROXY of 
     expect(denied.message).toContain('http://user:password@host:port');
     const withCredentials = proxy.url.replace('http://', 'http://worker:proxy-secret@');
     const plain: RegistryAccess = { tlsVerify: false, proxies: { http: withCredentials, https: withCredentials } };
-    expect(await remoteDigest(`${where()}/fedora/fedora:40-x86_64`, plain)).toBe(image().digest);
+    expect(await remoteDigest(`${where()}/fedora/fedora:40-x86_64`, plain)).toBe(pushed.digest);
     expect(proxy.handled).toContain(`GET http://${where()}/v2/fedora/fedora/manifests/40-x86_64`);
   });
 
@@ -268,7 +262,7 @@ describe('a registry behind an HTTP proxy (HTTPS_PROXY, HTTP_PROXY, NO_PROXY of 
     const direct = await failureOf(remoteDigest(`${where()}/fedora/fedora:40-x86_64`, { tlsVerify: false, proxies }));
     expect(direct.message).toMatch(/ENOTFOUND|EAI_AGAIN/);
     expect(await remoteDigest(`${registry.host}/fedora/fedora:40-x86_64`, { tlsVerify: false, proxies })).toBe(
-      image().digest,
+      pushed.digest,
     );
     expect(proxy.handled).toEqual([]);
   });
@@ -288,7 +282,7 @@ describe('a registry behind an HTTP proxy (HTTPS_PROXY, HTTP_PROXY, NO_PROXY of 
     const digest = await withRegistryAccess(`${where()}/fedora`, environment, (access) =>
       remoteDigest(`${where()}/fedora/fedora:40-x86_64`, access),
     );
-    expect(digest).toBe(image().digest);
+    expect(digest).toBe(pushed.digest);
     expect(proxy.handled).toContain(`GET http://${where()}/v2/fedora/fedora/manifests/40-x86_64`);
   });
 
@@ -347,6 +341,13 @@ describe('a registry that answers as no honest one does', () => {
   });
   const port = () => (server.address() as AddressInfo).port;
   const access: RegistryAccess = { tlsVerify: false, credentials: { user: USER, password: PASSWORD } };
+  /** An image of one 5-byte blob whose digest (made of `digit`) the registry under test never checks. */
+  const oneBlobImage = (digit: string) => {
+    const path = join(dir, 'blob');
+    writeFileSync(path, 'layer');
+    const digest = `sha256:${digit.repeat(64)}`;
+    return { digest, manifest: honest, mediaType: 'x', blobs: [{ digest, size: 5, path }] };
+  };
 
   it('refuses a manifest larger than a registry may hold, without reading it all', async () => {
     const failure = await failureOf(remoteDigest(`${host}/private/fedora:huge`, access));
@@ -379,21 +380,16 @@ describe('a registry that answers as no honest one does', () => {
 
   it('sends no blob to an upload location the registry names elsewhere', async () => {
     seen.length = 0;
-    const blob = join(dir, 'blob');
-    writeFileSync(blob, 'layer');
-    const digest = `sha256:${'1'.repeat(64)}`;
-    const image = { digest, manifest: honest, mediaType: 'x', blobs: [{ digest, size: 5, path: blob }] };
+    const image = oneBlobImage('1');
+    const digest = image.digest;
     const failure = await failureOf(pushImage(`${host}/upload`, digest, image, access));
     expect(failure.message).toContain('attacker.invalid');
     expect(seen.map((request) => request.path)).toEqual([`/v2/upload/blobs/${digest}`, '/v2/upload/blobs/uploads/']);
   });
 
   it('retries an upload the registry lost (it restarted between the POST and the bytes), as it would a 5xx', async () => {
-    const blob = join(dir, 'blob');
-    writeFileSync(blob, 'layer');
-    const digest = `sha256:${'2'.repeat(64)}`;
-    const image = { digest, manifest: honest, mediaType: 'x', blobs: [{ digest, size: 5, path: blob }] };
-    const failure = await failureOf(pushImage(`${host}/lost`, digest, image, access));
+    const image = oneBlobImage('2');
+    const failure = await failureOf(pushImage(`${host}/lost`, image.digest, image, access));
     expect(failure.kind).toBe('transient');
     expect(failure.message).toMatch(/lost the upload: HTTP 404: BLOB_UPLOAD_UNKNOWN/);
   });
